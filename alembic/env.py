@@ -1,0 +1,70 @@
+"""Alembic environment: Visio's tables, on the configured database (or one given by a test)."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from sqlmodel import SQLModel
+
+import visio.models  # noqa: F401  (registers every table)
+from alembic import context
+from visio.db import make_engine
+from visio.settings import settings
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = SQLModel.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context) -> str | bool:  # type: ignore[no-untyped-def]
+    """Render our UTC column type by its import path, so migrations stay readable."""
+    if type_ == "type" and obj.__class__.__name__ == "UTCDateTime":
+        autogen_context.imports.add("import visio.models.types")
+        return "visio.models.types.UTCDateTime()"
+    if type_ == "type" and obj.__class__.__module__.startswith("sqlmodel"):
+        autogen_context.imports.add("import sqlmodel")
+        return f"sqlmodel.sql.sqltypes.{obj!r}"
+    return False
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.attributes.get("url", settings.db_url),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_item=_render_item,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(config.attributes.get("url", settings.db_url))
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_item=_render_item,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,21 @@
+"""Reflex configuration. Every value can be overridden by a REFLEX_* environment variable."""
+
+import os
+
+# No calls home: neither the version check nor telemetry (set before reflex reads them).
+os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "false")
+os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("NPM_CONFIG_REGISTRY", "https://registry.npmjs.org")
+
+import reflex as rx  # noqa: E402
+
+from visio.settings import settings  # noqa: E402
+
+config = rx.Config(
+    app_name="visio",
+    db_url=settings.db_url,
+    redis_url=settings.redis_url or None,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+)

@@ -1,0 +1,1 @@
+"""Visio: live online classes for teachers and students."""

@@ -1,0 +1,58 @@
+"""The database engine and the unit of work handed to services as `db`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+from visio.settings import settings
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned for Visio: WAL and a busy timeout on SQLite, a bounded pool elsewhere."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": settings.db_lock_timeout_seconds, "check_same_thread": False},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    return create_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+@lru_cache(maxsize=4)
+def get_engine(url: str | None = None) -> Engine:
+    """The process-wide engine for a URL (the configured one by default)."""
+    return make_engine(url or settings.db_url)
+
+
+@contextmanager
+def open_db(engine: Engine | None = None) -> Iterator[Session]:
+    """A fresh session for one use case; services commit, anything left open is rolled back."""
+    db = Session(engine or get_engine(), expire_on_commit=False)
+    try:
+        yield db
+    finally:
+        db.close()

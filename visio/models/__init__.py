@@ -1,0 +1,50 @@
+"""SQLModel tables only: no queries, no rules. Importing this package registers every table."""
+
+from visio.models.accounts import AuthSession, LoginFailure, Role, User
+from visio.models.audit import AuditEvent
+from visio.models.money import (
+    EntryKind,
+    LedgerEntry,
+    Purchase,
+    PurchaseStatus,
+    Wallet,
+    WalletKind,
+)
+from visio.models.sessions import (
+    Attendance,
+    EffectiveStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Material,
+    MaterialKind,
+    Platform,
+    SessionTag,
+    StoredStatus,
+    Tag,
+    VideoSession,
+)
+
+__all__ = [
+    "Attendance",
+    "AuditEvent",
+    "AuthSession",
+    "EffectiveStatus",
+    "Enrollment",
+    "EnrollmentStatus",
+    "EntryKind",
+    "LedgerEntry",
+    "LoginFailure",
+    "Material",
+    "MaterialKind",
+    "Platform",
+    "Purchase",
+    "PurchaseStatus",
+    "Role",
+    "SessionTag",
+    "StoredStatus",
+    "Tag",
+    "User",
+    "VideoSession",
+    "Wallet",
+    "WalletKind",
+]

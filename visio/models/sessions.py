@@ -1,0 +1,159 @@
+"""Video sessions and what hangs off them: tags, enrollments, materials, attendance."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from visio.clock import utcnow
+from visio.models.types import UTCDateTime
+
+
+class Platform(StrEnum):
+    JITSI = "jitsi"
+    ZOOM = "zoom"
+    TEAMS = "teams"
+    CUSTOM = "custom"
+
+
+class StoredStatus(StrEnum):
+    """What is stored; `ongoing` and `finished` are derived from the clock."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class EffectiveStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    ONGOING = "ongoing"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class VideoSession(SQLModel, table=True):
+    """A live class. The platform link is private: owner and enrolled students only."""
+
+    __tablename__ = "video_sessions"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'scheduled', 'cancelled')", name="status_known"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("enrolled_count >= 0", name="enrolled_not_negative"),
+        Index("ix_video_sessions_teacher_starts", "teacher_id", "starts_at"),
+        Index("ix_video_sessions_status_starts", "status", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    teacher_id: int = Field(foreign_key="users.id")
+    title: str = Field(max_length=120)
+    description: str = Field(default="", max_length=5000)
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    duration_minutes: int
+    timezone: str = Field(max_length=64)
+    platform: str = Field(default=Platform.JITSI, max_length=16)
+    link: str = Field(max_length=2048)
+    status: str = Field(default=StoredStatus.DRAFT, max_length=16)
+    is_paid: bool = Field(default=False)
+    price_cents: int = Field(default=0)
+    currency: str = Field(max_length=3)
+    capacity: int | None = Field(default=None)
+    enrollment_deadline: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Active enrollments, kept in the same transaction as the seat claims: browsing reads it.
+    enrolled_count: int = Field(default=0)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    escrow_released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class Tag(SQLModel, table=True):
+    """A label, stored lower-cased once and shared by sessions."""
+
+    __tablename__ = "tags"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=30, unique=True, index=True)
+
+
+class SessionTag(SQLModel, table=True):
+    __tablename__ = "session_tags"
+
+    session_id: int = Field(foreign_key="video_sessions.id", primary_key=True, ondelete="CASCADE")
+    tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True)
+
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "active"
+    UNENROLLED = "unenrolled"
+    CANCELLED = "cancelled"  # the session was cancelled
+
+
+class Enrollment(SQLModel, table=True):
+    """A student's seat in a session: one row per pair, reactivated on re-enrollment."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("session_id", "student_id", name="uq_enrollment_session_student"),
+        Index("ix_enrollments_student_status", "student_id", "status"),
+        Index("ix_enrollments_session_status", "session_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="video_sessions.id")
+    student_id: int = Field(foreign_key="users.id")
+    status: str = Field(default=EnrollmentStatus.ACTIVE, max_length=16)
+    enrolled_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class MaterialKind(StrEnum):
+    LINK = "link"
+    FILE = "file"
+
+
+class Material(SQLModel, table=True):
+    """A link or an uploaded file; files live under a random name outside public folders."""
+
+    __tablename__ = "materials"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="video_sessions.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=8)
+    title: str = Field(max_length=200)
+    url: str | None = Field(default=None, max_length=2048)
+    storage_name: str | None = Field(default=None, max_length=64)
+    filename: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=128)
+    size_bytes: int | None = Field(default=None)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class Attendance(SQLModel, table=True):
+    """Who joined a session, when, and for how long (from the room's heartbeats)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "user_id", name="uq_attendance_session_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="video_sessions.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    first_joined_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    left_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    join_count: int = Field(default=1)
+    seconds_attended: int = Field(default=0)

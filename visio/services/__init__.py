@@ -1,0 +1,1 @@
+"""The domain: plain Python use cases over the models. Never imports reflex."""

@@ -1,0 +1,420 @@
+"""Video sessions: create, publish, cancel (with refunds), delete; the effective status."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from visio.clock import Clock, utcnow
+from visio.models import (
+    EffectiveStatus,
+    Enrollment,
+    EnrollmentStatus,
+    EntryKind,
+    Platform,
+    Purchase,
+    PurchaseStatus,
+    Role,
+    SessionTag,
+    StoredStatus,
+    Tag,
+    User,
+    VideoSession,
+    Wallet,
+)
+from visio.services import audit, locking, wallets
+from visio.services.accounts import require_role
+from visio.services.errors import Conflict, Forbidden, InvalidInput, NotFound
+from visio.services.links import check_platform_link
+from visio.settings import settings
+
+TITLE_MIN, TITLE_MAX = 3, 120
+DESCRIPTION_MAX = 5000
+DURATION_MIN, DURATION_MAX = 5, 480
+CAPACITY_MIN, CAPACITY_MAX = 1, 10_000
+PRICE_MIN_CENTS, PRICE_MAX_CENTS = 50, 1_000_000
+TAGS_MAX, TAG_MAX_LENGTH = 10, 30
+CANCEL_REASON_MAX = 500
+
+
+@dataclass
+class SessionInput:
+    """What a teacher types to create or edit a session; `starts_at` is aware."""
+
+    title: str
+    starts_at: datetime
+    duration_minutes: int
+    timezone: str
+    description: str = ""
+    platform: str = Platform.JITSI
+    link: str = ""
+    is_paid: bool = False
+    price_cents: int = 0
+    capacity: int | None = None
+    enrollment_deadline: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+
+
+def effective_status(session: VideoSession, now: datetime) -> EffectiveStatus:
+    """The status users see: a scheduled session is ongoing, then finished, by the clock."""
+    if session.status == StoredStatus.SCHEDULED:
+        if now >= session.ends_at:
+            return EffectiveStatus.FINISHED
+        if now >= session.starts_at:
+            return EffectiveStatus.ONGOING
+    return EffectiveStatus(session.status)
+
+
+def parse_local_datetime(value: str, tz: str, *, field: str) -> datetime:
+    """An ISO local date-time typed in zone `tz`, as aware UTC."""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("timezone_invalid", field="timezone") from None
+    try:
+        local = datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        raise InvalidInput("datetime_invalid", field=field) from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=zone)
+    return local.astimezone(ZoneInfo("UTC"))
+
+
+def normalize_tags(tags: list[str]) -> list[str]:
+    """Tags lower-cased, trimmed and de-duplicated, in the order given; bounds checked."""
+    seen: list[str] = []
+    for raw in tags:
+        tag = " ".join((raw or "").split()).lower().lstrip("#")
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX_LENGTH:
+            raise InvalidInput("tag_too_long", field="tags", max=TAG_MAX_LENGTH, tag=tag[:40])
+        if tag not in seen:
+            seen.append(tag)
+    if len(seen) > TAGS_MAX:
+        raise InvalidInput("too_many_tags", field="tags", max=TAGS_MAX)
+    return seen
+
+
+def validate(data: SessionInput, *, now: datetime) -> SessionInput:
+    """Check every bound of a session's fields; returns the cleaned values."""
+    title = " ".join((data.title or "").split())
+    if len(title) < TITLE_MIN:
+        raise InvalidInput("title_too_short", field="title", min=TITLE_MIN)
+    if len(title) > TITLE_MAX:
+        raise InvalidInput("title_too_long", field="title", max=TITLE_MAX)
+    description = (data.description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput("description_too_long", field="description", max=DESCRIPTION_MAX)
+    if data.timezone not in available_timezones():
+        raise InvalidInput("timezone_invalid", field="timezone")
+    if data.starts_at.tzinfo is None:
+        raise InvalidInput("datetime_invalid", field="starts_at")
+    if data.starts_at <= now:
+        raise InvalidInput("start_in_past", field="starts_at")
+    if not DURATION_MIN <= data.duration_minutes <= DURATION_MAX:
+        raise InvalidInput(
+            "duration_out_of_range", field="duration_minutes", min=DURATION_MIN, max=DURATION_MAX
+        )
+    if data.platform not in tuple(Platform):
+        raise InvalidInput("platform_invalid", field="platform")
+    link = "" if data.platform == Platform.JITSI else check_platform_link(data.platform, data.link)
+    if data.capacity is not None and not CAPACITY_MIN <= data.capacity <= CAPACITY_MAX:
+        raise InvalidInput(
+            "capacity_out_of_range", field="capacity", min=CAPACITY_MIN, max=CAPACITY_MAX
+        )
+    deadline = data.enrollment_deadline
+    if deadline is not None and deadline > data.starts_at:
+        raise InvalidInput("deadline_after_start", field="enrollment_deadline")
+    price = data.price_cents if data.is_paid else 0
+    if data.is_paid and not PRICE_MIN_CENTS <= price <= PRICE_MAX_CENTS:
+        raise InvalidInput(
+            "price_out_of_range",
+            field="price",
+            min_cents=PRICE_MIN_CENTS,
+            max_cents=PRICE_MAX_CENTS,
+        )
+    return SessionInput(
+        title=title,
+        description=description,
+        starts_at=data.starts_at,
+        duration_minutes=data.duration_minutes,
+        timezone=data.timezone,
+        platform=data.platform,
+        link=link,
+        is_paid=data.is_paid,
+        price_cents=price,
+        capacity=data.capacity,
+        enrollment_deadline=deadline,
+        tags=normalize_tags(data.tags),
+    )
+
+
+def _jitsi_link() -> str:
+    return f"https://{settings.jitsi_domain}/visio-{secrets.token_urlsafe(18)}"
+
+
+def _set_tags(db: Session, session_id: int, names: list[str]) -> None:
+    for old in db.exec(select(SessionTag).where(SessionTag.session_id == session_id)).all():
+        db.delete(old)
+    for name in names:
+        tag = db.exec(select(Tag).where(Tag.name == name)).first()
+        if tag is None:
+            tag = Tag(name=name)
+            db.add(tag)
+            db.flush()
+        db.add(SessionTag(session_id=session_id, tag_id=tag.id))
+
+
+def create_session(
+    *, db: Session, actor: User, data: SessionInput, clock: Clock = utcnow
+) -> VideoSession:
+    """Create a draft session; a Jitsi session gets its unguessable room at once."""
+    require_role(actor, Role.TEACHER)
+    now = clock()
+    clean = validate(data, now=now)
+    session = VideoSession(
+        teacher_id=actor.id,
+        title=clean.title,
+        description=clean.description,
+        starts_at=clean.starts_at,
+        ends_at=clean.starts_at + timedelta(minutes=clean.duration_minutes),
+        duration_minutes=clean.duration_minutes,
+        timezone=clean.timezone,
+        platform=clean.platform,
+        link=clean.link or _jitsi_link(),
+        status=StoredStatus.DRAFT,
+        is_paid=clean.is_paid,
+        price_cents=clean.price_cents,
+        currency=settings.currency,
+        capacity=clean.capacity,
+        enrollment_deadline=clean.enrollment_deadline,
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(session)
+    db.flush()
+    _set_tags(db, session.id, clean.tags)
+    audit.record(
+        db,
+        actor_id=actor.id,
+        action="session.created",
+        target_type="session",
+        target_id=session.id,
+        at=now,
+        title=clean.title,
+    )
+    db.commit()
+    return session
+
+
+def _owned_locked(db: Session, actor: User, session_id: int) -> VideoSession:
+    """Lock the session row, then check the actor owns it (lock first, then check)."""
+    require_role(actor, Role.TEACHER)
+    db.rollback()
+    rows = locking.lock(db, VideoSession, [session_id])
+    if not rows:
+        raise NotFound("session_not_found")
+    session = rows[0]
+    if session.teacher_id != actor.id:
+        db.rollback()
+        raise Forbidden("not_owner")
+    return session
+
+
+def publish_session(
+    *, db: Session, actor: User, video_session_id: int, clock: Clock = utcnow
+) -> VideoSession:
+    """Draft -> scheduled, while the start is still ahead."""
+    try:
+        session = _owned_locked(db, actor, video_session_id)
+        now = clock()
+        if session.status != StoredStatus.DRAFT:
+            raise Conflict("invalid_status", status=effective_status(session, now).value)
+        if session.starts_at <= now:
+            raise Conflict("start_in_past")
+        if session.is_paid and session.price_cents < PRICE_MIN_CENTS:
+            raise Conflict("price_required")
+        session.status = StoredStatus.SCHEDULED
+        session.published_at = session.updated_at = now
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="session.published",
+            target_type="session",
+            target_id=session.id,
+            at=now,
+        )
+        db.commit()
+        return session
+    except Exception:
+        db.rollback()
+        raise
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    session: VideoSession
+    refunded_count: int
+    refunded_cents: int
+
+
+def refund_preview(*, db: Session, actor: User, video_session_id: int) -> tuple[int, int]:
+    """How many students a cancel would refund, and how much in all (for the confirm dialog)."""
+    require_role(actor, Role.TEACHER)
+    session = db.get(VideoSession, video_session_id)
+    if session is None:
+        raise NotFound("session_not_found")
+    if session.teacher_id != actor.id:
+        raise Forbidden("not_owner")
+    count, total = db.exec(
+        select(func.count(), func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
+            Purchase.session_id == video_session_id, Purchase.status == PurchaseStatus.HELD
+        )
+    ).one()
+    return int(count), int(total)
+
+
+def cancel_session(
+    *, db: Session, actor: User, video_session_id: int, reason: str, clock: Clock = utcnow
+) -> Cancellation:
+    """Cancel a draft or upcoming session and refund every held payment exactly once."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise InvalidInput("cancel_reason_required", field="reason")
+    if len(text) > CANCEL_REASON_MAX:
+        raise InvalidInput("cancel_reason_too_long", field="reason", max=CANCEL_REASON_MAX)
+    try:
+        session = _owned_locked(db, actor, video_session_id)
+        now = clock()
+        status = effective_status(session, now)
+        if status not in (
+            EffectiveStatus.DRAFT,
+            EffectiveStatus.SCHEDULED,
+            EffectiveStatus.ONGOING,
+        ):
+            raise Conflict("invalid_status", status=status.value)
+        held = db.exec(
+            select(Purchase).where(
+                Purchase.session_id == session.id, Purchase.status == PurchaseStatus.HELD
+            )
+        ).all()
+        refunded_cents = _refund(db, session, held, now)
+        for enrollment in db.exec(
+            select(Enrollment).where(
+                Enrollment.session_id == session.id, Enrollment.status == EnrollmentStatus.ACTIVE
+            )
+        ).all():
+            enrollment.status = EnrollmentStatus.CANCELLED
+            enrollment.ended_at = now
+            db.add(enrollment)
+        session.status = StoredStatus.CANCELLED
+        session.cancel_reason = text
+        session.cancelled_at = session.updated_at = now
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="session.cancelled",
+            target_type="session",
+            target_id=session.id,
+            at=now,
+            reason=text,
+            refunded_count=len(held),
+            refunded_cents=refunded_cents,
+        )
+        db.commit()
+        return Cancellation(
+            session=session, refunded_count=len(held), refunded_cents=refunded_cents
+        )
+    except Exception:
+        db.rollback()
+        raise
+
+
+def _refund(db: Session, session: VideoSession, held: list[Purchase], now: datetime) -> int:
+    """Give held payments back from escrow (wallets locked in id order); returns the total."""
+    if not held:
+        return 0
+    escrow = wallets.escrow_wallet(db)
+    student_wallets = {
+        w.user_id: w
+        for w in db.exec(
+            select(Wallet).where(Wallet.user_id.in_([p.student_id for p in held]))  # type: ignore[union-attr]
+        ).all()
+    }
+    locked = {
+        w.id: w
+        for w in locking.lock(db, Wallet, [escrow.id, *(w.id for w in student_wallets.values())])
+    }
+    total = 0
+    for purchase in held:
+        wallet = locked[student_wallets[purchase.student_id].id]
+        wallets.post(
+            db,
+            locked[escrow.id],
+            -purchase.amount_cents,
+            EntryKind.ESCROW_REFUND,
+            at=now,
+            session_id=session.id,
+            purchase_id=purchase.id,
+        )
+        wallets.post(
+            db,
+            wallet,
+            purchase.amount_cents,
+            EntryKind.REFUND,
+            at=now,
+            session_id=session.id,
+            purchase_id=purchase.id,
+        )
+        purchase.status = PurchaseStatus.REFUNDED
+        purchase.settled_at = now
+        db.add(purchase)
+        audit.record(
+            db,
+            actor_id=None,
+            action="purchase.refunded",
+            target_type="purchase",
+            target_id=purchase.id,
+            at=now,
+            session_id=session.id,
+            student_id=purchase.student_id,
+            amount_cents=purchase.amount_cents,
+        )
+        total += purchase.amount_cents
+    return total
+
+
+def delete_session(
+    *, db: Session, actor: User, video_session_id: int, clock: Clock = utcnow
+) -> None:
+    """Delete a draft, or a session nobody ever enrolled in; otherwise cancel it instead."""
+    try:
+        session = _owned_locked(db, actor, video_session_id)
+        ever_enrolled = db.exec(
+            select(func.count()).select_from(Enrollment).where(Enrollment.session_id == session.id)
+        ).one()
+        if session.status != StoredStatus.DRAFT and ever_enrolled:
+            raise Conflict("delete_has_enrollments")
+        now = clock()
+        for link in db.exec(select(SessionTag).where(SessionTag.session_id == session.id)).all():
+            db.delete(link)
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="session.deleted",
+            target_type="session",
+            target_id=session.id,
+            at=now,
+            title=session.title,
+        )
+        db.delete(session)
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise

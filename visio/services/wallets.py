@@ -1,0 +1,145 @@
+"""Wallets and the ledger: every movement is an entry, the wallet row caches the sum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from visio.clock import Clock, utcnow
+from visio.models import LedgerEntry, User, Wallet, WalletKind
+from visio.services import audit, locking
+from visio.services.errors import InsufficientFunds, InvalidInput, NotAuthenticated
+from visio.services.payments import get_provider
+from visio.settings import settings
+
+TOPUP_MIN_CENTS = 100
+TOPUP_MAX_CENTS = 100_000
+
+
+def open_wallet(db: Session, *, user_id: int | None, at: datetime) -> Wallet:
+    """Add an empty wallet for a new user (inside the caller's transaction)."""
+    wallet = Wallet(
+        user_id=user_id, kind=WalletKind.USER, currency=settings.currency, updated_at=at
+    )
+    db.add(wallet)
+    db.flush()
+    return wallet
+
+
+def wallet_of(db: Session, user_id: int) -> Wallet:
+    """The user's wallet (every account has one from registration on)."""
+    wallet = db.exec(select(Wallet).where(Wallet.user_id == user_id)).first()
+    if wallet is None:
+        raise NotAuthenticated()
+    return wallet
+
+
+def escrow_wallet(db: Session) -> Wallet:
+    """The platform's escrow wallet, created by the first migration."""
+    wallet = db.exec(select(Wallet).where(Wallet.kind == WalletKind.ESCROW)).first()
+    if wallet is None:  # a database made without the migrations (never in production)
+        wallet = Wallet(kind=WalletKind.ESCROW, currency=settings.currency)
+        db.add(wallet)
+        db.flush()
+    return wallet
+
+
+def post(
+    db: Session,
+    wallet: Wallet,
+    amount_cents: int,
+    kind: str,
+    *,
+    at: datetime,
+    session_id: int | None = None,
+    purchase_id: int | None = None,
+    reference: str | None = None,
+) -> LedgerEntry:
+    """Move money on a locked wallet: one ledger entry and the cached balance, together."""
+    if wallet.balance_cents + amount_cents < 0:
+        raise InsufficientFunds(
+            balance_cents=wallet.balance_cents, missing_cents=-(wallet.balance_cents + amount_cents)
+        )
+    wallet.balance_cents += amount_cents
+    wallet.updated_at = at
+    entry = LedgerEntry(
+        wallet_id=wallet.id,
+        amount_cents=amount_cents,
+        kind=kind,
+        session_id=session_id,
+        purchase_id=purchase_id,
+        reference=reference,
+        created_at=at,
+    )
+    db.add(wallet)
+    db.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class TopUp:
+    entry: LedgerEntry
+    balance_cents: int
+
+
+def top_up(
+    *,
+    db: Session,
+    actor: User,
+    amount_cents: int,
+    clock: Clock = utcnow,
+    provider_name: str | None = None,
+) -> TopUp:
+    """Credit the actor's wallet through the configured payment provider."""
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool):
+        raise InvalidInput("amount_invalid", field="amount")
+    if not TOPUP_MIN_CENTS <= amount_cents <= TOPUP_MAX_CENTS:
+        raise InvalidInput(
+            "topup_out_of_range",
+            field="amount",
+            min_cents=TOPUP_MIN_CENTS,
+            max_cents=TOPUP_MAX_CENTS,
+        )
+    provider = get_provider(provider_name or settings.payment_provider)
+    wallet_id = wallet_of(db, actor.id).id
+    db.rollback()  # the lock must be the transaction's first statement
+    # The provider is asked before anything is written: a failure credits nothing.
+    reference = provider.charge(
+        user_id=actor.id, amount_cents=amount_cents, currency=settings.currency
+    )
+    try:
+        (wallet,) = locking.lock(db, Wallet, [wallet_id])
+        now = clock()
+        entry = post(db, wallet, amount_cents, "topup", at=now, reference=reference)
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="wallet.topped_up",
+            target_type="wallet",
+            target_id=wallet.id,
+            at=now,
+            amount_cents=amount_cents,
+            provider=provider.name,
+            reference=reference,
+        )
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    return TopUp(entry=entry, balance_cents=wallet.balance_cents)
+
+
+def balance_of(db: Session, user_id: int) -> int:
+    return wallet_of(db, user_id).balance_cents
+
+
+def ledger_sum(db: Session, wallet_id: int) -> int:
+    """The sum of a wallet's entries: equals its cached balance (an invariant the tests check)."""
+    return db.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.wallet_id == wallet_id
+        )
+    ).one()

@@ -1,0 +1,63 @@
+"""Every Visio setting, read once from the environment, in one typed place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_URL = f"sqlite:///{ROOT / 'data' / 'visio.db'}"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def _str(name: str, default: str) -> str:
+    raw = os.environ.get(name)
+    return raw if raw not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Visio's configuration; one instance, `settings`, is built at import."""
+
+    env: str = field(default_factory=lambda: _str("VISIO_ENV", "development"))
+    db_url: str = field(default_factory=lambda: _str("REFLEX_DB_URL", DEFAULT_DB_URL))
+    redis_url: str = field(default_factory=lambda: _str("REFLEX_REDIS_URL", ""))
+    currency: str = field(default_factory=lambda: _str("VISIO_CURRENCY", "EUR"))
+    default_locale: str = field(default_factory=lambda: _str("VISIO_DEFAULT_LOCALE", "fr"))
+    default_timezone: str = field(
+        default_factory=lambda: _str("VISIO_DEFAULT_TIMEZONE", "Europe/Paris")
+    )
+    jitsi_domain: str = field(default_factory=lambda: _str("JITSI_DOMAIN", "meet.jit.si"))
+    join_opens_minutes: int = field(default_factory=lambda: _int("JOIN_OPENS_MINUTES", 10))
+    token_ttl_hours: int = field(default_factory=lambda: _int("VISIO_TOKEN_TTL_HOURS", 24 * 14))
+    login_max_failures: int = field(default_factory=lambda: _int("VISIO_LOGIN_MAX_FAILURES", 5))
+    login_window_minutes: int = field(
+        default_factory=lambda: _int("VISIO_LOGIN_WINDOW_MINUTES", 15)
+    )
+    # argon2 cost; tests lower it so that hashing does not dominate the suite.
+    argon2_time_cost: int = field(default_factory=lambda: _int("VISIO_ARGON2_TIME_COST", 3))
+    argon2_memory_kib: int = field(default_factory=lambda: _int("VISIO_ARGON2_MEMORY_KIB", 65536))
+    payment_provider: str = field(default_factory=lambda: _str("VISIO_PAYMENT_PROVIDER", "demo"))
+    max_upload_bytes: int = field(
+        default_factory=lambda: _int("VISIO_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+    )
+    storage_dir: Path = field(
+        default_factory=lambda: Path(_str("VISIO_STORAGE_DIR", str(ROOT / "data" / "files")))
+    )
+    db_pool_size: int = field(default_factory=lambda: _int("VISIO_DB_POOL_SIZE", 5))
+    db_max_overflow: int = field(default_factory=lambda: _int("VISIO_DB_MAX_OVERFLOW", 10))
+    db_lock_timeout_seconds: int = field(
+        default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
+    )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+
+settings = Settings()
