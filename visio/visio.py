@@ -1,11 +1,32 @@
-"""Builds the Reflex app."""
+"""Builds the Reflex app: theme, pages and their load events, and the JSON API."""
+
+from __future__ import annotations
 
 import reflex as rx
 
+from visio.pages.auth import login_page, register_page
+from visio.pages.home import home_page
+from visio.pages.sessions import student_sessions_page, teacher_sessions_page
+from visio.state.app import AppState
+from visio.state.auth import AuthState
+from visio.state.home import HomeState
+from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
-def index() -> rx.Component:
-    return rx.text("hello")
-
-
-app = rx.App()
-app.add_page(index, route="/")
+app = rx.App(
+    head_components=[rx.el.meta(name="description", content="Visio: live online classes")],
+)
+app.add_page(home_page, route="/", title="Visio", on_load=HomeState.on_load)
+app.add_page(login_page, route="/login", title="Visio", on_load=AuthState.open_login)
+app.add_page(register_page, route="/register", title="Visio", on_load=AuthState.open_register)
+app.add_page(
+    teacher_sessions_page,
+    route="/teacher/video-sessions",
+    title="Sessions Visio",
+    on_load=[TeacherSessionsState.on_load, AppState.load_shell],
+)
+app.add_page(
+    student_sessions_page,
+    route="/student/video-sessions",
+    title="Sessions Visio",
+    on_load=[StudentSessionsState.on_load, AppState.load_shell],
+)

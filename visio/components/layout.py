@@ -1,0 +1,199 @@
+"""The app shell: top bar (brand, sessions, wallet, language, theme, account), page frame."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from visio.state.app import AppState
+
+T = AppState.tr
+
+
+def brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.center(
+                rx.icon("video", size=18, color="white"),
+                background=rx.color("accent", 9),
+                border_radius="10px",
+                width="34px",
+                height="34px",
+            ),
+            rx.text("Visio", size="5", weight="bold", color=rx.color("gray", 12)),
+            spacing="2",
+            align="center",
+        ),
+        href=rx.cond(AppState.logged_in, AppState.home_path, "/"),
+        underline="none",
+        aria_label="Visio",
+    )
+
+
+def language_switch() -> rx.Component:
+    return rx.segmented_control.root(
+        rx.segmented_control.item("FR", value="fr"),
+        rx.segmented_control.item("EN", value="en"),
+        value=AppState.lang,
+        on_change=AppState.set_language,
+        size="1",
+        aria_label=T["nav.language"],
+        id="language-switch",
+    )
+
+
+def theme_switch() -> rx.Component:
+    return rx.color_mode.button(size="2", variant="ghost", aria_label=T["nav.theme"])
+
+
+def wallet_chip() -> rx.Component:
+    return rx.badge(
+        rx.icon("wallet", size=14),
+        rx.text(AppState.balance_label, id="wallet-balance"),
+        size="2",
+        variant="soft",
+        radius="full",
+        title=T["nav.wallet"],
+    )
+
+
+def account_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.avatar(fallback=AppState.initials, size="1", radius="full"),
+                rx.text(
+                    AppState.user_name,
+                    display=["none", "none", "block"],
+                    max_width="160px",
+                    trim="both",
+                    overflow="hidden",
+                    white_space="nowrap",
+                    text_overflow="ellipsis",
+                ),
+                rx.icon("chevron-down", size=14),
+                variant="ghost",
+                id="account-menu",
+                aria_label=T["nav.account"],
+            )
+        ),
+        rx.menu.content(
+            rx.box(
+                rx.text(AppState.user_name, weight="bold", size="2"),
+                rx.text(AppState.user_email, size="1", color_scheme="gray"),
+                rx.badge(
+                    rx.cond(AppState.is_teacher, T["role.teacher"], T["role.student"]),
+                    size="1",
+                    margin_top="4px",
+                ),
+                padding="8px 12px",
+            ),
+            rx.menu.separator(),
+            rx.menu.item(
+                rx.icon("video", size=14),
+                T["nav.sessions"],
+                on_click=rx.redirect(AppState.home_path),
+            ),
+            rx.menu.item(
+                rx.icon("wallet", size=14),
+                T["nav.wallet"],
+                " · ",
+                AppState.balance_label,
+                disabled=True,
+            ),
+            rx.menu.separator(),
+            rx.menu.item(
+                rx.icon("log-out", size=14),
+                T["nav.logout"],
+                on_click=AppState.logout,
+                color="red",
+                id="logout",
+            ),
+            align="end",
+        ),
+    )
+
+
+def top_bar() -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            brand(),
+            rx.cond(
+                AppState.logged_in,
+                rx.link(
+                    T["nav.sessions"],
+                    href=AppState.home_path,
+                    weight="medium",
+                    color=rx.color("gray", 12),
+                    display=["none", "none", "block"],
+                    margin_left="16px",
+                ),
+            ),
+            rx.spacer(),
+            rx.cond(
+                AppState.logged_in,
+                rx.box(wallet_chip(), display=["none", "block"]),
+            ),
+            language_switch(),
+            theme_switch(),
+            rx.cond(
+                AppState.logged_in,
+                account_menu(),
+                rx.hstack(
+                    rx.link(
+                        T["nav.login"], href="/login", weight="medium", display=["none", "block"]
+                    ),
+                    rx.link(rx.button(T["nav.register"], size="2"), href="/register"),
+                    spacing="4",
+                    align="center",
+                ),
+            ),
+            align="center",
+            spacing="3",
+            max_width="1120px",
+            margin="0 auto",
+            padding_x=["12px", "20px"],
+            height="60px",
+        ),
+        position="sticky",
+        top="0",
+        z_index="20",
+        background=rx.color("gray", 1, alpha=True),
+        backdrop_filter="blur(10px)",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def page_frame(*children: rx.Component) -> rx.Component:
+    """Every page: the top bar, then the content centred with comfortable margins."""
+    return rx.box(
+        top_bar(),
+        rx.box(
+            *children,
+            max_width="1120px",
+            margin="0 auto",
+            padding_x=["14px", "20px"],
+            padding_y=["20px", "32px"],
+            width="100%",
+        ),
+        min_height="100vh",
+        background=rx.color("gray", 2),
+    )
+
+
+def page_header(
+    title: rx.Var | str, subtitle: rx.Var | str, *actions: rx.Component
+) -> rx.Component:
+    return rx.flex(
+        rx.vstack(
+            rx.heading(title, size="7", weight="bold"),
+            rx.text(subtitle, color_scheme="gray", size="3"),
+            spacing="1",
+        ),
+        rx.spacer(),
+        *actions,
+        direction=rx.breakpoints(initial="column", sm="row"),
+        gap="3",
+        align=rx.breakpoints(initial="start", sm="end"),
+        margin_bottom="24px",
+        width="100%",
+    )

@@ -1,0 +1,58 @@
+"""Money, dates and durations formatted with Babel in the viewer's locale and time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_currency
+
+from visio.settings import settings
+
+_BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def babel_locale(lang: str) -> str:
+    return _BABEL_LOCALES.get(lang, "fr_FR")
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz or settings.default_timezone)
+    except (KeyError, ValueError):
+        return ZoneInfo(settings.default_timezone)
+
+
+def format_money(cents: int, lang: str, currency: str | None = None) -> str:
+    """12345 -> "123,45 €" (fr) or "€123.45" (en)."""
+    from decimal import Decimal
+
+    return format_currency(
+        Decimal(cents) / 100, currency or settings.currency, locale=babel_locale(lang)
+    )
+
+
+def format_when(at: datetime, lang: str, tz: str | None) -> str:
+    """A date and time in the viewer's zone: "lundi 2 mars 2026 à 10:00"."""
+    local = at.astimezone(_zone(tz))
+    pattern = "EEEE d MMMM y 'à' HH:mm" if lang == "fr" else "EEEE d MMMM y, HH:mm"
+    return format_datetime(local, pattern, locale=babel_locale(lang))
+
+
+def format_day(at: datetime, lang: str, tz: str | None) -> str:
+    return format_date(at.astimezone(_zone(tz)), "medium", locale=babel_locale(lang))
+
+
+def format_clock(at: datetime, lang: str, tz: str | None) -> str:
+    return format_time(at.astimezone(_zone(tz)), "short", locale=babel_locale(lang))
+
+
+def format_duration(minutes: int, lang: str) -> str:
+    """90 -> "1 h 30" (fr) or "1 h 30 min" (en); 45 -> "45 min"."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    if not rest:
+        return f"{hours} h"
+    return f"{hours} h {rest:02d}" if lang == "fr" else f"{hours} h {rest} min"

@@ -1,0 +1,164 @@
+"""The root state: who is logged in, their language, time zone and wallet balance."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import reflex as rx
+
+from visio.db import open_db
+from visio.i18n import CATALOGS, LANGUAGES, error_message, pick_language
+from visio.i18n.formatting import format_money
+from visio.models import Role, User
+from visio.services import accounts, wallets
+from visio.services.errors import DomainError
+from visio.settings import settings
+
+TOKEN_MAX_AGE = settings.token_ttl_hours * 3600
+HOME_BY_ROLE = {Role.TEACHER: "/teacher/video-sessions", Role.STUDENT: "/student/video-sessions"}
+
+
+def home_for(role: str) -> str:
+    return HOME_BY_ROLE.get(role, "/")
+
+
+class AppState(rx.State):
+    """Shared by every page; page states are substates and see these vars."""
+
+    token: str = rx.Cookie("", name="visio_token", max_age=TOKEN_MAX_AGE, same_site="strict")
+    lang_choice: str = rx.LocalStorage("", name="visio_lang")
+    browser_tz: str = rx.LocalStorage("", name="visio_tz")
+
+    user_name: str = ""
+    user_email: str = ""
+    user_role: str = ""
+    balance_cents: int = 0
+    _user_id: int | None = None
+    _user_tz: str | None = None
+
+    @rx.var
+    def lang(self) -> str:
+        if self.lang_choice in LANGUAGES:
+            return self.lang_choice
+        return pick_language(self.router.headers.accept_language, settings.default_locale)
+
+    @rx.var
+    def tr(self) -> dict[str, str]:
+        """Every UI string in the viewer's language (components index it by key)."""
+        return CATALOGS[self.lang]
+
+    @rx.var
+    def logged_in(self) -> bool:
+        return self.user_role != ""
+
+    @rx.var
+    def is_teacher(self) -> bool:
+        return self.user_role == Role.TEACHER
+
+    @rx.var
+    def home_path(self) -> str:
+        return home_for(self.user_role)
+
+    @rx.var
+    def balance_label(self) -> str:
+        return format_money(self.balance_cents, self.lang)
+
+    @rx.var
+    def initials(self) -> str:
+        parts = self.user_name.split()
+        return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+    # Helpers for substates (not events).
+
+    @property
+    def viewer_tz(self) -> str:
+        """The account's zone if set, else the browser's, else the platform default."""
+        return self._user_tz or self.browser_tz or settings.default_timezone
+
+    def message(self, error: DomainError) -> str:
+        return error_message(error.code, self.lang, error.params)
+
+    def text(self, key: str, **params: Any) -> str:
+        from visio.i18n import t
+
+        return t(key, self.lang, **params)
+
+    def _forget_user(self) -> None:
+        self.user_name = self.user_email = self.user_role = ""
+        self.balance_cents = 0
+        self._user_id = None
+        self._user_tz = None
+
+    def _show_user(self, user: User, balance_cents: int) -> None:
+        self._user_id = user.id
+        self._user_tz = user.timezone
+        self.user_name = user.full_name
+        self.user_email = user.email
+        self.user_role = user.role
+        self.balance_cents = balance_cents
+        if user.locale in LANGUAGES and not self.lang_choice:
+            self.lang_choice = user.locale
+
+    def current_user(self) -> User | None:
+        """Resolve the login token on the server, every time: the browser proves nothing."""
+        with open_db() as db:
+            user = accounts.user_for_token(db=db, token=self.token)
+            if user is None:
+                self._forget_user()
+                return None
+            self._show_user(user, wallets.balance_of(db, user.id))
+            return user
+
+    def guard(self, role: str | None = None) -> tuple[User | None, Any]:
+        """The user if allowed here; else the redirect to send (login, or the user's home)."""
+        user = self.current_user()
+        if user is None:
+            path = self.router.url.path or "/"
+            return None, rx.redirect(f"/login?next={quote(path)}")
+        if role is not None and user.role != role:
+            return None, [
+                rx.toast.warning(error_message("wrong_role", self.lang)),
+                rx.redirect(home_for(user.role)),
+            ]
+        return user, None
+
+    # Events.
+
+    @rx.event
+    def load_shell(self):
+        """On every page: who is here, and the browser's zone for dates."""
+        self.current_user()
+        if not self.browser_tz:
+            return rx.call_script(
+                "Intl.DateTimeFormat().resolvedOptions().timeZone",
+                callback=AppState.set_browser_tz,
+            )
+
+    @rx.event
+    def set_browser_tz(self, tz: str):
+        from zoneinfo import available_timezones
+
+        if isinstance(tz, str) and tz in available_timezones():
+            self.browser_tz = tz
+
+    @rx.event
+    def set_language(self, lang: str | list[str]):
+        if isinstance(lang, list):
+            lang = lang[0] if lang else ""
+        if lang not in LANGUAGES:
+            return
+        self.lang_choice = lang
+        if self._user_id is not None:
+            with open_db() as db:
+                user = db.get(User, self._user_id)
+                if user is not None:
+                    accounts.update_preferences(db=db, actor=user, locale=lang)
+
+    @rx.event
+    def logout(self):
+        with open_db() as db:
+            accounts.logout(db=db, token=self.token)
+        self.token = ""
+        self._forget_user()
+        return rx.redirect("/login")

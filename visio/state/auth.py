@@ -1,0 +1,91 @@
+"""Login and registration forms."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from visio.db import open_db
+from visio.services import accounts
+from visio.services.errors import DomainError
+from visio.state.app import AppState, home_for
+
+
+def _safe_next(path: str | None, fallback: str) -> str:
+    """Only same-site paths are followed after login (no open redirect)."""
+    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return fallback
+
+
+class AuthState(AppState):
+    """Form errors and the pending flag of the login and register pages."""
+
+    errors: dict[str, str] = {}
+    form_error: str = ""
+    pending: bool = False
+    role_choice: str = "student"
+
+    @rx.var
+    def next_path(self) -> str:
+        return self.router.url.query_parameters.get("next", "")
+
+    @rx.event
+    def open_login(self):
+        self.errors, self.form_error, self.pending = {}, "", False
+        if self.current_user() is not None:
+            return rx.redirect(_safe_next(self.next_path, home_for(self.user_role)))
+        if not self.browser_tz:
+            return AppState.load_shell
+
+    @rx.event
+    def open_register(self):
+        return AuthState.open_login
+
+    @rx.event
+    def set_role_choice(self, role: str):
+        if role in ("teacher", "student"):
+            self.role_choice = role
+
+    @rx.event
+    def login(self, form: dict):
+        self.errors, self.form_error = {}, ""
+        try:
+            with open_db() as db:
+                result = accounts.login(
+                    db=db, email=form.get("email", ""), password=form.get("password", "")
+                )
+        except DomainError as error:
+            self.form_error = self.message(error)
+            return
+        self.token = result.token
+        self.current_user()
+        return rx.redirect(_safe_next(self.next_path, home_for(result.user.role)))
+
+    @rx.event
+    def register(self, form: dict):
+        self.errors, self.form_error = {}, ""
+        try:
+            with open_db() as db:
+                user = accounts.register(
+                    db=db,
+                    full_name=form.get("full_name", ""),
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    role=self.role_choice,
+                    locale=self.lang,
+                )
+                if self.browser_tz:
+                    accounts.update_preferences(db=db, actor=user, timezone=self.browser_tz)
+                result = accounts.login(db=db, email=user.email, password=form["password"])
+        except DomainError as error:
+            if error.field:
+                self.errors = {error.field: self.message(error)}
+            else:
+                self.form_error = self.message(error)
+            return
+        self.token = result.token
+        self.current_user()
+        return [
+            rx.toast.success(self.text("register.welcome", name=user.full_name)),
+            rx.redirect(_safe_next(self.next_path, home_for(user.role))),
+        ]
