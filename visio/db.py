@@ -42,10 +42,25 @@ def make_engine(url: str) -> Engine:
     )
 
 
+_bound: Engine | None = None
+
+
 @lru_cache(maxsize=4)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
+
+
 def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for a URL (the configured one by default)."""
-    return make_engine(url or settings.db_url)
+    """The process-wide engine for a URL (the configured one, or the bound one, by default)."""
+    if url is None and _bound is not None:
+        return _bound
+    return _engine_for(url or settings.db_url)
+
+
+def bind_engine(engine: Engine | None) -> None:
+    """Make `engine` the default one (tests point the state layer at their own database)."""
+    global _bound
+    _bound = engine
 
 
 @contextmanager

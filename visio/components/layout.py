@@ -177,6 +177,9 @@ def page_frame(*children: rx.Component) -> rx.Component:
         ),
         min_height="100vh",
         background=rx.color("gray", 2),
+        # Lets browser tests wait until the page's state has arrived.
+        custom_attrs={"data-hydrated": rx.cond(AppState.is_hydrated, "true", "false")},
+        lang=AppState.lang,
     )
 
 

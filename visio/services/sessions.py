@@ -129,6 +129,8 @@ def validate(data: SessionInput, *, now: datetime) -> SessionInput:
             "capacity_out_of_range", field="capacity", min=CAPACITY_MIN, max=CAPACITY_MAX
         )
     deadline = data.enrollment_deadline
+    if deadline is not None and deadline.tzinfo is None:
+        raise InvalidInput("datetime_invalid", field="enrollment_deadline")
     if deadline is not None and deadline > data.starts_at:
         raise InvalidInput("deadline_after_start", field="enrollment_deadline")
     price = data.price_cents if data.is_paid else 0
