@@ -1,0 +1,109 @@
+"""Test data made through the real services, with random unique values."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+
+import visio.models  # noqa: F401  (registers every table in the metadata)
+from visio.clock import Clock
+from visio.models import AuditEvent, Role, User, VideoSession
+from visio.services import accounts, sessions, wallets
+from visio.services.sessions import SessionInput
+
+STRONG_PASSWORD = "Violet-Harbour-Lantern-42"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.org"
+
+
+def make_user(
+    db: Session,
+    *,
+    role: str,
+    clock: Clock,
+    email: str | None = None,
+    full_name: str | None = None,
+    password: str = STRONG_PASSWORD,
+) -> User:
+    """A registered account (with its wallet), through `accounts.register`."""
+    return accounts.register(
+        db=db,
+        full_name=full_name or f"{role.title()} {uuid.uuid4().hex[:6]}",
+        email=email or unique_email(role),
+        password=password,
+        role=role,
+        clock=clock,
+    )
+
+
+def make_teacher(db: Session, *, clock: Clock, **kwargs: Any) -> User:
+    return make_user(db, role=Role.TEACHER, clock=clock, **kwargs)
+
+
+def make_student(db: Session, *, clock: Clock, **kwargs: Any) -> User:
+    return make_user(db, role=Role.STUDENT, clock=clock, **kwargs)
+
+
+def session_input(clock: Clock, **overrides: Any) -> SessionInput:
+    """A valid free Jitsi session two days after the clock's now; override any field."""
+    values: dict[str, Any] = {
+        "title": f"Algebra revision {uuid.uuid4().hex[:6]}",
+        "starts_at": clock() + timedelta(days=2),
+        "duration_minutes": 60,
+        "timezone": "Europe/Paris",
+        "description": "Quadratic equations, worked examples.",
+    }
+    values.update(overrides)
+    return SessionInput(**values)
+
+
+def make_session(
+    db: Session, *, teacher: User, clock: Clock, publish: bool = False, **overrides: Any
+) -> VideoSession:
+    """A draft session of `teacher` (published when asked), through the services."""
+    created = sessions.create_session(
+        db=db, actor=teacher, data=session_input(clock, **overrides), clock=clock
+    )
+    if publish:
+        return sessions.publish_session(
+            db=db, actor=teacher, video_session_id=created.id, clock=clock
+        )
+    return created
+
+
+def top_up(db: Session, *, user: User, amount_cents: int, clock: Clock) -> wallets.TopUp:
+    """Credit `user`'s wallet through the demo payment provider."""
+    return wallets.top_up(
+        db=db, actor=user, amount_cents=amount_cents, clock=clock, provider_name="demo"
+    )
+
+
+def table_counts(db: Session) -> dict[str, int]:
+    """How many rows every table holds: equal before and after a refused action."""
+    db.rollback()  # read what is committed, not what a refused call may have left pending
+    return {
+        table.name: db.exec(select(func.count()).select_from(table)).one()
+        for table in SQLModel.metadata.sorted_tables
+    }
+
+
+def audit_actions(db: Session, **where: Any) -> list[str]:
+    """The audit trail's actions, oldest first, optionally filtered by column values."""
+    query = select(AuditEvent.action).order_by(AuditEvent.id)
+    for column, value in where.items():
+        query = query.where(getattr(AuditEvent, column) == value)
+    return list(db.exec(query).all())
+
+
+def fresh(db: Session, model: type[SQLModel], row_id: int) -> dict[str, Any] | None:
+    """A row's committed column values, read anew from the database (None when it is gone)."""
+    db.rollback()
+    db.expire_all()
+    row = db.get(model, row_id)
+    return None if row is None else row.model_dump()

@@ -1,0 +1,127 @@
+"""Migrations: up, down and up again on SQLite and PostgreSQL, with no drift from the models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+import visio.models  # noqa: F401  (registers every table)
+from alembic import command
+from visio.db import make_engine
+from visio.settings import settings
+
+MODEL_TABLES = set(SQLModel.metadata.tables)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db_url(request, tmp_path):
+    """The URL of an empty database of each kind (PostgreSQL: a throwaway database)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'migrations.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def tables_of(url):
+    engine = make_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def schema_drift(url):
+    """What autogenerate would write for this database: empty when the models match it."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+
+
+def escrow_rows(url):
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(
+                sa.text(
+                    "SELECT user_id, balance_cents, currency FROM wallets WHERE kind = 'escrow'"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_round_trips(empty_db_url, make_alembic_config):
+    config = make_alembic_config(empty_db_url)
+
+    command.upgrade(config, "head")
+    assert tables_of(empty_db_url) == MODEL_TABLES | {"alembic_version"}
+
+    command.downgrade(config, "base")
+    assert tables_of(empty_db_url) <= {"alembic_version"}
+
+    command.upgrade(config, "head")
+    assert tables_of(empty_db_url) == MODEL_TABLES | {"alembic_version"}
+    assert escrow_rows(empty_db_url) == [(None, 0, settings.currency)]
+    assert schema_drift(empty_db_url) == []
+
+
+def test_migrated_schema_has_no_drift_from_the_models(empty_db_url, make_alembic_config):
+    config = make_alembic_config(empty_db_url)
+    command.upgrade(config, "head")
+
+    assert schema_drift(empty_db_url) == []
+    command.check(config)  # what `alembic check` runs: raises when autogenerate finds changes
+
+
+def test_upgrade_creates_exactly_one_escrow_wallet(empty_db_url, make_alembic_config):
+    command.upgrade(make_alembic_config(empty_db_url), "head")
+    assert escrow_rows(empty_db_url) == [(None, 0, settings.currency)]
+
+
+def test_database_is_at_the_single_head_after_upgrade(empty_db_url, make_alembic_config):
+    config = make_alembic_config(empty_db_url)
+    command.upgrade(config, "head")
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_heads() == tuple(heads)
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_enforces_the_money_checks(empty_db_url, make_alembic_config):
+    """The CHECK constraints live in the database, not only in the models."""
+    command.upgrade(make_alembic_config(empty_db_url), "head")
+    engine = make_engine(empty_db_url)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).replace(tzinfo=None)
+    try:
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO wallets (kind, balance_cents, currency, updated_at) "
+                    "VALUES ('user', -1, 'EUR', :now)"
+                ),
+                {"now": now},
+            )
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO wallets (kind, balance_cents, currency, updated_at) "
+                    "VALUES ('bank', 0, 'EUR', :now)"
+                ),
+                {"now": now},
+            )
+    finally:
+        engine.dispose()
+    assert escrow_rows(empty_db_url) == [(None, 0, settings.currency)]
