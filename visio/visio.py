@@ -13,7 +13,10 @@ from visio.state.home import HomeState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
 app = rx.App(
-    head_components=[rx.el.meta(name="description", content="Visio: live online classes")],
+    head_components=[
+        rx.el.meta(name="description", content="Visio: live online classes"),
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ],
 )
 app.add_page(home_page, route="/", title="Visio", on_load=HomeState.on_load)
 app.add_page(login_page, route="/login", title="Visio", on_load=AuthState.open_login)

@@ -1,0 +1,40 @@
+"""State tests: real state classes, handlers called directly, on the test's own SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from visio import db as visio_db
+from visio.clock import FrozenClock, utcnow
+
+
+@pytest.fixture
+def bound(engine: Engine) -> Iterator[Engine]:
+    """Point the state layer's `open_db()` at this test's database."""
+    visio_db.bind_engine(engine)
+    yield engine
+    visio_db.bind_engine(None)
+
+
+@pytest.fixture
+def now_clock() -> FrozenClock:
+    """The state layer reads the real clock: data for it is made relative to now."""
+    return FrozenClock(utcnow())
+
+
+def new_state(cls, token: str = ""):  # type: ignore[no-untyped-def]
+    state = cls(_reflex_internal_init=True)
+    state.token = token
+    return state
+
+
+def redirect_target(result) -> str | None:  # type: ignore[no-untyped-def]
+    """The path of the first redirect among the events a handler returned."""
+    events = result if isinstance(result, list) else [result]
+    for event in events:
+        if event is not None and event.handler.fn.__qualname__ == "_redirect":
+            return dict((k._js_expr, v._var_value) for k, v in event.args)["path"]
+    return None
