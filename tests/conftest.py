@@ -17,6 +17,8 @@ from pathlib import Path
 os.environ["VISIO_ARGON2_TIME_COST"] = "1"
 os.environ["VISIO_ARGON2_MEMORY_KIB"] = "1024"
 
+pytest_plugins = ["tests.server"]  # app_url: the prod build on a free port
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not add the project root
     sys.path.insert(0, str(ROOT))

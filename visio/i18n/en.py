@@ -140,4 +140,10 @@ MESSAGES: dict[str, str] = {
     "error.delete_has_enrollments": (
         "Students have enrolled in this session: cancel it instead of deleting it."
     ),
+    "error.own_session": "You cannot enroll in your own session.",
+    "error.not_open": "This session is not open for enrollment yet.",
+    "error.not_enrolled": "You are not enrolled in this session.",
+    "error.session_full": "This session is full.",
+    "error.already_enrolled": "You are already enrolled in this session.",
+    "error.deadline_passed": "Enrollment for this session is closed.",
 }

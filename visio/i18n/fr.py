@@ -147,4 +147,10 @@ MESSAGES: dict[str, str] = {
     "error.delete_has_enrollments": (
         "Des étudiants se sont inscrits : annulez la session au lieu de la supprimer."
     ),
+    "error.own_session": "Vous ne pouvez pas vous inscrire à votre propre session.",
+    "error.not_open": "Cette session n'est pas encore ouverte aux inscriptions.",
+    "error.not_enrolled": "Vous n'êtes pas inscrit à cette session.",
+    "error.session_full": "Cette session est complète.",
+    "error.already_enrolled": "Vous êtes déjà inscrit à cette session.",
+    "error.deadline_passed": "Les inscriptions à cette session sont closes.",
 }

@@ -1,0 +1,296 @@
+"""Enrollment: claim a seat (and pay for it) in one transaction; unenroll with a full refund.
+
+Locks are always taken in the same order as cancellation: the session row, then the wallets
+in id order. That order, and checking only after locking, is what makes seats and money safe
+when many students click at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from visio.clock import Clock, utcnow
+from visio.models import (
+    Enrollment,
+    EnrollmentStatus,
+    EntryKind,
+    Purchase,
+    PurchaseStatus,
+    Role,
+    StoredStatus,
+    User,
+    VideoSession,
+    Wallet,
+)
+from visio.services import audit, locking, wallets
+from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
+
+
+@dataclass(frozen=True)
+class EnrollResult:
+    enrollment: Enrollment
+    purchase: Purchase | None
+    wallet_balance_cents: int
+
+
+def enrollment_deadline(session: VideoSession) -> datetime:
+    """When enrolling (and unenrolling with a refund) closes: the deadline, else the start."""
+    return session.enrollment_deadline or session.starts_at
+
+
+def _lock_session(db: Session, session_id: int) -> VideoSession:
+    db.rollback()  # the lock must be the transaction's first statement
+    rows = locking.lock(db, VideoSession, [session_id])
+    if not rows:
+        raise NotFound("session_not_found")
+    return rows[0]  # type: ignore[return-value]
+
+
+def _lock_wallets(db: Session, student_id: int) -> tuple[Wallet, Wallet]:
+    """The student's wallet and escrow, locked in id order (after the session row)."""
+    mine = wallets.wallet_of(db, student_id)
+    escrow = wallets.escrow_wallet(db)
+    locked = {w.id: w for w in locking.lock(db, Wallet, [mine.id, escrow.id])}  # type: ignore[list-item, union-attr]
+    return locked[mine.id], locked[escrow.id]  # type: ignore[index, return-value]
+
+
+def check_can_enroll(session: VideoSession, actor: User, now: datetime) -> None:
+    """Every rule a seat claim must pass, on an already locked session row."""
+    if actor.role != Role.STUDENT:
+        if session.teacher_id == actor.id:
+            raise Forbidden("own_session")
+        raise Forbidden("wrong_role", role=Role.STUDENT)
+    if session.status == StoredStatus.DRAFT:
+        raise Conflict("not_open")
+    if session.status == StoredStatus.CANCELLED:
+        raise Conflict("invalid_status", status="cancelled")
+    if now >= enrollment_deadline(session):
+        raise Conflict("deadline_passed")
+    if session.capacity is not None and session.enrolled_count >= session.capacity:
+        raise Conflict("session_full")
+
+
+def enroll(
+    *, db: Session, actor: User | None, video_session_id: int, clock: Clock = utcnow
+) -> EnrollResult:
+    """Claim a seat; for a paid session debit the wallet into escrow, all or nothing."""
+    if actor is None:
+        raise NotAuthenticated()
+    try:
+        session = _lock_session(db, video_session_id)
+        now = clock()
+        enrollment = db.exec(
+            select(Enrollment).where(
+                Enrollment.session_id == session.id, Enrollment.student_id == actor.id
+            )
+        ).first()
+        if enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE:
+            raise Conflict("already_enrolled")
+        check_can_enroll(session, actor, now)
+
+        if enrollment is None:
+            enrollment = Enrollment(session_id=session.id, student_id=actor.id, enrolled_at=now)
+        enrollment.status = EnrollmentStatus.ACTIVE
+        enrollment.enrolled_at, enrollment.ended_at = now, None
+        db.add(enrollment)
+        db.flush()
+
+        purchase = None
+        wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
+        if session.is_paid:
+            purchase = Purchase(
+                student_id=actor.id,
+                session_id=session.id,
+                enrollment_id=enrollment.id,
+                amount_cents=session.price_cents,
+                currency=session.currency,
+                created_at=now,
+            )
+            db.add(purchase)
+            db.flush()
+            wallets.post(
+                db,
+                wallet,
+                -session.price_cents,
+                EntryKind.PURCHASE,
+                at=now,
+                session_id=session.id,
+                purchase_id=purchase.id,
+            )
+            wallets.post(
+                db,
+                escrow,
+                session.price_cents,
+                EntryKind.ESCROW_IN,
+                at=now,
+                session_id=session.id,
+                purchase_id=purchase.id,
+            )
+        session.enrolled_count += 1
+        db.add(session)
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="session.enrolled",
+            target_type="session",
+            target_id=session.id,
+            at=now,
+            paid_cents=session.price_cents if session.is_paid else 0,
+        )
+        db.commit()
+        return EnrollResult(enrollment, purchase, wallet.balance_cents)
+    except Exception:
+        db.rollback()
+        raise
+
+
+@dataclass(frozen=True)
+class UnenrollResult:
+    enrollment: Enrollment
+    refunded_cents: int
+    wallet_balance_cents: int
+
+
+def unenroll(
+    *, db: Session, actor: User | None, video_session_id: int, clock: Clock = utcnow
+) -> UnenrollResult:
+    """Give the seat back before the deadline; a paid seat is refunded in full."""
+    if actor is None:
+        raise NotAuthenticated()
+    try:
+        session = _lock_session(db, video_session_id)
+        now = clock()
+        enrollment = db.exec(
+            select(Enrollment).where(
+                Enrollment.session_id == session.id,
+                Enrollment.student_id == actor.id,
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+        ).first()
+        if enrollment is None:
+            raise Conflict("not_enrolled")
+        if session.status != StoredStatus.SCHEDULED or now >= enrollment_deadline(session):
+            raise Conflict("deadline_passed")
+        wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
+        refunded = 0
+        purchase = db.exec(
+            select(Purchase).where(
+                Purchase.enrollment_id == enrollment.id, Purchase.status == PurchaseStatus.HELD
+            )
+        ).first()
+        if purchase is not None:
+            wallets.post(
+                db,
+                escrow,
+                -purchase.amount_cents,
+                EntryKind.ESCROW_REFUND,
+                at=now,
+                session_id=session.id,
+                purchase_id=purchase.id,
+            )
+            wallets.post(
+                db,
+                wallet,
+                purchase.amount_cents,
+                EntryKind.REFUND,
+                at=now,
+                session_id=session.id,
+                purchase_id=purchase.id,
+            )
+            purchase.status, purchase.settled_at = PurchaseStatus.REFUNDED, now
+            db.add(purchase)
+            refunded = purchase.amount_cents
+        enrollment.status, enrollment.ended_at = EnrollmentStatus.UNENROLLED, now
+        session.enrolled_count -= 1
+        db.add(enrollment)
+        db.add(session)
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="session.unenrolled",
+            target_type="session",
+            target_id=session.id,
+            at=now,
+            refunded_cents=refunded,
+        )
+        db.commit()
+        return UnenrollResult(enrollment, refunded, wallet.balance_cents)
+    except Exception:
+        db.rollback()
+        raise
+
+
+def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> int:
+    """Pay the held money of finished sessions to their teachers, once; returns sessions done.
+
+    Idempotent: a session is marked released in the same transaction as its payouts, and is
+    re-checked after its row is locked, so overlapping runs never pay twice.
+    """
+    now = clock()
+    due = db.exec(
+        select(VideoSession.id)
+        .where(
+            VideoSession.status == StoredStatus.SCHEDULED,
+            VideoSession.ends_at <= now,
+            VideoSession.escrow_released_at.is_(None),  # type: ignore[union-attr]
+        )
+        .order_by(VideoSession.ends_at)
+        .limit(limit)
+    ).all()
+    done = 0
+    for session_id in due:
+        try:
+            session = _lock_session(db, session_id)
+            if session.escrow_released_at is not None or session.status != StoredStatus.SCHEDULED:
+                db.rollback()
+                continue
+            held = db.exec(
+                select(Purchase)
+                .where(Purchase.session_id == session.id, Purchase.status == PurchaseStatus.HELD)
+                .order_by(Purchase.id)
+            ).all()
+            total = sum(p.amount_cents for p in held)
+            if total:
+                teacher_wallet = wallets.wallet_of(db, session.teacher_id)
+                escrow = wallets.escrow_wallet(db)
+                locked = {w.id: w for w in locking.lock(db, Wallet, [teacher_wallet.id, escrow.id])}  # type: ignore[list-item]
+                wallets.post(
+                    db,
+                    locked[escrow.id],
+                    -total,
+                    EntryKind.ESCROW_RELEASE,
+                    at=now,
+                    session_id=session.id,
+                )
+                wallets.post(
+                    db,
+                    locked[teacher_wallet.id],
+                    total,
+                    EntryKind.EARNING,
+                    at=now,
+                    session_id=session.id,
+                )
+            for purchase in held:
+                purchase.status, purchase.settled_at = PurchaseStatus.RELEASED, now
+                db.add(purchase)
+            session.escrow_released_at = now
+            db.add(session)
+            audit.record(
+                db,
+                actor_id=None,
+                action="session.escrow_released",
+                target_type="session",
+                target_id=session.id,
+                at=now,
+                amount_cents=total,
+                purchases=len(held),
+            )
+            db.commit()
+            done += 1
+        except Exception:
+            db.rollback()
+            raise
+    return done
