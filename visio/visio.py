@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.api import create_api
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
+from visio.pages.session_detail import session_detail_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
+from visio.state.session_detail import SessionDetailState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
 app = rx.App(
+    api_transformer=create_api(),
     head_components=[
         rx.el.meta(name="description", content="Visio: live online classes"),
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
@@ -26,6 +30,12 @@ app.add_page(
     route="/teacher/video-sessions",
     title="Sessions Visio",
     on_load=[TeacherSessionsState.on_load, AppState.load_shell],
+)
+app.add_page(
+    session_detail_page,
+    route="/teacher/video-sessions/[session_id]",
+    title="Sessions Visio",
+    on_load=[SessionDetailState.on_load, AppState.load_shell],
 )
 app.add_page(
     student_sessions_page,

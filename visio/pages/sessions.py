@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.layout import page_frame, page_header
+from visio.components.session_dialog import session_dialog
 from visio.components.sessions import card_grid, empty_state, pager, session_card, skeleton_grid
+from visio.state.session_form import SessionFormState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
 
@@ -40,13 +42,29 @@ def teacher_sessions_page() -> rx.Component:
         page_header(
             T["teacher.title"],
             T["teacher.subtitle"],
-            rx.button(rx.icon("plus", size=16), T["teacher.create"], size="3", id="create-session"),
+            rx.button(
+                rx.icon("plus", size=16),
+                T["teacher.create"],
+                size="3",
+                id="create-session",
+                on_click=SessionFormState.open_create,
+            ),
         ),
         _list(
             TeacherSessionsState,
             False,
-            empty_state("video", T["teacher.empty_title"], T["teacher.empty_body"]),
+            empty_state(
+                "video",
+                T["teacher.empty_title"],
+                T["teacher.empty_body"],
+                rx.button(
+                    rx.icon("plus", size=16),
+                    T["teacher.create"],
+                    on_click=SessionFormState.open_create,
+                ),
+            ),
         ),
+        session_dialog(),
     )
 
 

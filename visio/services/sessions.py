@@ -101,8 +101,17 @@ def normalize_tags(tags: list[str]) -> list[str]:
     return seen
 
 
-def validate(data: SessionInput, *, now: datetime) -> SessionInput:
-    """Check every bound of a session's fields; returns the cleaned values."""
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def validate(
+    data: SessionInput, *, now: datetime, start_changed: bool = True, deadline_changed: bool = True
+) -> SessionInput:
+    """Check every bound of a session's fields; returns the cleaned values.
+
+    On an edit, a start or deadline left as it was is not required to still be in the future.
+    """
     title = " ".join((data.title or "").split())
     if len(title) < TITLE_MIN:
         raise InvalidInput("title_too_short", field="title", min=TITLE_MIN)
@@ -113,10 +122,12 @@ def validate(data: SessionInput, *, now: datetime) -> SessionInput:
         raise InvalidInput("description_too_long", field="description", max=DESCRIPTION_MAX)
     if data.timezone not in available_timezones():
         raise InvalidInput("timezone_invalid", field="timezone")
-    if data.starts_at.tzinfo is None:
+    if not isinstance(data.starts_at, datetime) or data.starts_at.tzinfo is None:
         raise InvalidInput("datetime_invalid", field="starts_at")
-    if data.starts_at <= now:
+    if start_changed and data.starts_at <= now:
         raise InvalidInput("start_in_past", field="starts_at")
+    if not _is_int(data.duration_minutes):
+        raise InvalidInput("number_invalid", field="duration_minutes")
     if not DURATION_MIN <= data.duration_minutes <= DURATION_MAX:
         raise InvalidInput(
             "duration_out_of_range", field="duration_minutes", min=DURATION_MIN, max=DURATION_MAX
@@ -124,16 +135,22 @@ def validate(data: SessionInput, *, now: datetime) -> SessionInput:
     if data.platform not in tuple(Platform):
         raise InvalidInput("platform_invalid", field="platform")
     link = "" if data.platform == Platform.JITSI else check_platform_link(data.platform, data.link)
+    if data.capacity is not None and not _is_int(data.capacity):
+        raise InvalidInput("number_invalid", field="capacity")
     if data.capacity is not None and not CAPACITY_MIN <= data.capacity <= CAPACITY_MAX:
         raise InvalidInput(
             "capacity_out_of_range", field="capacity", min=CAPACITY_MIN, max=CAPACITY_MAX
         )
     deadline = data.enrollment_deadline
-    if deadline is not None and deadline.tzinfo is None:
+    if deadline is not None and (not isinstance(deadline, datetime) or deadline.tzinfo is None):
         raise InvalidInput("datetime_invalid", field="enrollment_deadline")
     if deadline is not None and deadline > data.starts_at:
         raise InvalidInput("deadline_after_start", field="enrollment_deadline")
+    if deadline is not None and deadline_changed and deadline <= now:
+        raise InvalidInput("deadline_in_past", field="enrollment_deadline")
     price = data.price_cents if data.is_paid else 0
+    if data.is_paid and not _is_int(price):
+        raise InvalidInput("number_invalid", field="price")
     if data.is_paid and not PRICE_MIN_CENTS <= price <= PRICE_MAX_CENTS:
         raise InvalidInput(
             "price_out_of_range",
@@ -153,15 +170,15 @@ def validate(data: SessionInput, *, now: datetime) -> SessionInput:
         price_cents=price,
         capacity=data.capacity,
         enrollment_deadline=deadline,
-        tags=normalize_tags(data.tags),
+        tags=normalize_tags(list(data.tags or [])),
     )
 
 
-def _jitsi_link() -> str:
+def jitsi_link() -> str:
     return f"https://{settings.jitsi_domain}/visio-{secrets.token_urlsafe(18)}"
 
 
-def _set_tags(db: Session, session_id: int, names: list[str]) -> None:
+def set_tags(db: Session, session_id: int, names: list[str]) -> None:
     for old in db.exec(select(SessionTag).where(SessionTag.session_id == session_id)).all():
         db.delete(old)
     for name in names:
@@ -189,7 +206,7 @@ def create_session(
         duration_minutes=clean.duration_minutes,
         timezone=clean.timezone,
         platform=clean.platform,
-        link=clean.link or _jitsi_link(),
+        link=clean.link or jitsi_link(),
         status=StoredStatus.DRAFT,
         is_paid=clean.is_paid,
         price_cents=clean.price_cents,
@@ -201,7 +218,7 @@ def create_session(
     )
     db.add(session)
     db.flush()
-    _set_tags(db, session.id, clean.tags)
+    set_tags(db, session.id, clean.tags)
     audit.record(
         db,
         actor_id=actor.id,
@@ -215,7 +232,7 @@ def create_session(
     return session
 
 
-def _owned_locked(db: Session, actor: User, session_id: int) -> VideoSession:
+def lock_owned(db: Session, actor: User, session_id: int) -> VideoSession:
     """Lock the session row, then check the actor owns it (lock first, then check)."""
     require_role(actor, Role.TEACHER)
     db.rollback()
@@ -234,7 +251,7 @@ def publish_session(
 ) -> VideoSession:
     """Draft -> scheduled, while the start is still ahead."""
     try:
-        session = _owned_locked(db, actor, video_session_id)
+        session = lock_owned(db, actor, video_session_id)
         now = clock()
         if session.status != StoredStatus.DRAFT:
             raise Conflict("invalid_status", status=effective_status(session, now).value)
@@ -282,17 +299,23 @@ def refund_preview(*, db: Session, actor: User, video_session_id: int) -> tuple[
     return int(count), int(total)
 
 
-def cancel_session(
-    *, db: Session, actor: User, video_session_id: int, reason: str, clock: Clock = utcnow
-) -> Cancellation:
-    """Cancel a draft or upcoming session and refund every held payment exactly once."""
+def check_cancel_reason(reason: str) -> str:
+    """The cleaned cancellation reason (required, at most CANCEL_REASON_MAX characters)."""
     text = " ".join((reason or "").split())
     if not text:
         raise InvalidInput("cancel_reason_required", field="reason")
     if len(text) > CANCEL_REASON_MAX:
         raise InvalidInput("cancel_reason_too_long", field="reason", max=CANCEL_REASON_MAX)
+    return text
+
+
+def cancel_session(
+    *, db: Session, actor: User, video_session_id: int, reason: str, clock: Clock = utcnow
+) -> Cancellation:
+    """Cancel a draft or upcoming session and refund every held payment exactly once."""
+    text = check_cancel_reason(reason)
     try:
-        session = _owned_locked(db, actor, video_session_id)
+        session = lock_owned(db, actor, video_session_id)
         now = clock()
         status = effective_status(session, now)
         if status not in (
@@ -397,7 +420,7 @@ def delete_session(
 ) -> None:
     """Delete a draft, or a session nobody ever enrolled in; otherwise cancel it instead."""
     try:
-        session = _owned_locked(db, actor, video_session_id)
+        session = lock_owned(db, actor, video_session_id)
         ever_enrolled = db.exec(
             select(func.count()).select_from(Enrollment).where(Enrollment.session_id == session.id)
         ).one()

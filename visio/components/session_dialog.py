@@ -1,0 +1,262 @@
+"""The "Créer une session" / edit dialog."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from visio.state.session_form import SessionFormState as F
+
+T = F.tr
+
+
+def _error(name: str) -> rx.Component:
+    return rx.cond(
+        F.errors.contains(name),
+        rx.text(F.errors[name], size="1", color="red", role="alert", id=f"error-{name}"),
+    )
+
+
+def _label(key: str, html_for: str = "") -> rx.Component:
+    return rx.text(T[key], as_="label", size="2", weight="medium", html_for=html_for)
+
+
+def _text_input(name: str, error_name: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    return rx.input(
+        value=getattr(F, name),
+        on_change=lambda v: F.set_value(name, v),
+        on_blur=lambda _v: F.touch(name),
+        color_scheme=rx.cond(F.errors.contains(error_name), "red", "gray"),
+        id=f"field-{name}",
+        width="100%",
+        **props,
+    )
+
+
+def _block(*children: rx.Component) -> rx.Component:
+    return rx.vstack(*children, spacing="1", width="100%", align="stretch")
+
+
+def _platform_picker() -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(width="100%", id="field-platform"),
+        rx.select.content(
+            rx.select.item(T["platform.jitsi"], value="jitsi"),
+            rx.select.item(T["platform.zoom"], value="zoom"),
+            rx.select.item(T["platform.teams"], value="teams"),
+            rx.select.item(T["platform.custom"], value="custom"),
+        ),
+        value=F.platform,
+        on_change=lambda v: F.set_value("platform", v),
+    )
+
+
+def _tags() -> rx.Component:
+    return _block(
+        _label("form.tags", "field-tag_input"),
+        rx.hstack(
+            rx.foreach(
+                F.tags,
+                lambda tag: rx.badge(
+                    "#",
+                    tag,
+                    rx.icon(
+                        "x",
+                        size=12,
+                        cursor="pointer",
+                        on_click=F.remove_tag(tag),
+                        aria_label=T["form.remove_tag"],
+                    ),
+                    variant="soft",
+                    radius="full",
+                    size="2",
+                ),
+            ),
+            wrap="wrap",
+            spacing="1",
+        ),
+        rx.hstack(
+            rx.input(
+                value=F.tag_input,
+                on_change=lambda v: F.set_value("tag_input", v),
+                on_key_down=F.tag_key,
+                placeholder=T["form.tags_placeholder"],
+                id="field-tag_input",
+                width="100%",
+            ),
+            rx.button(
+                rx.icon("plus", size=14),
+                variant="soft",
+                on_click=F.add_tag,
+                type="button",
+                aria_label=T["form.add_tag"],
+            ),
+            width="100%",
+        ),
+        _error("tags"),
+    )
+
+
+def _advanced() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.switch(checked=F.is_paid, on_change=F.set_paid, id="field-is_paid"),
+            rx.text(T["form.paid"], size="2", weight="medium"),
+            align="center",
+        ),
+        rx.cond(
+            F.is_paid,
+            _block(
+                _label("form.price", "field-price"),
+                _text_input("price", "price", placeholder="15,00", input_mode="decimal"),
+                rx.text(T["form.price_hint"], size="1", color_scheme="gray"),
+                _error("price"),
+            ),
+        ),
+        rx.grid(
+            _block(
+                _label("form.capacity", "field-capacity"),
+                _text_input(
+                    "capacity", "capacity", placeholder=T["common.unlimited"], input_mode="numeric"
+                ),
+                _error("capacity"),
+            ),
+            _block(
+                _label("form.deadline", "field-deadline_date"),
+                rx.hstack(
+                    _text_input("deadline_date", "enrollment_deadline", type="date"),
+                    _text_input("deadline_time", "enrollment_deadline", type="time"),
+                    width="100%",
+                ),
+                rx.text(T["form.deadline_hint"], size="1", color_scheme="gray"),
+                _error("enrollment_deadline"),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        _tags(),
+        spacing="4",
+        width="100%",
+        padding="12px",
+        border_radius="12px",
+        background=rx.color("gray", 2),
+    )
+
+
+def session_form_fields() -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            F.form_error != "",
+            rx.callout(F.form_error, icon="triangle-alert", color_scheme="red", width="100%"),
+        ),
+        _block(
+            _label("form.title", "field-title"),
+            _text_input("title", "title", placeholder=T["form.title_placeholder"], max_length=200),
+            _error("title"),
+        ),
+        _block(
+            _label("form.description", "field-description"),
+            rx.text_area(
+                value=F.description,
+                on_change=lambda v: F.set_value("description", v),
+                on_blur=lambda _v: F.touch("description"),
+                rows="4",
+                id="field-description",
+                width="100%",
+            ),
+            _error("description"),
+        ),
+        rx.grid(
+            _block(
+                _label("form.date", "field-date"),
+                rx.hstack(
+                    _text_input("date", "starts_at", type="date"),
+                    _text_input("time", "starts_at", type="time"),
+                    width="100%",
+                ),
+                rx.text(T["form.zone_hint"], " ", F.form_tz, size="1", color_scheme="gray"),
+                _error("starts_at"),
+            ),
+            _block(
+                _label("form.duration", "field-duration"),
+                _text_input(
+                    "duration", "duration_minutes", type="number", min="5", max="480", step="5"
+                ),
+                _error("duration_minutes"),
+            ),
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="3",
+            width="100%",
+        ),
+        _block(
+            _label("form.platform"),
+            _platform_picker(),
+            rx.cond(
+                F.platform == "jitsi",
+                rx.text(T["form.jitsi_hint"], size="1", color_scheme="gray"),
+                rx.fragment(
+                    _text_input("link", "link", placeholder="https://", type="url"),
+                    _error("link"),
+                ),
+            ),
+        ),
+        rx.button(
+            rx.icon(rx.cond(F.show_advanced, "chevron-down", "chevron-right"), size=16),
+            T["form.advanced"],
+            variant="ghost",
+            on_click=F.toggle_advanced,
+            type="button",
+            id="toggle-advanced",
+        ),
+        rx.cond(F.show_advanced, _advanced()),
+        spacing="4",
+        width="100%",
+    )
+
+
+def session_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(F.editing, T["form.edit_title"], T["form.create_title"])),
+            rx.dialog.description(
+                T["form.subtitle"], size="2", color_scheme="gray", margin_bottom="12px"
+            ),
+            session_form_fields(),
+            rx.flex(
+                rx.dialog.close(
+                    rx.button(
+                        T["common.cancel"], variant="soft", color_scheme="gray", type="button"
+                    )
+                ),
+                rx.cond(
+                    F.editing,
+                    rx.button(
+                        T["form.save"], on_click=F.submit(False), loading=F.saving, id="form-save"
+                    ),
+                    rx.fragment(
+                        rx.button(
+                            T["form.save_draft"],
+                            variant="outline",
+                            on_click=F.submit(False),
+                            loading=F.saving,
+                            id="form-draft",
+                        ),
+                        rx.button(
+                            T["form.create_publish"],
+                            on_click=F.submit(True),
+                            loading=F.saving,
+                            id="form-publish",
+                        ),
+                    ),
+                ),
+                gap="3",
+                justify="end",
+                wrap="wrap",
+                margin_top="20px",
+            ),
+            max_width="640px",
+            id="session-dialog",
+        ),
+        open=F.dialog_open,
+        on_open_change=F.set_dialog_open,
+    )

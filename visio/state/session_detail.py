@@ -1,0 +1,257 @@
+"""/teacher/video-sessions/[session_id]: one session as its teacher sees and runs it."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+
+from visio.clock import utcnow
+from visio.db import open_db
+from visio.i18n.formatting import format_duration, format_money, format_when
+from visio.models import EffectiveStatus, Role
+from visio.services import roster, sessions
+from visio.services.errors import DomainError
+from visio.state.app import AppState
+
+EDITABLE = (EffectiveStatus.DRAFT, EffectiveStatus.SCHEDULED, EffectiveStatus.ONGOING)
+
+
+class StudentLine(TypedDict):
+    name: str
+    email: str
+    enrolled_at: str
+    status: str
+    status_label: str
+    paid: str
+
+
+class HistoryLine(TypedDict):
+    label: str
+    who: str
+    at: str
+    detail: str
+
+
+class SessionDetailState(AppState):
+    found: bool = False
+    loading: bool = True
+    error_text: str = ""
+
+    title: str = ""
+    status: str = ""
+    status_label: str = ""
+    when: str = ""
+    session_zone_note: str = ""
+    duration: str = ""
+    platform_label: str = ""
+    link: str = ""
+    price: str = ""
+    seats: str = ""
+    deadline: str = ""
+    tags: list[str] = []
+    description: str = ""
+    cancel_note: str = ""
+    revenue: str = ""
+
+    can_edit: bool = False
+    can_publish: bool = False
+    can_cancel: bool = False
+    can_delete: bool = False
+    delete_blocker: str = ""
+    refund_note: str = ""
+
+    students: list[StudentLine] = []
+    history: list[HistoryLine] = []
+
+    cancel_open: bool = False
+    cancel_reason: str = ""
+    cancel_error: str = ""
+    delete_open: bool = False
+    busy: bool = False
+    current_id: int = 0
+
+    _session_id: int | None = None
+
+    def _route_id(self) -> int | None:
+        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(raw) if raw.isdigit() else None
+
+    def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
+        now = utcnow()
+        with open_db() as db:
+            view = roster.owner_view(
+                db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+            )
+            students = roster.enrolled_students(
+                db=db, actor=user, video_session_id=self._session_id
+            )
+            history = roster.audit_history(db=db, actor=user, video_session_id=self._session_id)
+        s, lang, tz = view.session, self.lang, self.viewer_tz
+        self.found, self.error_text = True, ""
+        self.title, self.description = s.title, s.description
+        self.status, self.status_label = view.status.value, self.text(f"status.{view.status.value}")
+        self.when = format_when(s.starts_at, lang, tz)
+        self.session_zone_note = (
+            ""
+            if s.timezone == tz
+            else self.text(
+                "detail.session_zone",
+                when=format_when(s.starts_at, lang, s.timezone),
+                zone=s.timezone,
+            )
+        )
+        self.duration = format_duration(s.duration_minutes, lang)
+        self.platform_label = self.text(f"platform.{s.platform}")
+        self.link = s.link  # the owner may see the private link
+        self.price = (
+            format_money(s.price_cents, lang, s.currency) if s.is_paid else self.text("common.free")
+        )
+        capacity = "∞" if s.capacity is None else str(s.capacity)
+        self.seats = self.text("teacher.enrolled", enrolled=s.enrolled_count, capacity=capacity)
+        self.deadline = format_when(s.enrollment_deadline or s.starts_at, lang, tz)
+        self.tags = view.tags
+        self.cancel_note = (
+            self.text("detail.cancelled_because", reason=s.cancel_reason or "")
+            if view.status == EffectiveStatus.CANCELLED
+            else ""
+        )
+        self.revenue = format_money(view.revenue_cents, lang, s.currency)
+        self.can_edit = view.status in EDITABLE
+        self.can_publish = view.status == EffectiveStatus.DRAFT
+        self.can_cancel = view.status in EDITABLE
+        blocker = view.delete_blocker
+        self.can_delete = blocker is None
+        self.delete_blocker = self.text(f"error.{blocker}") if blocker else ""
+        self.refund_note = (
+            self.text(
+                "detail.cancel_refunds",
+                n=view.refund_count,
+                total=format_money(view.refund_cents, lang, s.currency),
+            )
+            if view.refund_count
+            else self.text("detail.cancel_no_refund")
+        )
+        self.students = [
+            StudentLine(
+                name=row.full_name,
+                email=row.email,
+                enrolled_at=format_when(row.enrolled_at, lang, tz),
+                status=row.status,
+                status_label=self.text(f"enrollment.{row.status}"),
+                paid=format_money(row.paid_cents, lang) if row.paid_cents else "—",
+            )
+            for row in students
+        ]
+        self.history = [
+            HistoryLine(
+                label=self.text(f"audit.{row.action}"),
+                who=row.actor_name or "Visio",
+                at=format_when(row.at, lang, tz),
+                detail=self._history_detail(row),
+            )
+            for row in history
+        ]
+
+    def _history_detail(self, row: roster.HistoryRow) -> str:
+        data = row.data
+        if row.action == "session.cancelled":
+            return data.get("reason", "")
+        if row.action == "purchase.refunded" or row.action == "session.escrow_released":
+            return format_money(int(data.get("amount_cents", 0)), self.lang)
+        if row.action == "session.edited":
+            return ", ".join(self.text(f"field.{name}") for name in data.get("fields", []))
+        return ""
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            self.found = False
+            return redirect
+        try:
+            self._fill(user)
+        except DomainError as error:
+            self.found, self.error_text = False, self.message(error)
+        self.loading = False
+        return None
+
+    @rx.event
+    def on_load(self):
+        self.loading, self.found = True, False
+        self.cancel_open = self.delete_open = False
+        self._session_id = self._route_id()
+        self.current_id = self._session_id or 0
+        return self._load()
+
+    @rx.event
+    def reload(self):
+        return self._load()
+
+    def _act(self, action, success_key: str, **params):  # type: ignore[no-untyped-def]
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        self.busy = True
+        try:
+            with open_db() as db:
+                result = action(db=db, actor=user, video_session_id=self._session_id, **params)
+        except DomainError as error:
+            self.busy = False
+            return rx.toast.error(self.message(error))
+        self.busy = False
+        return result, user
+
+    @rx.event
+    def publish(self):
+        outcome = self._act(sessions.publish_session, "detail.published")
+        if not isinstance(outcome, tuple):
+            return outcome
+        self._fill(outcome[1])
+        return rx.toast.success(self.text("detail.published"))
+
+    @rx.event
+    def set_cancel_open(self, is_open: bool):
+        self.cancel_open, self.cancel_error = is_open, ""
+
+    @rx.event
+    def set_cancel_reason(self, value: str):
+        self.cancel_reason = value
+
+    @rx.event
+    def confirm_cancel(self):
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        try:
+            with open_db() as db:
+                result = sessions.cancel_session(
+                    db=db, actor=user, video_session_id=self._session_id, reason=self.cancel_reason
+                )
+        except DomainError as error:
+            self.cancel_error = self.message(error)
+            return
+        self.cancel_open, self.cancel_reason = False, ""
+        self._fill(user)
+        return rx.toast.success(
+            self.text(
+                "detail.cancelled_toast",
+                n=result.refunded_count,
+                total=format_money(result.refunded_cents, self.lang),
+            )
+        )
+
+    @rx.event
+    def set_delete_open(self, is_open: bool):
+        self.delete_open = is_open
+
+    @rx.event
+    def confirm_delete(self):
+        outcome = self._act(sessions.delete_session, "detail.deleted")
+        if not isinstance(outcome, tuple):
+            self.delete_open = False
+            return outcome
+        self.delete_open = False
+        return [
+            rx.toast.success(self.text("detail.deleted")),
+            rx.redirect("/teacher/video-sessions"),
+        ]

@@ -1,0 +1,274 @@
+"""The create / edit session dialog: the form as typed, its errors, open or not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from visio.clock import utcnow
+from visio.db import open_db
+from visio.models import Platform, Role, User
+from visio.services import sessions
+from visio.services.errors import DomainError, NotAuthenticated
+from visio.services.roster import owned_session
+from visio.services.session_edit import current_input, update_session
+from visio.services.session_form import SessionForm, form_errors, parse_form
+from visio.state.app import AppState
+
+TEXT_FIELDS = (
+    "title",
+    "description",
+    "date",
+    "time",
+    "duration",
+    "platform",
+    "link",
+    "price",
+    "capacity",
+    "deadline_date",
+    "deadline_time",
+    "tag_input",
+)
+# Form field -> the service's field name in its errors.
+ERROR_FIELD = {
+    "date": "starts_at",
+    "time": "starts_at",
+    "duration": "duration_minutes",
+    "deadline_date": "enrollment_deadline",
+    "deadline_time": "enrollment_deadline",
+    "tag_input": "tags",
+}
+
+
+class SessionFormState(AppState):
+    dialog_open: bool = False
+    editing: bool = False
+    show_advanced: bool = False
+    saving: bool = False
+
+    title: str = ""
+    description: str = ""
+    date: str = ""
+    time: str = ""
+    duration: str = "60"
+    platform: str = Platform.JITSI
+    link: str = ""
+    is_paid: bool = False
+    price: str = ""
+    capacity: str = ""
+    deadline_date: str = ""
+    deadline_time: str = ""
+    tags: list[str] = []
+    tag_input: str = ""
+
+    errors: dict[str, str] = {}
+    form_error: str = ""
+    _touched: set[str] = set()
+    _editing_id: int | None = None
+    _form_tz: str = ""
+
+    @rx.var
+    def form_tz(self) -> str:
+        return self._form_tz or self.viewer_tz
+
+    def _form(self) -> SessionForm:
+        return SessionForm(
+            title=self.title,
+            description=self.description,
+            date=self.date,
+            time=self.time,
+            timezone=self.form_tz,
+            duration=self.duration,
+            platform=self.platform,
+            link=self.link,
+            is_paid=self.is_paid,
+            price=self.price,
+            capacity=self.capacity,
+            deadline_date=self.deadline_date,
+            deadline_time=self.deadline_time,
+            tags=list(self.tags),
+        )
+
+    def _recheck(self, everything: bool = False) -> bool:
+        """Show the errors of the fields touched so far (all on submit); True when none."""
+        now = utcnow()
+        start_changed = deadline_changed = True
+        if self.editing and self._editing_id is not None:
+            with open_db() as db:
+                before = current_input(db, owned_session(db, self._user(db), self._editing_id))
+            try:
+                parsed = parse_form(self._form())
+                start_changed = (parsed.starts_at, parsed.duration_minutes) != (
+                    before.starts_at,
+                    before.duration_minutes,
+                )
+                deadline_changed = parsed.enrollment_deadline != before.enrollment_deadline
+            except DomainError:
+                pass
+        found = form_errors(
+            self._form(), now=now, start_changed=start_changed, deadline_changed=deadline_changed
+        )
+        shown = found if everything else {k: v for k, v in found.items() if k in self._touched}
+        self.errors = {k: self.message(v) for k, v in shown.items()}
+        return not found
+
+    def _user(self, db):  # type: ignore[no-untyped-def]
+        user = db.get(User, self._user_id) if self._user_id else None
+        if user is None:
+            raise NotAuthenticated()
+        return user
+
+    def _reset(self) -> None:
+        self.title = self.description = self.link = self.price = self.capacity = ""
+        self.deadline_date = self.deadline_time = self.tag_input = ""
+        self.duration, self.platform, self.is_paid, self.tags = "60", Platform.JITSI, False, []
+        self.errors, self.form_error, self._touched = {}, "", set()
+        self.saving = self.show_advanced = False
+        self._form_tz = ""
+
+    @rx.event
+    def open_create(self):
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        self._reset()
+        self.editing, self._editing_id = False, None
+        tomorrow = utcnow().astimezone(ZoneInfo(self.form_tz)) + timedelta(days=1)
+        self.date, self.time = tomorrow.strftime("%Y-%m-%d"), "18:00"
+        self.dialog_open = True
+
+    @rx.event
+    def open_edit(self, session_id: int):
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        self._reset()
+        try:
+            with open_db() as db:
+                session = owned_session(db, user, int(session_id))
+                data = current_input(db, session)
+        except DomainError as error:
+            return rx.toast.error(self.message(error))
+        self._form_tz = data.timezone
+        zone = ZoneInfo(data.timezone)
+        start = data.starts_at.astimezone(zone)
+        self.title, self.description = data.title, data.description
+        self.date, self.time = start.strftime("%Y-%m-%d"), start.strftime("%H:%M")
+        self.duration, self.platform, self.link = (
+            str(data.duration_minutes),
+            data.platform,
+            data.link,
+        )
+        self.is_paid = data.is_paid
+        self.price = (
+            f"{data.price_cents // 100},{data.price_cents % 100:02d}" if data.is_paid else ""
+        )
+        self.capacity = "" if data.capacity is None else str(data.capacity)
+        if data.enrollment_deadline is not None:
+            deadline = data.enrollment_deadline.astimezone(zone)
+            self.deadline_date = deadline.strftime("%Y-%m-%d")
+            self.deadline_time = deadline.strftime("%H:%M")
+        self.tags = list(data.tags)
+        self.show_advanced = bool(
+            data.is_paid or data.capacity or data.enrollment_deadline or data.tags
+        )
+        self.editing, self._editing_id = True, session.id
+        self.dialog_open = True
+
+    @rx.event
+    def set_dialog_open(self, is_open: bool):
+        self.dialog_open = is_open
+
+    @rx.event
+    def toggle_advanced(self):
+        self.show_advanced = not self.show_advanced
+
+    @rx.event
+    def set_value(self, name: str, value: str):
+        if name not in TEXT_FIELDS:
+            return
+        setattr(self, name, value if isinstance(value, str) else str(value))
+        if name == "tag_input":
+            return
+        field = ERROR_FIELD.get(name, name)
+        if field in self.errors:
+            self._touched.add(field)
+            self._recheck()
+
+    @rx.event
+    def touch(self, name: str):
+        """A field lost focus: from now on its errors show as the user types."""
+        if name in TEXT_FIELDS and name != "tag_input":
+            self._touched.add(ERROR_FIELD.get(name, name))
+            self._recheck()
+
+    @rx.event
+    def set_paid(self, paid: bool):
+        self.is_paid = bool(paid)
+        if not self.is_paid:
+            self.errors = {k: v for k, v in self.errors.items() if k != "price"}
+
+    @rx.event
+    def add_tag(self):
+        for part in self.tag_input.split(","):
+            tag = " ".join(part.split()).lower().lstrip("#")
+            if tag and tag not in self.tags:
+                self.tags = [*self.tags, tag]
+        self.tag_input = ""
+        self._touched.add("tags")
+        self._recheck()
+
+    @rx.event
+    def tag_key(self, key: str):
+        if key in ("Enter", ","):
+            return SessionFormState.add_tag
+
+    @rx.event
+    def remove_tag(self, tag: str):
+        self.tags = [t for t in self.tags if t != tag]
+        self._recheck()
+
+    @rx.event
+    def submit(self, publish: bool = False):
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        if self.tag_input.strip():
+            self.add_tag()
+        self.form_error = ""
+        if not self._recheck(everything=True):
+            self.show_advanced = self.show_advanced or any(
+                k in self.errors for k in ("price", "capacity", "enrollment_deadline", "tags")
+            )
+            return
+        self.saving = True
+        try:
+            data = parse_form(self._form())
+            with open_db() as db:
+                if self.editing and self._editing_id is not None:
+                    session = update_session(
+                        db=db, actor=user, video_session_id=self._editing_id, data=data
+                    )
+                    message = self.text("form.saved")
+                else:
+                    session = sessions.create_session(db=db, actor=user, data=data)
+                    message = self.text("form.created_draft")
+                    if publish:
+                        sessions.publish_session(db=db, actor=user, video_session_id=session.id)
+                        message = self.text("form.created_published")
+        except DomainError as error:
+            self.saving = False
+            if error.field:
+                self.errors = {**self.errors, error.field: self.message(error)}
+            else:
+                self.form_error = self.message(error)
+            return
+        self.saving = False
+        self.dialog_open = False
+        from visio.state.session_detail import SessionDetailState
+
+        if self.editing:
+            return [rx.toast.success(message), SessionDetailState.reload]
+        return [rx.toast.success(message), rx.redirect(f"/teacher/video-sessions/{session.id}")]
