@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
+from visio.search_text import fold_text
 from visio.settings import settings
 
 
@@ -32,6 +33,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
+            dbapi_conn.create_function("visio_fold", 1, fold_text, deterministic=True)
 
         return engine
     return create_engine(

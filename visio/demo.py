@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from visio.clock import FrozenClock, utcnow
 from visio.db import get_engine
 from visio.models import User
-from visio.services import accounts, sessions, wallets
+from visio.services import accounts, enrollments, sessions, wallets
 from visio.services.sessions import SessionInput
 
 PASSWORD = "visio-demo-2026"
@@ -80,11 +80,14 @@ def load(db: Session, now: datetime | None = None) -> bool:
         clock=past,
     )
     accounts.update_preferences(db=db, actor=teacher, timezone=TZ)
+    students = []
     for login, name in zip(LOGINS[1:], ("Léa Dubois", "Omar Haddad"), strict=True):
         student = accounts.register(
             db=db, full_name=name, email=login.email, password=PASSWORD, role="student", clock=past
         )
         wallets.top_up(db=db, actor=student, amount_cents=10_000, clock=past)
+        students.append(student)
+    lea, omar = students
 
     description = (
         "Révision guidée avec exercices corrigés en direct. Apportez vos questions : "
@@ -101,7 +104,7 @@ def load(db: Session, now: datetime | None = None) -> bool:
         description="Brouillon : le plan reste à finaliser.",
         tags=["français", "oral"],
     )
-    _session(
+    algebra = _session(
         db,
         teacher,
         past,
@@ -112,7 +115,7 @@ def load(db: Session, now: datetime | None = None) -> bool:
         capacity=30,
         tags=["maths", "algèbre"],
     )
-    _session(
+    python = _session(
         db,
         teacher,
         past,
@@ -138,17 +141,18 @@ def load(db: Session, now: datetime | None = None) -> bool:
         link="https://us02web.zoom.us/j/81234567890",
         tags=["anglais"],
     )
-    _session(
+    yesterday = FrozenClock(now - timedelta(days=1))
+    physics = _session(
         db,
         teacher,
-        FrozenClock(now - timedelta(days=1)),
+        yesterday,
         "Physique : la mécanique en questions",
         now - timedelta(minutes=20),
         90,
         capacity=25,
         tags=["physique"],
     )
-    _session(
+    history = _session(
         db,
         teacher,
         past,
@@ -164,8 +168,21 @@ def load(db: Session, now: datetime | None = None) -> bool:
         "Chimie organique : les bases",
         _at_hour(now + timedelta(days=12), 10),
         60,
+        is_paid=True,
+        price_cents=2000,
         tags=["chimie"],
     )
+    for student, session_id, clock in (
+        (lea, algebra, past),
+        (lea, python, past),
+        (lea, physics, yesterday),
+        (lea, history, past),
+        (lea, cancelled, past),
+        (omar, python, past),
+        (omar, history, past),
+    ):
+        enrollments.enroll(db=db, actor=student, video_session_id=session_id, clock=clock)
+    enrollments.release_escrow(db=db, clock=FrozenClock(now))
     sessions.cancel_session(
         db=db,
         actor=teacher,

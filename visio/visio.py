@@ -8,11 +8,13 @@ from visio.api import create_api
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
 from visio.pages.session_detail import session_detail_page
+from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
 from visio.state.session_detail import SessionDetailState
+from visio.state.session_page import SessionPageState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
 app = rx.App(
@@ -36,6 +38,12 @@ app.add_page(
     route="/teacher/video-sessions/[session_id]",
     title="Sessions Visio",
     on_load=[SessionDetailState.on_load, AppState.load_shell],
+)
+app.add_page(
+    session_page,
+    route="/sessions/[session_id]",
+    title="Sessions Visio",
+    on_load=[SessionPageState.on_load, AppState.load_shell],
 )
 app.add_page(
     student_sessions_page,

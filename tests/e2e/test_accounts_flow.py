@@ -51,7 +51,7 @@ def test_a_logged_out_visitor_is_sent_to_login_and_back(new_page) -> None:  # ty
     login(page, "lea.dubois@visio.demo", "visio-demo-2026")
     page.wait_for_url(re.compile(r"/student/video-sessions/?$"))
     wait_ready(page)
-    assert page.locator("#wallet-balance").inner_text() == "€100.00"
+    assert page.locator("#wallet-balance").inner_text() == "€85.00"  # 100 topped up, 15 paid
 
 
 def test_wrong_credentials_and_weak_password_get_clear_messages(new_page) -> None:  # type: ignore[no-untyped-def]

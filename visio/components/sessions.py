@@ -33,22 +33,31 @@ def meta(icon: str, text: rx.Var) -> rx.Component:
     )
 
 
-def session_card(card: rx.Var, show_teacher: bool) -> rx.Component:
+def session_card(
+    card: rx.Var, show_teacher: bool, leading: rx.Component | None = None
+) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
+                *([leading] if leading is not None else []),
                 status_badge(card["status"], card["status_label"]),
                 rx.spacer(),
                 rx.text(card["price"], weight="bold", size="3"),
                 width="100%",
                 align="center",
             ),
-            rx.heading(
-                card["title"],
-                size="4",
-                weight="bold",
-                trim="start",
-                style={"overflow_wrap": "anywhere"},
+            rx.link(
+                rx.heading(
+                    card["title"],
+                    size="4",
+                    weight="bold",
+                    trim="start",
+                    style={"overflow_wrap": "anywhere"},
+                ),
+                href=card["href"],
+                color=rx.color("gray", 12),
+                underline="hover",
+                class_name="session-link",
             ),
             *([meta("user", card["teacher"])] if show_teacher else []),
             meta("calendar", card["when"]),
@@ -59,6 +68,7 @@ def session_card(card: rx.Var, show_teacher: bool) -> rx.Component:
                 wrap="wrap",
             ),
             meta("users", card["seats"]),
+            rx.cond(card["revenue"] != "", meta("coins", card["revenue"])),
             rx.cond(
                 card["tags"].length() > 0,
                 rx.hstack(

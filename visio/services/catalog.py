@@ -1,18 +1,55 @@
-"""Read-only listings of sessions: one page of rows at a time, counts in SQL."""
+"""Read-only listings of sessions: filtering, counting and paging all happen in SQL.
+
+A listing returns one `Page` of `SessionRow`s; the tags (and the money figures) of that page are
+fetched afterwards with one grouped query each, never one query per row. The effective status
+(`ongoing`, `finished`) is computed in SQL from the clock, exactly as `effective_status` does.
+
+Text search folds case and the common Latin accents on both sides ("ALGEBRE" finds "Algèbre"):
+PostgreSQL with `translate(lower(...))`, SQLite with the same Python function registered on the
+connection, so both databases agree. Full text search will replace the LIKE scans later.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, or_
+from sqlalchemy import String, and_, case, func, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import Role, SessionTag, StoredStatus, Tag, User, VideoSession
+from visio.models import (
+    EffectiveStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Platform,
+    Purchase,
+    PurchaseStatus,
+    Role,
+    SessionTag,
+    StoredStatus,
+    Tag,
+    User,
+    VideoSession,
+)
+from visio.search_text import ACCENTED, PLAIN, fold_text
 from visio.services.accounts import require_role
+from visio.services.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
+Q_MAX_LENGTH = 100
+STATUSES = tuple(s.value for s in EffectiveStatus)
+PLATFORMS = tuple(p.value for p in Platform)
+TEACHER_SORTS = ("soonest", "latest", "title", "price", "enrolled")
+STUDENT_SORTS = ("soonest", "price_asc", "price_desc", "popular")
+ENROLLMENT_VIEWS = ("upcoming", "ongoing", "past", "cancelled")
+
+# --- rows and filters -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -20,6 +57,9 @@ class SessionRow:
     session: VideoSession
     teacher_name: str
     tags: list[str] = field(default_factory=list)
+    revenue_cents: int = 0  # teacher listing: purchases held or released
+    enrollment_status: str | None = None  # my_enrollments: the student's enrollment
+    refunded_cents: int = 0  # my_enrollments: what the student got back for this session
 
 
 @dataclass(frozen=True)
@@ -32,6 +72,183 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    """What a sessions list is narrowed and ordered by; dates are days in the viewer's zone."""
+
+    q: str = ""
+    status: str | None = None  # effective status
+    platform: str | None = None
+    is_paid: bool | None = None
+    tag: str | None = None
+    price_min_cents: int | None = None
+    price_max_cents: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "soonest"
+
+
+def clean_filters(filters: SessionFilters, *, sorts: tuple[str, ...]) -> SessionFilters:
+    """The filters trimmed (q cut at 100 characters, "" meaning "any") and checked."""
+    status = filters.status or None
+    if status is not None and status not in STATUSES:
+        raise InvalidInput("filter_status_invalid", field="status")
+    platform = filters.platform or None
+    if platform is not None and platform not in PLATFORMS:
+        raise InvalidInput("filter_platform_invalid", field="platform")
+    sort = filters.sort or "soonest"
+    if sort not in sorts:
+        raise InvalidInput("sort_invalid", field="sort")
+    for name in ("price_min_cents", "price_max_cents"):
+        cents = getattr(filters, name)
+        if cents is not None and (type(cents) is not int or cents < 0):
+            raise InvalidInput("price_range_invalid", field=name)
+    low, high = filters.price_min_cents, filters.price_max_cents
+    if low is not None and high is not None and low > high:
+        raise InvalidInput("price_range_invalid", field="price_max_cents")
+    for name in ("date_from", "date_to"):
+        if getattr(filters, name) is not None and not isinstance(getattr(filters, name), date):
+            raise InvalidInput("date_range_invalid", field=name)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InvalidInput("date_range_invalid", field="date_to")
+    # Tags are stored like this by sessions.normalize_tags.
+    tag = " ".join((filters.tag or "").split()).lower().lstrip("#") or None
+    q = " ".join((filters.q or "").split())[:Q_MAX_LENGTH]
+    return replace(filters, q=q, status=status, platform=platform, sort=sort, tag=tag)
+
+
+# --- folding text for search ----------------------------------------------------------------
+
+
+class fold(FunctionElement[str]):
+    """`fold_text` in SQL, the same on PostgreSQL and SQLite."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(fold)
+def _fold_sql(element: fold, compiler: Any, **kw: Any) -> str:
+    # Upper-case accented letters are in the table too: lower() may be ASCII-only (C locale).
+    arg = compiler.process(element.clauses, **kw)
+    return f"translate(lower({arg}), '{ACCENTED}', '{PLAIN}')"
+
+
+@compiles(fold, "sqlite")
+def _fold_sqlite(element: fold, compiler: Any, **kw: Any) -> str:
+    return f"visio_fold({compiler.process(element.clauses, **kw)})"
+
+
+def _contains(column: Any, term: str) -> ColumnElement[bool]:
+    return fold(column).contains(term, autoescape=True)
+
+
+# --- SQL pieces -----------------------------------------------------------------------------
+
+S = VideoSession
+_SCHEDULED = S.status == StoredStatus.SCHEDULED
+
+
+def _status_is(status: str, now: datetime) -> ColumnElement[bool]:
+    """Effective status as a condition: see sessions.effective_status."""
+    if status == EffectiveStatus.SCHEDULED:
+        return and_(_SCHEDULED, S.starts_at > now)
+    if status == EffectiveStatus.ONGOING:
+        return and_(_SCHEDULED, S.starts_at <= now, S.ends_at > now)
+    if status == EffectiveStatus.FINISHED:
+        return and_(_SCHEDULED, S.ends_at <= now)
+    return S.status == status
+
+
+def _status_case(now: datetime) -> ColumnElement[str]:
+    return case(
+        (and_(_SCHEDULED, S.ends_at <= now), EffectiveStatus.FINISHED.value),
+        (and_(_SCHEDULED, S.starts_at <= now), EffectiveStatus.ONGOING.value),
+        else_=S.status,
+    )
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput("timezone_invalid", field="timezone") from None
+
+
+def _filter_conditions(
+    f: SessionFilters, *, now: datetime, zone: ZoneInfo, by_teacher_name: bool
+) -> list[ColumnElement[bool]]:
+    """Every filter as a WHERE condition; each word of q must match some field."""
+    where: list[ColumnElement[bool]] = []
+    for term in dict.fromkeys(fold_text(f.q).split()):
+        tagged = select(SessionTag.session_id).join(Tag, Tag.id == SessionTag.tag_id)
+        fields = [
+            _contains(S.title, term),
+            _contains(S.description, term),
+            S.id.in_(tagged.where(_contains(Tag.name, term))),  # type: ignore[union-attr]
+        ]
+        if by_teacher_name:
+            fields.append(_contains(User.full_name, term))
+        where.append(or_(*fields))
+    if f.status:
+        where.append(_status_is(f.status, now))
+    if f.platform:
+        where.append(S.platform == f.platform)
+    if f.is_paid is not None:
+        where.append(S.is_paid == f.is_paid)
+    if f.tag:
+        tagged = select(SessionTag.session_id).join(Tag, Tag.id == SessionTag.tag_id)
+        where.append(S.id.in_(tagged.where(Tag.name == f.tag)))  # type: ignore[union-attr]
+    if f.price_min_cents is not None:
+        where.append(S.price_cents >= f.price_min_cents)
+    if f.price_max_cents is not None:
+        where.append(S.price_cents <= f.price_max_cents)
+    if f.date_from:
+        where.append(S.starts_at >= _day_start(f.date_from, zone))
+    if f.date_to:
+        where.append(S.starts_at < _day_start(f.date_to + timedelta(days=1), zone))
+    return where
+
+
+def _teacher_order(sort: str, now: datetime) -> tuple[Any, ...]:
+    if sort == "latest":
+        return (S.starts_at.desc(), S.id.desc())  # type: ignore[attr-defined, union-attr]
+    if sort == "title":
+        return (fold(S.title), S.id)
+    if sort == "price":
+        return (S.price_cents, S.starts_at, S.id)
+    if sort == "enrolled":
+        return (S.enrolled_count.desc(), S.starts_at, S.id)  # type: ignore[attr-defined]
+    # soonest: not yet ended by start ascending, then the past by start descending.
+    ahead = S.ends_at > now
+    return (case((ahead, 0), else_=1), case((ahead, S.starts_at)), S.starts_at.desc(), S.id)  # type: ignore[attr-defined]
+
+
+def _student_order(sort: str) -> tuple[Any, ...]:
+    if sort == "price_asc":
+        return (S.price_cents, S.starts_at, S.id)
+    if sort == "price_desc":
+        return (S.price_cents.desc(), S.starts_at, S.id)  # type: ignore[attr-defined]
+    if sort == "popular":
+        return (S.enrolled_count.desc(), S.starts_at, S.id)  # type: ignore[attr-defined]
+    return (S.starts_at, S.id)
+
+
+def _bounds(page: int, page_size: int) -> tuple[int, int]:
+    return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
+
+
+def _offset(page: int, page_size: int) -> int:
+    return (page - 1) * page_size
+
+
+# --- per-page lookups (one grouped query each) ----------------------------------------------
 
 
 def tags_by_session(db: Session, session_ids: list[int]) -> dict[int, list[str]]:
@@ -49,52 +266,176 @@ def tags_by_session(db: Session, session_ids: list[int]) -> dict[int, list[str]]
     return found
 
 
-def _with_tags(db: Session, rows: list[tuple[VideoSession, str]]) -> list[SessionRow]:
-    tags = tags_by_session(db, [s.id for s, _ in rows])  # type: ignore[misc]
-    return [SessionRow(s, name, tags[s.id]) for s, name in rows]  # type: ignore[index]
+def _purchase_sums(
+    db: Session, session_ids: list[int], statuses: tuple[str, ...], student_id: int | None = None
+) -> dict[int, int]:
+    """Sum of purchases per session of a page (optionally one student's), in one query."""
+    if not session_ids:
+        return {}
+    query = (
+        select(Purchase.session_id, func.sum(Purchase.amount_cents))
+        .where(
+            Purchase.session_id.in_(session_ids),  # type: ignore[attr-defined]
+            Purchase.status.in_(statuses),  # type: ignore[attr-defined]
+        )
+        .group_by(Purchase.session_id)
+    )
+    if student_id is not None:
+        query = query.where(Purchase.student_id == student_id)
+    return {sid: int(total or 0) for sid, total in db.exec(query).all()}
 
 
-def _bounds(page: int, page_size: int) -> tuple[int, int]:
-    return max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
+def revenue_by_session(db: Session, session_ids: list[int]) -> dict[int, int]:
+    """Money taken per session (held in escrow or already paid out), in one query."""
+    return _purchase_sums(db, session_ids, (PurchaseStatus.HELD, PurchaseStatus.RELEASED))
 
 
-def teacher_sessions(*, db: Session, actor: User, page: int = 1, page_size: int = 20) -> Page:
-    """The teacher's own sessions, soonest first."""
+def _rows(db: Session, found: list[tuple[VideoSession, str]]) -> list[SessionRow]:
+    tags = tags_by_session(db, [s.id for s, _ in found])  # type: ignore[misc]
+    return [SessionRow(s, name, tags[s.id]) for s, name in found]  # type: ignore[index]
+
+
+# --- listings -------------------------------------------------------------------------------
+
+
+def teacher_sessions(
+    *,
+    db: Session,
+    actor: User,
+    filters: SessionFilters = SessionFilters(),  # frozen: safe to share
+    page: int = 1,
+    page_size: int = 20,
+    clock: Clock = utcnow,
+    tz: str = "UTC",
+) -> Page:
+    """The teacher's own sessions, filtered and sorted, one page with tags and revenue."""
     require_role(actor, Role.TEACHER)
+    f = clean_filters(filters, sorts=TEACHER_SORTS)
+    zone, now = _zone(tz), clock()
     page, page_size = _bounds(page, page_size)
-    where = VideoSession.teacher_id == actor.id
-    total = db.exec(select(func.count()).select_from(VideoSession).where(where)).one()
-    rows = db.exec(
-        select(VideoSession)
-        .where(where)
-        .order_by(VideoSession.starts_at.desc(), VideoSession.id.desc())  # type: ignore[attr-defined]
-        .offset((page - 1) * page_size)
+    where = [
+        S.teacher_id == actor.id,
+        *_filter_conditions(f, now=now, zone=zone, by_teacher_name=False),
+    ]
+    total = db.exec(select(func.count()).select_from(S).where(*where)).one()
+    found = db.exec(
+        select(S)
+        .where(*where)
+        .order_by(*_teacher_order(f.sort, now))
+        .offset(_offset(page, page_size))
         .limit(page_size)
     ).all()
-    return Page(_with_tags(db, [(s, actor.full_name) for s in rows]), total, page, page_size)
+    rows = _rows(db, [(s, actor.full_name) for s in found])
+    revenue = revenue_by_session(db, [r.session.id for r in rows])  # type: ignore[misc]
+    rows = [replace(r, revenue_cents=revenue.get(r.session.id, 0)) for r in rows]  # type: ignore[arg-type]
+    return Page(rows, total, page, page_size)
 
 
 def available_sessions(
-    *, db: Session, actor: User, page: int = 1, page_size: int = 20, clock: Clock = utcnow
+    *,
+    db: Session,
+    actor: User,
+    filters: SessionFilters = SessionFilters(),
+    page: int = 1,
+    page_size: int = 20,
+    clock: Clock = utcnow,
+    tz: str = "UTC",
 ) -> Page:
-    """Published sessions a student can still enroll in, soonest first."""
+    """Published sessions a student can still enroll in (not started, deadline ahead, a seat)."""
     require_role(actor, Role.STUDENT)
+    f = clean_filters(filters, sorts=STUDENT_SORTS)
+    zone, now = _zone(tz), clock()
     page, page_size = _bounds(page, page_size)
-    now: datetime = clock()
-    deadline = func.coalesce(VideoSession.enrollment_deadline, VideoSession.starts_at)
-    where = (
-        VideoSession.status == StoredStatus.SCHEDULED,
-        VideoSession.starts_at > now,
+    deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
+    where = [
+        _SCHEDULED,
+        S.starts_at > now,
         deadline > now,
-        or_(VideoSession.capacity.is_(None), VideoSession.enrolled_count < VideoSession.capacity),  # type: ignore[union-attr]
-    )
-    total = db.exec(select(func.count()).select_from(VideoSession).where(*where)).one()
-    rows = db.exec(
-        select(VideoSession, User.full_name)
-        .join(User, User.id == VideoSession.teacher_id)
+        or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
+        *_filter_conditions(f, now=now, zone=zone, by_teacher_name=True),
+    ]
+    count = select(func.count()).select_from(S)
+    if f.q:  # the teacher's name is searched too
+        count = count.join(User, User.id == S.teacher_id)
+    total = db.exec(count.where(*where)).one()
+    found = db.exec(
+        select(S, User.full_name)
+        .join(User, User.id == S.teacher_id)
         .where(*where)
-        .order_by(VideoSession.starts_at, VideoSession.id)
-        .offset((page - 1) * page_size)
+        .order_by(*_student_order(f.sort))
+        .offset(_offset(page, page_size))
         .limit(page_size)
     ).all()
-    return Page(_with_tags(db, list(rows)), total, page, page_size)
+    return Page(_rows(db, list(found)), total, page, page_size)
+
+
+def my_enrollments(
+    *,
+    db: Session,
+    actor: User,
+    view: str = "upcoming",
+    page: int = 1,
+    page_size: int = 20,
+    clock: Clock = utcnow,
+) -> Page:
+    """The student's sessions: upcoming, ongoing, past (active seats), or cancelled ones."""
+    require_role(actor, Role.STUDENT)
+    if view not in ENROLLMENT_VIEWS:
+        raise InvalidInput("filter_view_invalid", field="view")
+    now = clock()
+    page, page_size = _bounds(page, page_size)
+    where: list[ColumnElement[bool]] = [Enrollment.student_id == actor.id]
+    if view == "cancelled":
+        where.append(Enrollment.status == EnrollmentStatus.CANCELLED)
+        order: tuple[Any, ...] = (S.cancelled_at.desc(), S.id.desc())  # type: ignore[union-attr]
+    else:
+        status = {"upcoming": "scheduled", "ongoing": "ongoing", "past": "finished"}[view]
+        where += [Enrollment.status == EnrollmentStatus.ACTIVE, _status_is(status, now)]
+        newest_first = (S.starts_at.desc(), S.id.desc())  # type: ignore[attr-defined, union-attr]
+        order = newest_first if view == "past" else (S.starts_at, S.id)
+    total = db.exec(
+        select(func.count())
+        .select_from(Enrollment)
+        .join(S, S.id == Enrollment.session_id)
+        .where(*where)
+    ).one()
+    found = db.exec(
+        select(S, User.full_name, Enrollment.status)
+        .select_from(Enrollment)
+        .join(S, S.id == Enrollment.session_id)
+        .join(User, User.id == S.teacher_id)
+        .where(*where)
+        .order_by(*order)
+        .offset(_offset(page, page_size))
+        .limit(page_size)
+    ).all()
+    ids = [s.id for s, _, _ in found]
+    tags = tags_by_session(db, ids)  # type: ignore[arg-type]
+    refunded = (
+        _purchase_sums(db, ids, (PurchaseStatus.REFUNDED,), student_id=actor.id)  # type: ignore[arg-type]
+        if view == "cancelled"
+        else {}
+    )
+    rows = [
+        SessionRow(
+            s,
+            name,
+            tags[s.id],  # type: ignore[index]
+            enrollment_status=enrollment_status,
+            refunded_cents=refunded.get(s.id, 0),  # type: ignore[arg-type]
+        )
+        for s, name, enrollment_status in found
+    ]
+    return Page(rows, total, page, page_size)
+
+
+def count_by_status(*, db: Session, actor: User, clock: Clock = utcnow) -> dict[str, int]:
+    """How many of the teacher's sessions are in each effective status, in one grouped query."""
+    require_role(actor, Role.TEACHER)
+    # Grouping by a labelled subquery column: PostgreSQL would not match the CASE in GROUP BY
+    # with the one in SELECT, their clock parameters being bound separately.
+    inner = select(_status_case(clock()).label("status")).where(S.teacher_id == actor.id).subquery()
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, n in db.exec(select(inner.c.status, func.count()).group_by(inner.c.status)).all():
+        counts[status] = int(n)
+    return counts

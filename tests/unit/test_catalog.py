@@ -1,0 +1,550 @@
+"""Session listings: every filter and sort in SQL, paging, search, roles, the student's seats."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from tests.factories import make_session, make_student, make_teacher, table_counts, top_up
+from visio.clock import FrozenClock
+from visio.models import EnrollmentStatus
+from visio.services import catalog, enrollments, sessions
+from visio.services.catalog import SessionFilters
+from visio.services.errors import Forbidden, InvalidInput
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def teacher(db, clock):
+    return make_teacher(db, clock=clock, full_name="Camille Durand")
+
+
+@pytest.fixture
+def student(db, clock):
+    return make_student(db, clock=clock, full_name="Léa Martin")
+
+
+def later(clock, delta):
+    """A clock `delta` after the test's: listings are read then, data was made before."""
+    return FrozenClock(clock() + delta)
+
+
+def ids(page):
+    return [row.session.id for row in page.rows]
+
+
+def mine(db, teacher, clock, page_size=100, **filters):
+    return catalog.teacher_sessions(
+        db=db, actor=teacher, filters=SessionFilters(**filters), page_size=page_size, clock=clock
+    )
+
+
+def open_to(db, student, clock, page_size=100, **filters):
+    return catalog.available_sessions(
+        db=db, actor=student, filters=SessionFilters(**filters), page_size=page_size, clock=clock
+    )
+
+
+def enroll(db, student, session, clock):
+    return enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
+
+
+def cancel(db, teacher, session, clock):
+    return sessions.cancel_session(
+        db=db, actor=teacher, video_session_id=session.id, reason="Teacher is ill", clock=clock
+    )
+
+
+@pytest.fixture
+def timeline(db, clock, teacher):
+    """One session of the teacher per effective status, as seen 1 day and 30 minutes later."""
+    made = {
+        "finished": make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            publish=True,
+            title="Finished",
+            starts_at=clock() + HOUR,
+        ),
+        "ongoing": make_session(
+            db, teacher=teacher, clock=clock, publish=True, title="Ongoing", starts_at=clock() + DAY
+        ),
+        "scheduled": make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            publish=True,
+            title="Scheduled",
+            starts_at=clock() + 3 * DAY,
+        ),
+        "draft": make_session(
+            db, teacher=teacher, clock=clock, title="Draft", starts_at=clock() + 4 * DAY
+        ),
+        "cancelled": make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            publish=True,
+            title="Cancelled",
+            starts_at=clock() + 2 * DAY,
+        ),
+    }
+    cancel(db, teacher, made["cancelled"], clock)
+    return made, later(clock, DAY + timedelta(minutes=30))
+
+
+# --- teacher listing: ownership, rows, roles ------------------------------------------------
+
+
+def test_teacher_sees_only_own_sessions_with_name_and_tags(db, clock, teacher):
+    other = make_teacher(db, clock=clock)
+    own = make_session(db, teacher=teacher, clock=clock, tags=["Maths", "lycée"])
+    make_session(db, teacher=other, clock=clock)
+    page = mine(db, teacher, clock)
+    assert ids(page) == [own.id]
+    assert page.total == 1
+    row = page.rows[0]
+    assert (row.teacher_name, row.tags, row.revenue_cents) == (
+        "Camille Durand",
+        ["lycée", "maths"],
+        0,
+    )
+
+
+def test_each_listing_refuses_the_other_role(db, clock, teacher, student):
+    with pytest.raises(Forbidden) as err:
+        catalog.teacher_sessions(db=db, actor=student, clock=clock)
+    assert err.value.code == "wrong_role"
+    with pytest.raises(Forbidden):
+        catalog.count_by_status(db=db, actor=student, clock=clock)
+    with pytest.raises(Forbidden):
+        catalog.available_sessions(db=db, actor=teacher, clock=clock)
+    with pytest.raises(Forbidden):
+        catalog.my_enrollments(db=db, actor=teacher, view="upcoming", clock=clock)
+
+
+def test_revenue_counts_held_and_released_payments_but_not_refunds(db, clock, teacher):
+    paid = make_session(
+        db, teacher=teacher, clock=clock, publish=True, is_paid=True, price_cents=1500
+    )
+    free = make_session(db, teacher=teacher, clock=clock, publish=True)
+    stays, leaves = make_student(db, clock=clock), make_student(db, clock=clock)
+    for someone in (stays, leaves):
+        top_up(db, user=someone, amount_cents=5000, clock=clock)
+        enroll(db, someone, paid, clock)
+        enroll(db, someone, free, clock)
+    enrollments.unenroll(db=db, actor=leaves, video_session_id=paid.id, clock=clock)
+
+    revenue = {r.session.id: r.revenue_cents for r in mine(db, teacher, clock).rows}
+    assert revenue == {paid.id: 1500, free.id: 0}
+
+    after = later(clock, 3 * DAY)
+    assert enrollments.release_escrow(db=db, clock=after) == 2
+    revenue = {r.session.id: r.revenue_cents for r in mine(db, teacher, after).rows}
+    assert revenue == {paid.id: 1500, free.id: 0}
+
+
+# --- status, counts -------------------------------------------------------------------------
+
+
+def test_status_filter_uses_the_effective_status_by_the_clock(db, teacher, timeline):
+    made, now = timeline
+    for status, session in made.items():
+        page = mine(db, teacher, now, status=status)
+        assert ids(page) == [session.id], status
+        assert sessions.effective_status(page.rows[0].session, now()) == status
+
+
+def test_count_by_status_counts_each_effective_status_of_own_sessions(db, clock, teacher, timeline):
+    _, now = timeline
+    make_session(db, teacher=make_teacher(db, clock=clock), clock=clock)  # someone else's draft
+    assert catalog.count_by_status(db=db, actor=teacher, clock=now) == {
+        "draft": 1,
+        "scheduled": 1,
+        "ongoing": 1,
+        "finished": 1,
+        "cancelled": 1,
+    }
+
+
+def test_count_by_status_of_a_new_teacher_is_all_zeros(db, clock, teacher):
+    assert set(catalog.count_by_status(db=db, actor=teacher, clock=clock).values()) == {0}
+
+
+# --- other filters --------------------------------------------------------------------------
+
+
+def test_platform_filter(db, clock, teacher):
+    jitsi = make_session(db, teacher=teacher, clock=clock)
+    zoom = make_session(
+        db, teacher=teacher, clock=clock, platform="zoom", link="https://zoom.us/j/123456"
+    )
+    assert ids(mine(db, teacher, clock, platform="zoom")) == [zoom.id]
+    assert ids(mine(db, teacher, clock, platform="jitsi")) == [jitsi.id]
+    assert ids(mine(db, teacher, clock, platform="teams")) == []
+    assert len(ids(mine(db, teacher, clock, platform=""))) == 2  # "" means any
+
+
+def test_free_and_paid_filter(db, clock, teacher):
+    free = make_session(db, teacher=teacher, clock=clock)
+    paid = make_session(db, teacher=teacher, clock=clock, is_paid=True, price_cents=900)
+    assert ids(mine(db, teacher, clock, is_paid=True)) == [paid.id]
+    assert ids(mine(db, teacher, clock, is_paid=False)) == [free.id]
+
+
+def test_date_range_is_read_in_the_viewer_time_zone(db, clock, teacher):
+    # 2026-03-04 23:30 UTC is already 5 March in Paris (UTC+1).
+    late = make_session(
+        db, teacher=teacher, clock=clock, starts_at=clock().replace(day=4, hour=23, minute=30)
+    )
+    noon = make_session(db, teacher=teacher, clock=clock, starts_at=clock().replace(day=5, hour=12))
+    march_5 = date(2026, 3, 5)
+
+    def on_day(tz):
+        return catalog.teacher_sessions(
+            db=db,
+            actor=teacher,
+            filters=SessionFilters(date_from=march_5, date_to=march_5),
+            clock=clock,
+            tz=tz,
+        )
+
+    assert set(ids(on_day("Europe/Paris"))) == {late.id, noon.id}
+    assert ids(on_day("UTC")) == [noon.id]
+    assert ids(mine(db, teacher, clock, date_from=date(2026, 3, 6))) == []
+    assert ids(mine(db, teacher, clock, date_to=date(2026, 3, 4))) == [late.id]
+
+
+def test_price_range_and_tag_filters(db, clock, teacher, student):
+    cheap = make_session(
+        db, teacher=teacher, clock=clock, publish=True, is_paid=True, price_cents=500,
+        tags=["maths"],
+    )  # fmt: skip
+    dear = make_session(
+        db, teacher=teacher, clock=clock, publish=True, is_paid=True, price_cents=5000,
+        tags=["maths", "physique"],
+    )  # fmt: skip
+    free = make_session(db, teacher=teacher, clock=clock, publish=True, tags=["physique"])
+    assert ids(open_to(db, student, clock, price_min_cents=500, price_max_cents=500)) == [cheap.id]
+    assert ids(open_to(db, student, clock, price_min_cents=1000)) == [dear.id]
+    assert set(ids(open_to(db, student, clock, price_max_cents=500))) == {cheap.id, free.id}
+    assert set(ids(open_to(db, student, clock, tag=" #Maths "))) == {cheap.id, dear.id}
+    assert ids(open_to(db, student, clock, tag="math")) == []  # exact tag name only
+    assert ids(open_to(db, student, clock, tag="physique", is_paid=False)) == [free.id]
+
+
+# --- search ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library(db, clock, teacher):
+    return {
+        "algebre": make_session(db, teacher=teacher, clock=clock, publish=True, title="Algèbre"),
+        "histoire": make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            publish=True,
+            title="Révolution",
+            description="La prise de la Bastille, 100% expliquée",
+        ),
+        "tagged": make_session(
+            db, teacher=teacher, clock=clock, publish=True, title="Atelier", tags=["Géométrie"]
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("Algèbre", "algebre"),  # title
+        ("algèbre", "algebre"),  # case
+        ("ALGÈBRE", "algebre"),  # case of an accented letter
+        ("algebre", "algebre"),  # accents
+        ("  bastille ", "histoire"),  # description
+        ("géo", "tagged"),  # tag name
+        ("GEOMETRIE", "tagged"),
+        ("prise bastille", "histoire"),  # every word, anywhere
+        ("100%", "histoire"),  # % is a character, not a wildcard
+    ],
+)
+def test_search_matches_title_description_and_tags(db, clock, teacher, library, q, expected):
+    assert ids(mine(db, teacher, clock, q=q)) == [library[expected].id]
+
+
+def test_search_words_must_all_match_and_wildcards_are_literal(db, clock, teacher, library):
+    assert ids(mine(db, teacher, clock, q="algèbre bastille")) == []
+    assert ids(mine(db, teacher, clock, q="_")) == []
+    assert ids(mine(db, teacher, clock, q="%")) == [library["histoire"].id]
+
+
+def test_student_search_also_matches_the_teacher_name(db, clock, teacher, student, library):
+    make_session(
+        db, teacher=make_teacher(db, clock=clock, full_name="Zoé Leroy"), clock=clock, publish=True
+    )
+    assert len(ids(open_to(db, student, clock, q="durand"))) == 3
+    assert len(ids(open_to(db, student, clock, q="camille algebre"))) == 1
+    assert open_to(db, student, clock, q="ZOE").rows[0].teacher_name == "Zoé Leroy"
+
+
+def test_search_is_cut_at_100_characters(db, clock, teacher):
+    long_title = make_session(db, teacher=teacher, clock=clock, title="a" * 110)
+    assert ids(mine(db, teacher, clock, q="a" * 100 + "zzz")) == [long_title.id]
+    assert (
+        catalog.clean_filters(SessionFilters(q="b" * 150), sorts=catalog.TEACHER_SORTS).q
+        == "b" * 100
+    )
+
+
+# --- sorts ----------------------------------------------------------------------------------
+
+
+def test_teacher_sorts(db, clock, teacher):
+    def at(hours, **kw):
+        return make_session(
+            db, teacher=teacher, clock=clock, starts_at=clock() + hours * HOUR, **kw
+        )
+
+    past_early = at(2, title="Économie", is_paid=True, price_cents=3000)
+    past_late = at(5, title="droit", is_paid=True, price_cents=1000)
+    ongoing = at(30, title="Français")
+    soon = at(48, title="Biologie", is_paid=True, price_cents=2000)
+    far = at(96, title="Arts", publish=True)
+    enroll(db, make_student(db, clock=clock), far, clock)
+    now = later(clock, 30.5 * HOUR)
+
+    def order(sort):
+        return ids(mine(db, teacher, now, sort=sort))
+
+    assert order("soonest") == [ongoing.id, soon.id, far.id, past_late.id, past_early.id]
+    assert ids(mine(db, teacher, now)) == order("soonest")  # the default
+    assert order("latest") == [far.id, soon.id, ongoing.id, past_late.id, past_early.id]
+    assert order("title") == [far.id, soon.id, past_late.id, past_early.id, ongoing.id]
+    assert order("price") == [ongoing.id, far.id, past_late.id, soon.id, past_early.id]
+    assert order("enrolled")[0] == far.id
+
+
+def test_student_sorts(db, clock, teacher, student):
+    def offer(days, price, seats_taken=0):
+        paid = dict(is_paid=True, price_cents=price) if price else {}
+        session = make_session(
+            db, teacher=teacher, clock=clock, publish=True, starts_at=clock() + days * DAY, **paid
+        )
+        for _ in range(seats_taken):
+            someone = make_student(db, clock=clock)
+            top_up(db, user=someone, amount_cents=10_000, clock=clock)
+            enroll(db, someone, session, clock)
+        return session
+
+    a = offer(3, 2000, seats_taken=1)
+    b = offer(1, 0, seats_taken=0)
+    c = offer(2, 5000, seats_taken=2)
+
+    def order(sort):
+        return ids(open_to(db, student, clock, sort=sort))
+
+    assert order("soonest") == [b.id, c.id, a.id]
+    assert order("price_asc") == [b.id, a.id, c.id]
+    assert order("price_desc") == [c.id, a.id, b.id]
+    assert order("popular") == [c.id, a.id, b.id]
+
+
+# --- paging ---------------------------------------------------------------------------------
+
+
+def test_paging_gives_the_total_the_page_count_and_an_empty_page_past_the_end(db, clock, teacher):
+    made = [
+        make_session(db, teacher=teacher, clock=clock, starts_at=clock() + (i + 1) * DAY)
+        for i in range(5)
+    ]
+
+    def page(n, size=2):
+        return catalog.teacher_sessions(db=db, actor=teacher, page=n, page_size=size, clock=clock)
+
+    assert [ids(page(n)) for n in (1, 2, 3)] == [
+        [made[0].id, made[1].id],
+        [made[2].id, made[3].id],
+        [made[4].id],
+    ]
+    assert (page(1).total, page(1).pages) == (5, 3)
+    beyond = page(4)
+    assert (beyond.rows, beyond.total, beyond.page, beyond.pages) == ([], 5, 4, 3)
+    assert page(0).page == 1
+    assert page(1, size=10_000).page_size == catalog.MAX_PAGE_SIZE
+
+
+def test_paging_of_filtered_student_listing_counts_only_matches(db, clock, teacher, student):
+    for i in range(3):
+        make_session(db, teacher=teacher, clock=clock, publish=True, title=f"Chimie {i}")
+    make_session(db, teacher=teacher, clock=clock, publish=True, title="Physique")
+    page = catalog.available_sessions(
+        db=db, actor=student, filters=SessionFilters(q="chimie"), page=2, page_size=2, clock=clock
+    )
+    assert (len(page.rows), page.total, page.pages) == (1, 3, 2)
+
+
+# --- what students may enroll in ------------------------------------------------------------
+
+
+def test_available_lists_only_open_sessions_with_a_free_seat(db, clock, teacher, student):
+    open_one = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=2)
+    make_session(db, teacher=teacher, clock=clock)  # draft
+    full = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=1)
+    enroll(db, make_student(db, clock=clock), full, clock)
+    cancel(db, teacher, make_session(db, teacher=teacher, clock=clock, publish=True), clock)
+    make_session(
+        db,
+        teacher=teacher,
+        clock=clock,
+        publish=True,
+        enrollment_deadline=clock() + HOUR,  # closes before the listing is read
+    )
+    make_session(db, teacher=teacher, clock=clock, publish=True, starts_at=clock() + HOUR)
+    page = open_to(db, student, later(clock, 2 * HOUR))
+    assert ids(page) == [open_one.id]
+    assert page.total == 1
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "code", "field"),
+    [
+        (dict(status="running"), "filter_status_invalid", "status"),
+        (dict(platform="skype"), "filter_platform_invalid", "platform"),
+        (dict(sort="random"), "sort_invalid", "sort"),
+        (dict(sort="price_asc"), "sort_invalid", "sort"),  # a student sort
+        (dict(date_from=date(2026, 3, 9), date_to=date(2026, 3, 8)), "date_range_invalid", None),
+        (dict(price_min_cents=2000, price_max_cents=1000), "price_range_invalid", None),
+        (dict(price_min_cents=-1), "price_range_invalid", "price_min_cents"),
+        (dict(price_max_cents="12"), "price_range_invalid", "price_max_cents"),  # not parsed
+        (dict(date_from="2026-03-09"), "date_range_invalid", "date_from"),
+    ],
+)
+def test_bad_teacher_filters_are_refused_and_change_nothing(
+    db, clock, teacher, filters, code, field
+):
+    make_session(db, teacher=teacher, clock=clock)
+    before = table_counts(db)
+    with pytest.raises(InvalidInput) as err:
+        mine(db, teacher, clock, **filters)
+    assert err.value.code == code
+    if field:
+        assert err.value.field == field
+    assert table_counts(db) == before
+
+
+def test_bad_student_sort_time_zone_and_view_are_refused(db, clock, student):
+    with pytest.raises(InvalidInput) as err:
+        open_to(db, student, clock, sort="latest")
+    assert (err.value.code, err.value.field) == ("sort_invalid", "sort")
+    with pytest.raises(InvalidInput) as err:
+        catalog.available_sessions(db=db, actor=student, clock=clock, tz="Mars/Olympus")
+    assert err.value.code == "timezone_invalid"
+    with pytest.raises(InvalidInput) as err:
+        catalog.my_enrollments(db=db, actor=student, view="someday", clock=clock)
+    assert (err.value.code, err.value.field) == ("filter_view_invalid", "view")
+
+
+# --- the student's own sessions -------------------------------------------------------------
+
+
+def test_my_enrollments_views_follow_the_clock_and_the_enrollment(db, clock, teacher, student):
+    def seat(title, starts_in, **kw):
+        session = make_session(
+            db, teacher=teacher, clock=clock, publish=True, title=title,
+            starts_at=clock() + starts_in, **kw,
+        )  # fmt: skip
+        enroll(db, student, session, clock)
+        return session
+
+    top_up(db, user=student, amount_cents=10_000, clock=clock)
+    past = seat("Past", HOUR)
+    ongoing = seat("Ongoing", DAY)
+    upcoming = seat("Upcoming", 3 * DAY)
+    left = seat("Left", 4 * DAY)
+    enrollments.unenroll(db=db, actor=student, video_session_id=left.id, clock=clock)
+    called_off = seat("Called off", 2 * DAY, is_paid=True, price_cents=1200)
+    cancel(db, teacher, called_off, clock)
+    other = make_student(db, clock=clock)
+    enroll(db, other, upcoming, clock)
+    now = later(clock, DAY + timedelta(minutes=30))
+
+    def view(name):
+        return catalog.my_enrollments(db=db, actor=student, view=name, clock=now)
+
+    assert ids(view("upcoming")) == [upcoming.id]
+    assert ids(view("ongoing")) == [ongoing.id]
+    assert ids(view("past")) == [past.id]
+    cancelled = view("cancelled")
+    assert ids(cancelled) == [called_off.id]
+    row = cancelled.rows[0]
+    assert (row.enrollment_status, row.refunded_cents) == (EnrollmentStatus.CANCELLED, 1200)
+    assert view("upcoming").rows[0].enrollment_status == EnrollmentStatus.ACTIVE
+    assert view("upcoming").rows[0].teacher_name == "Camille Durand"
+    assert catalog.my_enrollments(db=db, actor=other, view="upcoming", clock=now).total == 1
+
+
+def test_my_enrollments_pages(db, clock, teacher, student):
+    for i in range(3):
+        session = make_session(
+            db, teacher=teacher, clock=clock, publish=True, starts_at=clock() + (i + 1) * DAY
+        )
+        enroll(db, student, session, clock)
+    page = catalog.my_enrollments(db=db, actor=student, page=2, page_size=2, clock=clock)
+    assert (len(page.rows), page.total, page.pages) == (1, 3, 2)
+
+
+# --- SQL: indexes, PostgreSQL ---------------------------------------------------------------
+
+
+def test_listings_read_through_indexes_never_scanning_a_table(db, engine, clock, teacher):
+    student = make_student(db, clock=clock)
+    session = make_session(db, teacher=teacher, clock=clock, publish=True, tags=["maths"])
+    enroll(db, student, session, clock)
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        mine(db, teacher, clock, status="scheduled")
+        open_to(db, student, clock, tag="maths", sort="popular")
+        catalog.my_enrollments(db=db, actor=student, view="upcoming", clock=clock)
+        catalog.count_by_status(db=db, actor=teacher, clock=clock)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(statements) == 4 + 3 + 3 + 1  # count, page, tags (, revenue): not one per row
+    for statement, params in statements:
+        plan = [
+            row[-1]
+            for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        ]
+        assert not [step for step in plan if step.startswith("SCAN")], (statement, plan)
+
+
+@pytest.mark.postgres
+def test_listings_work_on_postgresql(pg_db, clock):
+    teacher = make_teacher(pg_db, clock=clock)
+    student = make_student(pg_db, clock=clock)
+    algebra = make_session(
+        pg_db, teacher=teacher, clock=clock, publish=True, title="ALGÈBRE linéaire", tags=["Maths"]
+    )
+    draft = make_session(pg_db, teacher=teacher, clock=clock, title="100% Économie")
+    assert ids(mine(pg_db, teacher, clock, q="algebre")) == [algebra.id]
+    assert ids(mine(pg_db, teacher, clock, q="économie 100%")) == [draft.id]
+    assert ids(mine(pg_db, teacher, clock, sort="title")) == [draft.id, algebra.id]
+    assert ids(open_to(pg_db, student, clock, q=teacher.full_name.upper(), tag="maths")) == [
+        algebra.id
+    ]
+    counts = catalog.count_by_status(db=pg_db, actor=teacher, clock=clock)
+    assert (counts["scheduled"], counts["draft"], counts["ongoing"]) == (1, 1, 0)
+    enroll(pg_db, student, algebra, clock)
+    assert ids(catalog.my_enrollments(db=pg_db, actor=student, clock=clock)) == [algebra.id]

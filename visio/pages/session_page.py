@@ -1,0 +1,319 @@
+"""/sessions/[session_id]: a session's page for students (and its teacher)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from visio.components.layout import page_frame
+from visio.components.sessions import meta, status_badge
+from visio.state.session_page import SessionPageState as P
+
+T = P.tr
+
+
+def _pay_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(T["page.pay_title"]),
+            rx.alert_dialog.description(
+                rx.vstack(
+                    rx.hstack(
+                        rx.text(T["page.price"]), rx.spacer(), rx.text(P.price, weight="bold")
+                    ),
+                    rx.hstack(rx.text(T["page.balance"]), rx.spacer(), rx.text(P.balance)),
+                    rx.divider(),
+                    rx.hstack(
+                        rx.text(T["page.balance_after"]),
+                        rx.spacer(),
+                        rx.text(P.balance_after, weight="bold", id="balance-after"),
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+            ),
+            rx.cond(
+                P.short_of_funds != "",
+                rx.callout(
+                    rx.text(P.short_of_funds, " ", rx.link(T["page.top_up"], href="/wallet")),
+                    icon="wallet",
+                    color_scheme="amber",
+                    margin_top="12px",
+                ),
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(
+                    rx.button(T["common.cancel"], variant="soft", color_scheme="gray")
+                ),
+                rx.button(
+                    T["page.confirm_pay"],
+                    on_click=P.enroll,
+                    loading=P.busy,
+                    disabled=P.short_of_funds != "",
+                    id="confirm-pay",
+                ),
+                gap="3",
+                justify="end",
+                margin_top="16px",
+            ),
+        ),
+        open=P.pay_open,
+        on_open_change=P.set_pay_open,
+    )
+
+
+def _unenroll_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(T["page.unenroll_title"]),
+            rx.alert_dialog.description(
+                rx.cond(P.is_paid, T["page.unenroll_refund"], T["page.unenroll_free"])
+            ),
+            rx.flex(
+                rx.alert_dialog.cancel(
+                    rx.button(T["page.keep_seat"], variant="soft", color_scheme="gray")
+                ),
+                rx.button(
+                    T["page.unenroll"],
+                    color_scheme="red",
+                    on_click=P.unenroll,
+                    id="confirm-unenroll",
+                ),
+                gap="3",
+                justify="end",
+                margin_top="16px",
+            ),
+        ),
+        open=P.unenroll_open,
+        on_open_change=P.set_unenroll_open,
+    )
+
+
+def _action_box() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(T["page.price"], color_scheme="gray"),
+                rx.spacer(),
+                rx.heading(P.price, size="6"),
+                width="100%",
+                align="center",
+            ),
+            meta("users", P.seats),
+            meta("hourglass", T["detail.deadline"] + " " + P.deadline),
+            rx.match(
+                P.action,
+                (
+                    "enroll",
+                    rx.button(
+                        rx.icon("check", size=16),
+                        T["page.enroll"],
+                        size="3",
+                        width="100%",
+                        on_click=P.enroll,
+                        loading=P.busy,
+                        id="action-enroll",
+                    ),
+                ),
+                (
+                    "pay",
+                    rx.vstack(
+                        rx.button(
+                            rx.icon("credit-card", size=16),
+                            T["page.pay_enroll"],
+                            size="3",
+                            width="100%",
+                            on_click=P.set_pay_open(True),
+                            id="action-pay",
+                        ),
+                        rx.text(
+                            T["page.balance_after"],
+                            " : ",
+                            P.balance_after,
+                            size="1",
+                            color_scheme="gray",
+                        ),
+                        width="100%",
+                        spacing="1",
+                    ),
+                ),
+                (
+                    "unenroll",
+                    rx.vstack(
+                        rx.callout(
+                            T["page.you_are_enrolled"],
+                            icon="circle-check",
+                            color_scheme="green",
+                            width="100%",
+                        ),
+                        rx.text(P.join_note, size="1", color_scheme="gray"),
+                        rx.button(
+                            T["page.unenroll"],
+                            variant="soft",
+                            color_scheme="red",
+                            width="100%",
+                            on_click=P.set_unenroll_open(True),
+                            id="action-unenroll",
+                        ),
+                        width="100%",
+                        spacing="2",
+                    ),
+                ),
+                (
+                    "wait",
+                    rx.vstack(
+                        rx.callout(
+                            T["page.you_are_enrolled"],
+                            icon="circle-check",
+                            color_scheme="green",
+                            width="100%",
+                        ),
+                        rx.button(T["page.join"], size="3", width="100%", disabled=True),
+                        rx.text(P.join_note, size="1", color_scheme="gray"),
+                        width="100%",
+                        spacing="2",
+                    ),
+                ),
+                (
+                    "join",
+                    rx.button(
+                        rx.icon("video", size=16),
+                        T["page.join"],
+                        size="3",
+                        width="100%",
+                        color_scheme="green",
+                        on_click=P.join,
+                        id="action-join",
+                    ),
+                ),
+                (
+                    "manage",
+                    rx.link(
+                        rx.button(T["page.manage"], size="3", width="100%", variant="soft"),
+                        href="/teacher/video-sessions/" + P.current_id.to_string(),
+                        width="100%",
+                    ),
+                ),
+                rx.callout(
+                    P.reason_text, icon="info", color_scheme="gray", width="100%", id="action-none"
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _materials() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(T["page.materials"], size="4"),
+            rx.cond(
+                P.materials.length() == 0,
+                rx.text(T["page.no_materials"], size="2", color_scheme="gray"),
+                rx.vstack(
+                    rx.foreach(
+                        P.materials,
+                        lambda m: rx.hstack(
+                            rx.icon(rx.cond(m["kind"] == "file", "file-text", "link"), size=16),
+                            rx.cond(
+                                P.can_download & (m["href"] != ""),
+                                rx.link(m["title"], href=m["href"], is_external=True),
+                                rx.text(m["title"]),
+                            ),
+                            align="center",
+                        ),
+                    ),
+                    rx.cond(
+                        ~P.can_download,
+                        rx.text(T["page.materials_after_enroll"], size="1", color_scheme="gray"),
+                    ),
+                    spacing="2",
+                ),
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _body() -> rx.Component:
+    return rx.grid(
+        rx.vstack(
+            rx.hstack(
+                status_badge(P.status, P.status_label),
+                rx.foreach(
+                    P.tags,
+                    lambda t: rx.badge(
+                        "#", t, variant="outline", radius="full", color_scheme="gray"
+                    ),
+                ),
+                wrap="wrap",
+                spacing="2",
+            ),
+            rx.heading(P.title, size="8", style={"overflow_wrap": "anywhere"}),
+            meta("user", T["student.by"].replace("{name}", P.teacher)),
+            rx.cond(
+                P.cancel_note != "",
+                rx.callout(P.cancel_note, icon="ban", color_scheme="red", width="100%"),
+            ),
+            rx.cond(
+                P.refund_note != "",
+                rx.callout(
+                    P.refund_note,
+                    icon="undo-2",
+                    color_scheme="green",
+                    width="100%",
+                    id="refund-note",
+                ),
+            ),
+            rx.card(
+                rx.vstack(
+                    meta("calendar", P.when),
+                    rx.cond(P.zone_note != "", rx.text(P.zone_note, size="1", color_scheme="gray")),
+                    rx.hstack(
+                        meta("clock", P.duration),
+                        meta("video", P.platform_label),
+                        spacing="4",
+                        wrap="wrap",
+                    ),
+                    spacing="2",
+                ),
+                width="100%",
+            ),
+            rx.cond(P.description != "", rx.text(P.description, white_space="pre-wrap", size="3")),
+            _materials(),
+            spacing="4",
+            width="100%",
+        ),
+        rx.box(_action_box(), position=rx.breakpoints(initial="static", md="sticky"), top="80px"),
+        columns=rx.breakpoints(initial="1", md="3"),
+        style={"grid_template_columns": rx.breakpoints(initial="1fr", md="2fr 1fr")},
+        spacing="5",
+        width="100%",
+        align="start",
+    )
+
+
+def session_page() -> rx.Component:
+    return page_frame(
+        rx.link(
+            rx.hstack(
+                rx.icon("arrow-left", size=14), T["nav.sessions"], align="center", spacing="1"
+            ),
+            href=P.home_path,
+            size="2",
+            margin_bottom="12px",
+            display="inline-block",
+        ),
+        rx.cond(
+            P.loading,
+            rx.skeleton(rx.box(height="320px"), loading=True),
+            rx.cond(
+                P.found, _body(), rx.callout(P.error_text, icon="circle-alert", color_scheme="red")
+            ),
+        ),
+        _pay_dialog(),
+        _unenroll_dialog(),
+    )

@@ -1,0 +1,153 @@
+"""A session as a visitor sees it on /sessions/[id], and the one action that applies to them.
+
+Never carries the platform link: that is handed out by `attendance.join` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from visio.clock import Clock, utcnow
+from visio.models import (
+    EffectiveStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Material,
+    Purchase,
+    PurchaseStatus,
+    Role,
+    StoredStatus,
+    User,
+    VideoSession,
+)
+from visio.services import wallets
+from visio.services.attendance import join_opens_at
+from visio.services.catalog import tags_by_session
+from visio.services.enrollments import enrollment_deadline
+from visio.services.errors import NotAuthenticated, NotFound
+from visio.services.sessions import effective_status
+
+
+class Action(StrEnum):
+    ENROLL = "enroll"
+    PAY = "pay"  # pay and enroll
+    UNENROLL = "unenroll"
+    JOIN = "join"
+    WAIT = "wait"  # enrolled; the join window opens later
+    MANAGE = "manage"  # the owner: go to the teacher's page
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    id: int
+    kind: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PublicView:
+    session: VideoSession
+    teacher_name: str
+    tags: list[str]
+    status: EffectiveStatus
+    seats_left: int | None
+    deadline: datetime
+    join_opens_at: datetime
+    enrollment_status: str | None
+    action: Action
+    reason: str  # why no action applies (an error code), or ""
+    balance_cents: int
+    refunded_cents: int
+    materials: list[MaterialLine]
+    can_download: bool
+
+    @property
+    def balance_after_cents(self) -> int:
+        return self.balance_cents - (self.session.price_cents if self.session.is_paid else 0)
+
+
+def _action(
+    session: VideoSession, status: EffectiveStatus, actor: User, active: bool, now: datetime
+) -> tuple[Action, str]:
+    opens, deadline = join_opens_at(session), enrollment_deadline(session)
+    if status == EffectiveStatus.CANCELLED:
+        return Action.NONE, "session_cancelled"
+    if status == EffectiveStatus.FINISHED:
+        return Action.NONE, "session_finished"
+    participant = active or session.teacher_id == actor.id
+    if participant and status != EffectiveStatus.DRAFT and opens <= now < session.ends_at:
+        return Action.JOIN, ""
+    if session.teacher_id == actor.id:
+        return Action.MANAGE, ""
+    if actor.role != Role.STUDENT:
+        return Action.NONE, "wrong_role"
+    if active:
+        return (Action.UNENROLL, "") if now < deadline else (Action.WAIT, "")
+    if now >= deadline:
+        return Action.NONE, "deadline_passed"
+    if session.capacity is not None and session.enrolled_count >= session.capacity:
+        return Action.NONE, "session_full"
+    return (Action.PAY if session.is_paid else Action.ENROLL), ""
+
+
+def public_view(
+    *, db: Session, actor: User | None, video_session_id: int, clock: Clock = utcnow
+) -> PublicView:
+    """What /sessions/[id] shows to `actor`; drafts exist only for their teacher."""
+    if actor is None:
+        raise NotAuthenticated()
+    row = db.exec(
+        select(VideoSession, User.full_name)
+        .join(User, User.id == VideoSession.teacher_id)
+        .where(VideoSession.id == video_session_id)
+    ).first()
+    if row is None:
+        raise NotFound("session_not_found")
+    session, teacher_name = row
+    if session.status == StoredStatus.DRAFT and session.teacher_id != actor.id:
+        raise NotFound("session_not_found")
+    now = clock()
+    status = effective_status(session, now)
+    enrollment = db.exec(
+        select(Enrollment).where(
+            Enrollment.session_id == session.id, Enrollment.student_id == actor.id
+        )
+    ).first()
+    active = enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE
+    action, reason = _action(session, status, actor, active, now)
+    refunded = db.exec(
+        select(func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
+            Purchase.session_id == session.id,
+            Purchase.student_id == actor.id,
+            Purchase.status == PurchaseStatus.REFUNDED,
+        )
+    ).one()
+    materials = db.exec(
+        select(Material.id, Material.kind, Material.title)
+        .where(Material.session_id == session.id)
+        .order_by(Material.created_at, Material.id)
+    ).all()
+    return PublicView(
+        session=session,
+        teacher_name=teacher_name,
+        tags=tags_by_session(db, [session.id])[session.id],  # type: ignore[list-item, index]
+        status=status,
+        seats_left=None
+        if session.capacity is None
+        else max(0, session.capacity - session.enrolled_count),
+        deadline=enrollment_deadline(session),
+        join_opens_at=join_opens_at(session),
+        enrollment_status=enrollment.status if enrollment else None,
+        action=action,
+        reason=reason,
+        balance_cents=wallets.balance_of(db, actor.id),  # type: ignore[arg-type]
+        refunded_cents=int(refunded),
+        materials=[MaterialLine(int(i), k, t) for i, k, t in materials],
+        can_download=active or session.teacher_id == actor.id,
+    )

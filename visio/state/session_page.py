@@ -1,0 +1,221 @@
+"""/sessions/[session_id]: a session as a student sees it, with the one action that applies."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import reflex as rx
+
+from visio.clock import utcnow
+from visio.db import open_db
+from visio.i18n.formatting import format_clock, format_duration, format_money, format_when
+from visio.services import attendance, enrollments
+from visio.services.errors import DomainError, InsufficientFunds
+from visio.services.session_view import Action, public_view
+from visio.state.app import AppState
+
+
+class MaterialItem(TypedDict):
+    id: int
+    title: str
+    kind: str
+    href: str
+
+
+class SessionPageState(AppState):
+    found: bool = False
+    loading: bool = True
+    error_text: str = ""
+
+    title: str = ""
+    teacher: str = ""
+    description: str = ""
+    status: str = ""
+    status_label: str = ""
+    when: str = ""
+    zone_note: str = ""
+    duration: str = ""
+    platform_label: str = ""
+    seats: str = ""
+    price: str = ""
+    is_paid: bool = False
+    deadline: str = ""
+    tags: list[str] = []
+    cancel_note: str = ""
+    refund_note: str = ""
+
+    action: str = ""
+    reason_text: str = ""
+    join_note: str = ""
+    balance: str = ""
+    balance_after: str = ""
+    short_of_funds: str = ""
+    materials: list[MaterialItem] = []
+    can_download: bool = False
+
+    busy: bool = False
+    pay_open: bool = False
+    unenroll_open: bool = False
+    current_id: int = 0
+    _session_id: int | None = None
+
+    def _route_id(self) -> int | None:
+        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
+        return int(raw) if raw.isdigit() else None
+
+    def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
+        with open_db() as db:
+            view = public_view(db=db, actor=user, video_session_id=self._session_id)
+        s, lang, tz = view.session, self.lang, self.viewer_tz
+        self.found, self.error_text = True, ""
+        self.title, self.teacher, self.description = s.title, view.teacher_name, s.description
+        self.status = view.status.value
+        self.status_label = self.text(f"status.{view.status.value}")
+        self.when = format_when(s.starts_at, lang, tz)
+        self.zone_note = (
+            ""
+            if s.timezone == tz
+            else self.text(
+                "detail.session_zone",
+                when=format_when(s.starts_at, lang, s.timezone),
+                zone=s.timezone,
+            )
+        )
+        self.duration = format_duration(s.duration_minutes, lang)
+        self.platform_label = self.text(f"platform.{s.platform}")
+        self.seats = (
+            self.text("student.unlimited_seats")
+            if view.seats_left is None
+            else self.text("student.seats_left", n=view.seats_left)
+        )
+        self.is_paid = s.is_paid
+        self.price = (
+            format_money(s.price_cents, lang, s.currency) if s.is_paid else self.text("common.free")
+        )
+        self.deadline = format_when(view.deadline, lang, tz)
+        self.tags = view.tags
+        self.cancel_note = (
+            self.text("detail.cancelled_because", reason=s.cancel_reason or "")
+            if view.status.value == "cancelled"
+            else ""
+        )
+        self.refund_note = (
+            self.text("page.refunded", amount=format_money(view.refunded_cents, lang))
+            if view.refunded_cents
+            else ""
+        )
+        self.action = view.action.value
+        self.reason_text = self.text(f"page.reason.{view.reason}") if view.reason else ""
+        self.join_note = self.text(
+            "page.join_opens", time=format_clock(view.join_opens_at, lang, tz)
+        )
+        self.balance = format_money(view.balance_cents, lang)
+        self.balance_after = format_money(view.balance_after_cents, lang)
+        self.short_of_funds = (
+            self.text(
+                "error.insufficient_funds", missing=format_money(-view.balance_after_cents, lang)
+            )
+            if view.action == Action.PAY and view.balance_after_cents < 0
+            else ""
+        )
+        self.can_download = view.can_download
+        self.materials = [
+            MaterialItem(
+                id=m.id,
+                title=m.title,
+                kind=m.kind,
+                href=f"/api/materials/{m.id}/download" if m.kind == "file" else "",
+            )
+            for m in view.materials
+        ]
+        self.balance_cents = view.balance_cents
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        user, redirect = self.guard()
+        if user is None:
+            self.found = False
+            return redirect
+        try:
+            self._fill(user)
+        except DomainError as error:
+            self.found, self.error_text = False, self.message(error)
+        self.loading = False
+        return None
+
+    @rx.event
+    def on_load(self):
+        self.loading, self.found, self.pay_open, self.unenroll_open = True, False, False, False
+        self._session_id = self._route_id()
+        self.current_id = self._session_id or 0
+        return self._load()
+
+    @rx.event
+    def set_pay_open(self, is_open: bool):
+        self.pay_open = is_open
+
+    @rx.event
+    def set_unenroll_open(self, is_open: bool):
+        self.unenroll_open = is_open
+
+    @rx.event
+    def enroll(self):
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        if self.busy:  # a double click: the first one is on its way
+            return None
+        self.busy = True
+        try:
+            with open_db() as db:
+                result = enrollments.enroll(db=db, actor=user, video_session_id=self._session_id)
+        except InsufficientFunds as error:
+            self.busy, self.pay_open = False, False
+            return [rx.toast.error(self.message(error)), AppState.load_shell]
+        except DomainError as error:
+            self.busy, self.pay_open = False, False
+            self._fill(user)
+            return rx.toast.error(self.message(error))
+        self.busy, self.pay_open = False, False
+        self._fill(user)
+        key = "page.enrolled_paid" if result.purchase else "page.enrolled"
+        return rx.toast.success(
+            self.text(key, balance=format_money(result.wallet_balance_cents, self.lang))
+        )
+
+    @rx.event
+    def unenroll(self):
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        try:
+            with open_db() as db:
+                result = enrollments.unenroll(db=db, actor=user, video_session_id=self._session_id)
+        except DomainError as error:
+            self.unenroll_open = False
+            self._fill(user)
+            return rx.toast.error(self.message(error))
+        self.unenroll_open = False
+        self._fill(user)
+        if result.refunded_cents:
+            return rx.toast.success(
+                self.text(
+                    "page.unenrolled_refunded",
+                    amount=format_money(result.refunded_cents, self.lang),
+                )
+            )
+        return rx.toast.success(self.text("page.unenrolled"))
+
+    @rx.event
+    def join(self):
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        try:
+            with open_db() as db:
+                joined = attendance.join(
+                    db=db, actor=user, video_session_id=self._session_id, clock=utcnow
+                )
+        except DomainError as error:
+            self._fill(user)
+            return rx.toast.error(self.message(error))
+        return rx.redirect(joined.url, is_external=True)
