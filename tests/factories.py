@@ -107,3 +107,22 @@ def fresh(db: Session, model: type[SQLModel], row_id: int) -> dict[str, Any] | N
     db.expire_all()
     row = db.get(model, row_id)
     return None if row is None else row.model_dump()
+
+
+# --- enrollment and money helpers -----------------------------------------------------------
+
+
+def make_funded_student(db: Session, *, clock: Clock, amount_cents: int, **kwargs: Any) -> User:
+    """A student whose wallet was topped up with `amount_cents` (through the demo provider)."""
+    student = make_student(db, clock=clock, **kwargs)
+    top_up(db, user=student, amount_cents=amount_cents, clock=clock)
+    return student
+
+
+def balances(db: Session, *users: User) -> dict[str, int]:
+    """Committed balances of the given users' wallets, and of escrow, keyed by email/"escrow"."""
+    db.rollback()
+    db.expire_all()
+    found = {u.email: wallets.balance_of(db, u.id) for u in users}  # type: ignore[arg-type]
+    found["escrow"] = wallets.escrow_wallet(db).balance_cents
+    return found

@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,8 +41,17 @@ def _wait_until_up(url: str, proc: subprocess.Popen, log: Path, seconds: float =
     raise RuntimeError(f"the app did not start in {seconds}s:\n{log.read_text()[-4000:]}")
 
 
+@dataclass(frozen=True)
+class AppServer:
+    """A running Visio: where to reach it, and its database and file store (for test set-up)."""
+
+    url: str
+    db_url: str
+    storage_dir: Path
+
+
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """Migrate a fresh SQLite database, load the demo data, and serve the prod build."""
     work = tmp_path_factory.mktemp("app")
     port = _free_port()
@@ -81,7 +92,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         _wait_until_up(url + "/ping", proc, log)
         _wait_until_up(url + "/", proc, log)
-        yield url
+        yield AppServer(url=url, db_url=env["REFLEX_DB_URL"], storage_dir=work / "files")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -89,3 +100,19 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(work / "files", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: AppServer) -> str:
+    return app_server.url
+
+
+@pytest.fixture
+def app_db(app_server: AppServer) -> Iterator[Session]:
+    """A session on the running app's own database, to set up data through the services."""
+    from visio.db import make_engine
+
+    engine = make_engine(app_server.db_url)
+    with Session(engine, expire_on_commit=False) as db:
+        yield db
+    engine.dispose()

@@ -5,17 +5,22 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.api import create_api
+from visio.background import release_escrow_every_minute
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
 from visio.pages.session_detail import session_detail_page
 from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
+from visio.pages.stats import statistics_page
+from visio.pages.wallet import wallet_page
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
 from visio.state.session_detail import SessionDetailState
 from visio.state.session_page import SessionPageState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
+from visio.state.stats import StatsState
+from visio.state.wallet import WalletState
 
 app = rx.App(
     api_transformer=create_api(),
@@ -46,8 +51,21 @@ app.add_page(
     on_load=[SessionPageState.on_load, AppState.load_shell],
 )
 app.add_page(
+    statistics_page,
+    route="/teacher/statistics",
+    title="Statistiques",
+    on_load=[StatsState.on_load, AppState.load_shell],
+)
+app.add_page(
+    wallet_page,
+    route="/wallet",
+    title="Visio",
+    on_load=[WalletState.on_load, AppState.load_shell],
+)
+app.add_page(
     student_sessions_page,
     route="/student/video-sessions",
     title="Sessions Visio",
     on_load=[StudentSessionsState.on_load, AppState.load_shell],
 )
+app.register_lifespan_task(release_escrow_every_minute)

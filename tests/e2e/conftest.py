@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,8 +34,15 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def new_page(browser, app_url):  # type: ignore[no-untyped-def]
+def new_page(browser, app_url, request):  # type: ignore[no-untyped-def]
     """Open pages in fresh browser contexts (a locale per context, like a real visitor)."""
     contexts = []
 
@@ -49,5 +58,13 @@ def new_page(browser, app_url):  # type: ignore[no-untyped-def]
         return context.new_page()
 
     yield _open
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        # Keep what the browser showed: the first thing to look at when a test fails on CI.
+        out = ARTIFACTS / request.node.name
+        out.mkdir(parents=True, exist_ok=True)
+        for index, context in enumerate(contexts):
+            for number, page in enumerate(context.pages):
+                page.screenshot(path=str(out / f"context{index}-page{number}.png"), full_page=True)
     for context in contexts:
         context.close()

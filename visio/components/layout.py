@@ -46,13 +46,17 @@ def theme_switch() -> rx.Component:
 
 
 def wallet_chip() -> rx.Component:
-    return rx.badge(
-        rx.icon("wallet", size=14),
-        rx.text(AppState.balance_label, id="wallet-balance"),
-        size="2",
-        variant="soft",
-        radius="full",
+    return rx.link(
+        rx.badge(
+            rx.icon("wallet", size=14),
+            rx.text(AppState.balance_label, id="wallet-balance"),
+            size="2",
+            variant="soft",
+            radius="full",
+        ),
+        href="/wallet",
         title=T["nav.wallet"],
+        underline="none",
     )
 
 
@@ -98,7 +102,7 @@ def account_menu() -> rx.Component:
                 T["nav.wallet"],
                 " · ",
                 AppState.balance_label,
-                disabled=True,
+                on_click=rx.redirect("/wallet"),
             ),
             rx.menu.separator(),
             rx.menu.item(

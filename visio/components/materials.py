@@ -13,9 +13,11 @@ T = M.tr
 
 
 def _title_link(row: rx.Var) -> rx.Component:
+    # A real request, not client-side routing: the download route is served by the API.
     return rx.link(
         row["title"],
         href=row["href"],
+        reload_document=True,
         weight="medium",
         is_external=row["kind"] == "link",
         rel="noopener noreferrer",

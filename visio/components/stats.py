@@ -26,7 +26,13 @@ def stat_tile(icon: str, label: rx.Var, value: rx.Var, hint: rx.Var, tile_id: st
                 spacing="2",
                 align="center",
             ),
-            rx.text(value, size="7", weight="bold", id=tile_id, white_space="nowrap"),
+            rx.text(
+                value,
+                size=rx.breakpoints(initial="5", sm="7"),
+                weight="bold",
+                id=tile_id,
+                white_space="nowrap",
+            ),
             rx.text(hint, size="1", color_scheme="gray"),
             spacing="2",
             align="start",
@@ -37,10 +43,10 @@ def stat_tile(icon: str, label: rx.Var, value: rx.Var, hint: rx.Var, tile_id: st
 
 
 def tile_grid(*tiles: rx.Component) -> rx.Component:
-    """Tiles two by two on a phone, more abreast as the screen widens."""
+    """Tiles two by two on a phone, three abreast on a wide screen."""
     return rx.grid(
         *tiles,
-        columns=rx.breakpoints(initial="1", xs="2", md="3"),
+        columns=rx.breakpoints(initial="2", md="3"),
         spacing="4",
         width="100%",
     )
@@ -102,6 +108,7 @@ def enrollments_chart(data: rx.Var, name: rx.Var) -> rx.Component:
             data_key="value", name=name, fill=rx.color("accent", 9), radius=[4, 4, 0, 0]
         ),
         data=data,
+        max_bar_size=40,
         width="100%",
         height=CHART_HEIGHT,
     )
@@ -129,9 +136,10 @@ def attendance_chart(data: rx.Var, enrolled: rx.Var, attended: rx.Var) -> rx.Com
     return rx.recharts.bar_chart(
         *_axes(),
         rx.recharts.legend(),
-        rx.recharts.bar(data_key="enrolled", name=enrolled, fill=rx.color("accent", 6)),
+        rx.recharts.bar(data_key="enrolled", name=enrolled, fill=rx.color("accent", 7)),
         rx.recharts.bar(data_key="attended", name=attended, fill=rx.color("accent", 10)),
         data=data,
+        max_bar_size=40,
         width="100%",
         height=CHART_HEIGHT,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.layout import page_frame
+from visio.components.materials import materials_panel
 from visio.components.session_dialog import session_dialog
 from visio.components.sessions import meta, status_badge
 from visio.state.session_detail import SessionDetailState as D
@@ -275,7 +276,12 @@ def _body() -> rx.Component:
                 spacing="4",
                 width="100%",
             ),
-            rx.vstack(_facts(), spacing="4", width="100%"),
+            rx.vstack(
+                _facts(),
+                _section(T["materials.title"], materials_panel(editable=True), id="materials"),
+                spacing="4",
+                width="100%",
+            ),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="4",
             width="100%",

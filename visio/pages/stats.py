@@ -157,7 +157,7 @@ def _loading() -> rx.Component:
     return rx.vstack(
         rx.grid(
             *[rx.skeleton(rx.box(height="110px"), loading=True) for _ in range(6)],
-            columns=rx.breakpoints(initial="1", xs="2", md="3"),
+            columns=rx.breakpoints(initial="2", md="3"),
             spacing="4",
             width="100%",
         ),

@@ -46,9 +46,13 @@ def bulk_action(
         raise InvalidInput("bulk_too_many", field="ids", max=MAX_BULK)
     if action == "cancel":
         sessions.check_cancel_reason(reason)
+    # Only the actor's own titles: another teacher's (draft) title is not theirs to read.
     titles = dict(
         db.exec(
-            select(VideoSession.id, VideoSession.title).where(VideoSession.id.in_(ids))  # type: ignore[union-attr]
+            select(VideoSession.id, VideoSession.title).where(
+                VideoSession.id.in_(ids),  # type: ignore[union-attr]
+                VideoSession.teacher_id == actor.id,
+            )
         ).all()
     )
     db.rollback()

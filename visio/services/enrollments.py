@@ -99,8 +99,8 @@ def enroll(
         db.flush()
 
         purchase = None
-        wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
-        if session.is_paid:
+        if session.is_paid:  # a free seat moves no money: it locks no wallet (escrow is shared)
+            wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
             purchase = Purchase(
                 student_id=actor.id,
                 session_id=session.id,
@@ -140,8 +140,9 @@ def enroll(
             at=now,
             paid_cents=session.price_cents if session.is_paid else 0,
         )
+        balance = wallets.balance_of(db, actor.id)  # type: ignore[arg-type]
         db.commit()
-        return EnrollResult(enrollment, purchase, wallet.balance_cents)
+        return EnrollResult(enrollment, purchase, balance)
     except Exception:
         db.rollback()
         raise

@@ -108,12 +108,12 @@ def enrolled_students(
             isouter=True,
         )
         .where(Enrollment.session_id == session.id)
-        .order_by(Enrollment.status, Enrollment.enrolled_at)
+        .order_by(Enrollment.status, Enrollment.enrolled_at, Purchase.id)
         .limit(min(limit, MAX_ROWS))
     ).all()
     latest: dict[int, StudentRow] = {}
     for enrollment, name, email, amount, purchase_status in rows:
-        # A student who re-enrolled has several purchases: show the last one.
+        # A student who re-enrolled has several purchases (in id order): show the last one.
         latest[enrollment.student_id] = StudentRow(
             student_id=enrollment.student_id,
             full_name=name,

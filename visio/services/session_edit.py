@@ -7,6 +7,7 @@ below the seats already taken. Cancelled and finished sessions are history: no e
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import func
@@ -60,8 +61,16 @@ def update_session(
             data.duration_minutes != session.duration_minutes
         )
         deadline_changed = data.enrollment_deadline != session.enrollment_deadline
+        if session.status == StoredStatus.SCHEDULED and start_changed and now >= session.starts_at:
+            # Checked before `validate`, which would call it a "start in the past" instead.
+            raise Conflict("edit_time_after_start", field="starts_at")
         clean = validate(
             data, now=now, start_changed=start_changed, deadline_changed=deadline_changed
+        )
+        # Tags are a set (read back in name order): another order is no change.
+        clean, before = (
+            replace(clean, tags=sorted(clean.tags)),
+            replace(before, tags=sorted(before.tags)),
         )
         if session.status == StoredStatus.SCHEDULED:
             _check_scheduled_edit(db, session, clean, before, now)
@@ -108,9 +117,6 @@ def update_session(
 def _check_scheduled_edit(
     db: Session, session: VideoSession, clean: SessionInput, before: SessionInput, now
 ) -> None:  # type: ignore[no-untyped-def]
-    moved = clean.starts_at != before.starts_at or clean.duration_minutes != before.duration_minutes
-    if moved and now >= session.starts_at:
-        raise Conflict("edit_time_after_start", field="starts_at")
     if (clean.platform, clean.link) != (before.platform, before.link) and now >= session.starts_at:
         raise Conflict("edit_link_after_start", field="link")
     price_changed = (clean.is_paid, clean.price_cents) != (before.is_paid, before.price_cents)

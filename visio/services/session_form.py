@@ -64,16 +64,20 @@ def _when(date: str, time: str, tz: str, field: str) -> datetime:
     return parse_local_datetime(f"{date.strip()}T{time.strip()}", tz, field=field)
 
 
+def _deadline(form: SessionForm) -> datetime | None:
+    if not form.deadline_date.strip():
+        return None
+    return _when(
+        form.deadline_date, form.deadline_time or "23:59", form.timezone, "enrollment_deadline"
+    )
+
+
 def parse_form(form: SessionForm) -> SessionInput:
     """The typed form as a `SessionInput`; the first unparsable field raises."""
     duration = parse_int(form.duration, field="duration_minutes")
     if duration is None:
         raise InvalidInput("number_invalid", field="duration_minutes")
-    deadline = None
-    if form.deadline_date.strip():
-        deadline = _when(
-            form.deadline_date, form.deadline_time or "23:59", form.timezone, "enrollment_deadline"
-        )
+    deadline = _deadline(form)
     return SessionInput(
         title=form.title,
         description=form.description,
@@ -90,6 +94,25 @@ def parse_form(form: SessionForm) -> SessionInput:
     )
 
 
+def edit_moves(form: SessionForm, before: SessionInput) -> tuple[bool, bool]:
+    """Whether an edit form moves the start (or duration), and the deadline; unreadable: moved.
+
+    Each is read on its own: an unreadable price must not make an unchanged start look moved
+    (and so "in the past" on a session that has started).
+    """
+    try:
+        start = _when(form.date, form.time, form.timezone, "starts_at")
+        duration = parse_int(form.duration, field="duration_minutes")
+        start_changed = (start, duration) != (before.starts_at, before.duration_minutes)
+    except InvalidInput:
+        start_changed = True
+    try:
+        deadline_changed = _deadline(form) != before.enrollment_deadline
+    except InvalidInput:
+        deadline_changed = True
+    return start_changed, deadline_changed
+
+
 def _harmless(data: SessionInput, field: str, now: datetime) -> SessionInput:
     """`data` with one field set to a value that passes every rule."""
     start = max(data.starts_at, now + timedelta(days=1)) if data.starts_at else now
@@ -97,7 +120,8 @@ def _harmless(data: SessionInput, field: str, now: datetime) -> SessionInput:
         "title": {"title": "Valid title"},
         "description": {"description": ""},
         "timezone": {"timezone": "UTC"},
-        "starts_at": {"starts_at": now + timedelta(days=1), "enrollment_deadline": None},
+        # The deadline stays: its own error (in the past, after the start) is still reported.
+        "starts_at": {"starts_at": now + timedelta(days=1)},
         "duration_minutes": {"duration_minutes": 60},
         "platform": {"platform": Platform.JITSI, "link": ""},
         "link": {"platform": Platform.JITSI, "link": ""},
@@ -123,19 +147,7 @@ def form_errors(
         ("capacity", lambda: parse_int(form.capacity, field="capacity")),
         ("price", lambda: parse_money_cents(form.price) if form.is_paid else 0),
         ("starts_at", lambda: _when(form.date, form.time, form.timezone, "starts_at")),
-        (
-            "enrollment_deadline",
-            lambda: (
-                _when(
-                    form.deadline_date,
-                    form.deadline_time or "23:59",
-                    form.timezone,
-                    "enrollment_deadline",
-                )
-                if form.deadline_date.strip()
-                else None
-            ),
-        ),
+        ("enrollment_deadline", lambda: _deadline(form)),
     ):
         try:
             parsed[name] = parse()

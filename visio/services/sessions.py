@@ -16,6 +16,7 @@ from visio.models import (
     Enrollment,
     EnrollmentStatus,
     EntryKind,
+    Material,
     Platform,
     Purchase,
     PurchaseStatus,
@@ -31,6 +32,7 @@ from visio.services import audit, locking, wallets
 from visio.services.accounts import require_role
 from visio.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from visio.services.links import check_platform_link
+from visio.services.materials import delete_stored_files
 from visio.settings import settings
 
 TITLE_MIN, TITLE_MAX = 3, 120
@@ -338,6 +340,7 @@ def cancel_session(
             enrollment.status = EnrollmentStatus.CANCELLED
             enrollment.ended_at = now
             db.add(enrollment)
+        session.enrolled_count = 0  # it counts active enrollments; theirs just ended
         session.status = StoredStatus.CANCELLED
         session.cancel_reason = text
         session.cancelled_at = session.updated_at = now
@@ -429,6 +432,13 @@ def delete_session(
         now = clock()
         for link in db.exec(select(SessionTag).where(SessionTag.session_id == session.id)).all():
             db.delete(link)
+        stored = [
+            name
+            for name in db.exec(
+                select(Material.storage_name).where(Material.session_id == session.id)
+            ).all()
+            if name
+        ]
         audit.record(
             db,
             actor_id=actor.id,
@@ -443,3 +453,4 @@ def delete_session(
     except Exception:
         db.rollback()
         raise
+    delete_stored_files(stored)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,12 +13,16 @@ from sqlmodel import Session, select
 from visio.clock import Clock, utcnow
 from visio.models import LedgerEntry, User, Wallet, WalletKind
 from visio.services import audit, locking
-from visio.services.errors import InsufficientFunds, InvalidInput, NotAuthenticated
+from visio.services.errors import Busy, InsufficientFunds, InvalidInput, NotAuthenticated
 from visio.services.payments import get_provider
 from visio.settings import settings
 
 TOPUP_MIN_CENTS = 100
 TOPUP_MAX_CENTS = 100_000
+CREDIT_ATTEMPTS = 3  # lock waits for the credit of a charge already taken
+CREDIT_RETRY_PAUSE_SECONDS = 0.05
+
+logger = logging.getLogger(__name__)
 
 
 def open_wallet(db: Session, *, user_id: int | None, at: datetime) -> Wallet:
@@ -104,25 +110,55 @@ def top_up(
             max_cents=TOPUP_MAX_CENTS,
         )
     provider = get_provider(provider_name or settings.payment_provider)
-    wallet_id = wallet_of(db, actor.id).id
-    db.rollback()  # the lock must be the transaction's first statement
+    actor_id, wallet_id = actor.id, wallet_of(db, actor.id).id
+    db.rollback()  # hold no transaction open while the provider works
     # The provider is asked before anything is written: a failure credits nothing.
     reference = provider.charge(
-        user_id=actor.id, amount_cents=amount_cents, currency=settings.currency
+        user_id=actor_id, amount_cents=amount_cents, currency=settings.currency
     )
+    # The money is taken now: a wallet busy for a moment must not lose it, so retry the credit.
+    credit = (db, actor_id, wallet_id, amount_cents, reference, provider.name, clock)
+    for attempt in range(1, CREDIT_ATTEMPTS):
+        try:
+            return _credit(*credit)
+        except Busy:
+            time.sleep(CREDIT_RETRY_PAUSE_SECONDS * attempt)
     try:
+        return _credit(*credit)
+    except Busy:
+        logger.error(
+            "top-up charged but not credited: user=%s amount_cents=%s reference=%s",
+            actor_id,
+            amount_cents,
+            reference,
+        )
+        raise
+
+
+def _credit(
+    db: Session,
+    actor_id: int,
+    wallet_id: int,
+    amount_cents: int,
+    reference: str,
+    provider_name: str,
+    clock: Clock,
+) -> TopUp:
+    """Post a charged top-up in a transaction of its own (the lock is its first statement)."""
+    try:
+        db.rollback()
         (wallet,) = locking.lock(db, Wallet, [wallet_id])
         now = clock()
         entry = post(db, wallet, amount_cents, "topup", at=now, reference=reference)
         audit.record(
             db,
-            actor_id=actor.id,
+            actor_id=actor_id,
             action="wallet.topped_up",
             target_type="wallet",
             target_id=wallet.id,
             at=now,
             amount_cents=amount_cents,
-            provider=provider.name,
+            provider=provider_name,
             reference=reference,
         )
         db.commit()

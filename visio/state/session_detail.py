@@ -13,6 +13,7 @@ from visio.models import EffectiveStatus, Role
 from visio.services import roster, sessions
 from visio.services.errors import DomainError
 from visio.state.app import AppState
+from visio.state.materials import MaterialsState
 
 EDITABLE = (EffectiveStatus.DRAFT, EffectiveStatus.SCHEDULED, EffectiveStatus.ONGOING)
 
@@ -181,7 +182,10 @@ class SessionDetailState(AppState):
         self.cancel_open = self.delete_open = False
         self._session_id = self._route_id()
         self.current_id = self._session_id or 0
-        return self._load()
+        redirect = self._load()
+        if redirect is not None or not self.found:
+            return redirect
+        return MaterialsState.load_for(self.current_id)
 
     @rx.event
     def reload(self):

@@ -14,7 +14,7 @@ from visio.services import sessions
 from visio.services.errors import DomainError, NotAuthenticated
 from visio.services.roster import owned_session
 from visio.services.session_edit import current_input, update_session
-from visio.services.session_form import SessionForm, form_errors, parse_form
+from visio.services.session_form import SessionForm, edit_moves, form_errors, parse_form
 from visio.state.app import AppState
 
 TEXT_FIELDS = (
@@ -96,17 +96,13 @@ class SessionFormState(AppState):
         now = utcnow()
         start_changed = deadline_changed = True
         if self.editing and self._editing_id is not None:
-            with open_db() as db:
-                before = current_input(db, owned_session(db, self._user(db), self._editing_id))
             try:
-                parsed = parse_form(self._form())
-                start_changed = (parsed.starts_at, parsed.duration_minutes) != (
-                    before.starts_at,
-                    before.duration_minutes,
-                )
-                deadline_changed = parsed.enrollment_deadline != before.enrollment_deadline
+                with open_db() as db:
+                    user = self._user(db)
+                    before = current_input(db, owned_session(db, user, self._editing_id))
+                start_changed, deadline_changed = edit_moves(self._form(), before)
             except DomainError:
-                pass
+                pass  # gone or not theirs any more: saving says so
         found = form_errors(
             self._form(), now=now, start_changed=start_changed, deadline_changed=deadline_changed
         )

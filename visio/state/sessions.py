@@ -71,8 +71,12 @@ def _day(value: str, field: str) -> date | None:
         raise InvalidInput("datetime_invalid", field=field) from None
 
 
-class SessionListState(AppState):
-    """One page of session cards, and the filters that chose them."""
+class SessionListState(rx.State, mixin=True):
+    """One page of session cards, and the filters that chose them.
+
+    A mixin: each page's state gets its own copy of these vars and events (events defined on a
+    shared parent state would run on the parent, not on the page's state).
+    """
 
     cards: list[SessionCard] = []
     page: int = 1
@@ -201,7 +205,7 @@ class SessionListState(AppState):
         return self._load()
 
 
-class TeacherSessionsState(SessionListState):
+class TeacherSessionsState(SessionListState, AppState):
     counts: list[StatusCount] = []
     selected: list[int] = []
     bulk_action: str = ""
@@ -310,7 +314,7 @@ class TeacherSessionsState(SessionListState):
         return rx.toast.info(self.text("bulk.summary", done=done, skipped=len(outcomes) - done))
 
 
-class StudentSessionsState(SessionListState):
+class StudentSessionsState(SessionListState, AppState):
     def _role(self) -> str:
         return Role.STUDENT
 

@@ -20,6 +20,11 @@ from visio.state.app import AppState
 PAGE_SIZE = 10
 
 
+def _short(title: str, limit: int = 28) -> str:
+    """A title short enough for a chart's axis."""
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
 class StatusCount(TypedDict):
     status: str
     label: str
@@ -107,6 +112,7 @@ class StatsState(AppState):
         self.enrollments = self.fill_rate = self.fill_hint = ""
         self.attendance_rate = self.attendance_hint = ""
         self.revenue_held = self.revenue_released = self.revenue_refunded = ""
+        self.revenue_series_name = ""
         self.enrollments_by_week, self.revenue_by_month, self.attendance_by_session = [], [], []
         self.upcoming, self.rows = [], []
         self.page = self.pages = 1
@@ -150,7 +156,7 @@ class StatsState(AppState):
             for p in o.revenue_by_month
         ]
         self.attendance_by_session = [
-            AttendanceBar(label=a.title, enrolled=a.enrolled, attended=a.attended)
+            AttendanceBar(label=_short(a.title), enrolled=a.enrolled, attended=a.attended)
             for a in o.attendance_by_session
         ]
         self.upcoming = [

@@ -1,0 +1,35 @@
+"""Work the app does on its own: paying teachers once their sessions have finished."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from visio.db import open_db
+from visio.services import enrollments
+
+logger = logging.getLogger(__name__)
+RELEASE_EVERY_SECONDS = 60
+
+
+def release_due_escrow() -> int:
+    """One pass: release the held payments of every finished session (idempotent)."""
+    released = 0
+    with open_db() as db:
+        while True:
+            done = enrollments.release_escrow(db=db)
+            released += done
+            if done == 0:
+                return released
+
+
+async def release_escrow_every_minute() -> None:
+    """Runs in each app worker; overlapping workers are safe, the release locks and re-checks."""
+    while True:
+        try:
+            released = await asyncio.to_thread(release_due_escrow)
+            if released:
+                logger.info("escrow released for %d finished session(s)", released)
+        except Exception:  # a failed pass is retried on the next tick; never kill the loop
+            logger.exception("escrow release failed")
+        await asyncio.sleep(RELEASE_EVERY_SECONDS)
