@@ -86,3 +86,65 @@ def test_bulk_publish_reports_what_was_done_and_what_was_skipped(new_page, app_d
     assert "Draft 0" in text and "Draft 1" in text
     assert "Not possible while the session is scheduled." in text
     page.get_by_text("2 done, 1 skipped.").wait_for()
+
+
+def _slow_uploads(page) -> None:  # type: ignore[no-untyped-def]
+    """Throttle the browser's uploads so that the progress bar has time to be seen."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": 256 * 1024,
+        },
+    )
+
+
+def test_teacher_creates_with_a_link_uploads_a_pdf_with_progress_and_sees_the_dashboard(
+    new_page,
+) -> None:  # type: ignore[no-untyped-def]
+    token = f"zu{secrets.token_hex(3)}"
+    page = new_page("fr-FR")
+    register(page, role="teacher", name="Lise Meitner", email=unique_email("lise"))
+
+    page.click("#create-session")
+    page.fill("#field-title", f"Fission {token}")
+    page.fill("#field-date", (utcnow() + timedelta(days=3)).strftime("%Y-%m-%d"))
+    page.fill("#field-time", "09:00")
+    page.click("#toggle-advanced")
+    page.fill("#field-material_title", "Programme")
+    page.fill("#field-material_url", "javascript:alert(1)")
+    page.click("#add-material-link")
+    page.get_by_text("Le lien doit commencer par https://.").wait_for()
+    page.fill("#field-material_url", "https://example.org/programme")
+    page.click("#add-material-link")
+    page.click("#form-publish")
+    page.wait_for_url(re.compile(r"/teacher/video-sessions/\d+/?$"))
+    wait_ready(page)
+    panel = page.locator("#materials-panel")
+    panel.get_by_role("link", name="Programme").wait_for()
+
+    _slow_uploads(page)
+    pdf = b"%PDF-1.7\n" + b"0" * (1024 * 1024) + b"\n%%EOF\n"
+    page.set_input_files(
+        "#materials-upload input[type=file]",
+        files=[{"name": "cours.pdf", "mimeType": "application/pdf", "buffer": pdf}],
+    )
+    page.fill("#material-file-title", "Cours complet")
+    page.click("#material-upload")
+    page.locator("#materials-panel [role=progressbar]").wait_for()  # the progress is shown
+    panel.get_by_role("link", name="Cours complet").wait_for(timeout=30_000)
+    href = panel.get_by_role("link", name="Cours complet").get_attribute("href")
+    assert re.fullmatch(r"/api/materials/\d+/download", href)
+
+    open_path(page, "/teacher/video-sessions")
+    page.fill("#filter-q", token)
+    page.wait_for_function("document.querySelectorAll('.session-card').length === 1")
+    assert "Programmée" in page.locator(".session-card").first.inner_text()
+
+    open_path(page, "/teacher/statistics")
+    page.locator("#status-count-scheduled").wait_for()
+    assert page.locator("#status-count-scheduled").inner_text().startswith("1")

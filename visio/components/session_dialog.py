@@ -96,6 +96,68 @@ def _tags() -> rx.Component:
     )
 
 
+def _material_links() -> rx.Component:
+    return _block(
+        _label("form.material_links"),
+        rx.foreach(
+            F.material_links,
+            lambda link, index: rx.hstack(
+                rx.icon("link", size=14),
+                rx.text(link["title"], size="2", weight="medium"),
+                rx.text(
+                    link["url"],
+                    size="1",
+                    color_scheme="gray",
+                    trim="both",
+                    style={"overflow_wrap": "anywhere"},
+                ),
+                rx.spacer(),
+                rx.icon(
+                    "x",
+                    size=14,
+                    cursor="pointer",
+                    on_click=F.remove_material_link(index),
+                    aria_label=T["form.remove_link"],
+                ),
+                width="100%",
+                align="center",
+            ),
+        ),
+        rx.flex(
+            rx.input(
+                value=F.material_title,
+                on_change=lambda v: F.set_value("material_title", v),
+                placeholder=T["form.material_title"],
+                id="field-material_title",
+                width="100%",
+            ),
+            rx.input(
+                value=F.material_url,
+                on_change=lambda v: F.set_value("material_url", v),
+                placeholder="https://",
+                type="url",
+                id="field-material_url",
+                width="100%",
+            ),
+            rx.button(
+                rx.icon("plus", size=14),
+                variant="soft",
+                on_click=F.add_material_link,
+                type="button",
+                aria_label=T["form.add_link"],
+                id="add-material-link",
+            ),
+            direction=rx.breakpoints(initial="column", sm="row"),
+            gap="2",
+            width="100%",
+        ),
+        rx.cond(
+            F.material_error != "", rx.text(F.material_error, size="1", color="red", role="alert")
+        ),
+        rx.text(T["form.material_hint"], size="1", color_scheme="gray"),
+    )
+
+
 def _advanced() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -135,6 +197,7 @@ def _advanced() -> rx.Component:
             width="100%",
         ),
         _tags(),
+        rx.cond(~F.editing, _material_links()),
         spacing="4",
         width="100%",
         padding="12px",

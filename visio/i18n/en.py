@@ -269,7 +269,6 @@ MESSAGES: dict[str, str] = {
     "materials.size_mb": "{n} MB",
     "error.material_title_required": "Give the material a title.",
     "error.material_title_too_long": "The title is too long (at most {max} characters).",
-    "error.material_url_required": "Enter the link.",
     "error.material_not_found": "This material does not exist.",
     "error.material_not_a_file": "This material is a link: there is no file to download.",
     "error.file_empty": "The file is empty.",
@@ -429,4 +428,10 @@ MESSAGES: dict[str, str] = {
     "wallet.purchase.held": "Paid",
     "wallet.purchase.refunded": "Refunded",
     "wallet.purchase.released": "Paid to the teacher",
+    "page.add_to_calendar": "Add to calendar (.ics)",
+    "form.material_links": "Materials (links)",
+    "form.material_title": "Title, e.g. Course notes",
+    "form.add_link": "Add the link",
+    "form.remove_link": "Remove the link",
+    "form.material_hint": "Files can be uploaded on the session's page once it is created.",
 }

@@ -276,7 +276,6 @@ MESSAGES: dict[str, str] = {
     "materials.size_mb": "{n} Mo",
     "error.material_title_required": "Donnez un titre au support.",
     "error.material_title_too_long": "Le titre est trop long (au plus {max} caractères).",
-    "error.material_url_required": "Saisissez le lien.",
     "error.material_not_found": "Ce support n'existe pas.",
     "error.material_not_a_file": "Ce support est un lien : il n'y a pas de fichier à télécharger.",
     "error.file_empty": "Le fichier est vide.",
@@ -437,4 +436,10 @@ MESSAGES: dict[str, str] = {
     "wallet.purchase.held": "Payé",
     "wallet.purchase.refunded": "Remboursé",
     "wallet.purchase.released": "Versé à l'enseignant",
+    "page.add_to_calendar": "Ajouter à mon agenda (.ics)",
+    "form.material_links": "Supports (liens)",
+    "form.material_title": "Titre, ex. Notes de cours",
+    "form.add_link": "Ajouter le lien",
+    "form.remove_link": "Retirer le lien",
+    "form.material_hint": "Les fichiers se déposent sur la page de la session une fois créée.",
 }

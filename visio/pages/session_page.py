@@ -197,6 +197,14 @@ def _action_box() -> rx.Component:
                     P.reason_text, icon="info", color_scheme="gray", width="100%", id="action-none"
                 ),
             ),
+            rx.button(
+                rx.icon("calendar-plus", size=16),
+                T["page.add_to_calendar"],
+                variant="ghost",
+                size="2",
+                on_click=P.download_ics,
+                id="add-to-calendar",
+            ),
             spacing="3",
             width="100%",
         ),

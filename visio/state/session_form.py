@@ -10,8 +10,9 @@ import reflex as rx
 from visio.clock import utcnow
 from visio.db import open_db
 from visio.models import Platform, Role, User
-from visio.services import sessions
+from visio.services import materials, sessions
 from visio.services.errors import DomainError, NotAuthenticated
+from visio.services.links import check_https_url
 from visio.services.roster import owned_session
 from visio.services.session_edit import current_input, update_session
 from visio.services.session_form import SessionForm, edit_moves, form_errors, parse_form
@@ -30,6 +31,8 @@ TEXT_FIELDS = (
     "deadline_date",
     "deadline_time",
     "tag_input",
+    "material_title",
+    "material_url",
 )
 # Form field -> the service's field name in its errors.
 ERROR_FIELD = {
@@ -62,6 +65,10 @@ class SessionFormState(AppState):
     deadline_time: str = ""
     tags: list[str] = []
     tag_input: str = ""
+    material_links: list[dict[str, str]] = []
+    material_title: str = ""
+    material_url: str = ""
+    material_error: str = ""
 
     errors: dict[str, str] = {}
     form_error: str = ""
@@ -123,6 +130,8 @@ class SessionFormState(AppState):
         self.errors, self.form_error, self._touched = {}, "", set()
         self.saving = self.show_advanced = False
         self._form_tz = ""
+        self.material_links, self.material_title, self.material_url = [], "", ""
+        self.material_error = ""
 
     @rx.event
     def open_create(self):
@@ -186,7 +195,8 @@ class SessionFormState(AppState):
         if name not in TEXT_FIELDS:
             return
         setattr(self, name, value if isinstance(value, str) else str(value))
-        if name == "tag_input":
+        if name in ("tag_input", "material_title", "material_url"):
+            self.material_error = ""
             return
         field = ERROR_FIELD.get(name, name)
         if field in self.errors:
@@ -227,6 +237,24 @@ class SessionFormState(AppState):
         self._recheck()
 
     @rx.event
+    def add_material_link(self):
+        """Keep a link to share once the session exists (checked now, by the service's rules)."""
+        try:
+            title = materials.clean_title(self.material_title or self.material_url)
+            url = check_https_url(self.material_url, field="material_url")
+        except DomainError as error:
+            self.material_error = self.message(error)
+            return
+        self.material_links = [*self.material_links, {"title": title, "url": url}]
+        self.material_title = self.material_url = self.material_error = ""
+
+    @rx.event
+    def remove_material_link(self, index: int):
+        self.material_links = [
+            link for position, link in enumerate(self.material_links) if position != int(index)
+        ]
+
+    @rx.event
     def submit(self, publish: bool = False):
         user, redirect = self.guard(Role.TEACHER)
         if user is None:
@@ -250,6 +278,14 @@ class SessionFormState(AppState):
                     message = self.text("form.saved")
                 else:
                     session = sessions.create_session(db=db, actor=user, data=data)
+                    for link in self.material_links:
+                        materials.add_link(
+                            db=db,
+                            actor=user,
+                            video_session_id=session.id,
+                            title=link["title"],
+                            url=link["url"],
+                        )
                     message = self.text("form.created_draft")
                     if publish:
                         sessions.publish_session(db=db, actor=user, video_session_id=session.id)

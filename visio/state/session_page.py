@@ -9,7 +9,7 @@ import reflex as rx
 from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_clock, format_duration, format_money, format_when
-from visio.services import attendance, enrollments
+from visio.services import attendance, calendar, enrollments
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
 from visio.state.app import AppState
@@ -204,6 +204,21 @@ class SessionPageState(AppState):
                 )
             )
         return rx.toast.success(self.text("page.unenrolled"))
+
+    @rx.event
+    def download_ics(self):
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        page_url = f"{self.router.url.origin}/sessions/{self._session_id}"
+        try:
+            with open_db() as db:
+                ics = calendar.session_ics(
+                    db=db, actor=user, video_session_id=self._session_id, page_url=page_url
+                )
+        except DomainError as error:
+            return rx.toast.error(self.message(error))
+        return rx.download(data=ics.content, filename=ics.filename)
 
     @rx.event
     def join(self):
