@@ -434,4 +434,5 @@ MESSAGES: dict[str, str] = {
     "form.add_link": "Add the link",
     "form.remove_link": "Remove the link",
     "form.material_hint": "Files can be uploaded on the session's page once it is created.",
+    "error.material_url_required": "Enter the link.",
 }

@@ -442,4 +442,5 @@ MESSAGES: dict[str, str] = {
     "form.add_link": "Ajouter le lien",
     "form.remove_link": "Retirer le lien",
     "form.material_hint": "Les fichiers se déposent sur la page de la session une fois créée.",
+    "error.material_url_required": "Saisissez le lien.",
 }

@@ -261,6 +261,14 @@ def _material(db: Session, material_id: int) -> Material:
 # Use cases.
 
 
+def clean_link(title: str, url: str) -> tuple[str, str]:
+    """A link material's title and https URL, checked (before the session exists, too)."""
+    clean = clean_title(title)
+    if not (url or "").strip():  # the links module speaks of a meeting link: not here
+        raise InvalidInput("material_url_required", field="url")
+    return clean, check_https_url(url, field="url")
+
+
 def add_link(
     *,
     db: Session,
@@ -273,10 +281,7 @@ def add_link(
     """Share an https link with the session's students (owner only)."""
     try:
         session = _owned(db, actor, video_session_id, lock=True)
-        clean = clean_title(title)
-        if not (url or "").strip():  # the links module speaks of a meeting link: not here
-            raise InvalidInput("material_url_required", field="url")
-        link = check_https_url(url, field="url")
+        clean, link = clean_link(title, url)
         now = clock()
         material = Material(
             session_id=session.id, kind=MaterialKind.LINK, title=clean, url=link, created_at=now

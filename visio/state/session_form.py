@@ -12,7 +12,6 @@ from visio.db import open_db
 from visio.models import Platform, Role, User
 from visio.services import materials, sessions
 from visio.services.errors import DomainError, NotAuthenticated
-from visio.services.links import check_https_url
 from visio.services.roster import owned_session
 from visio.services.session_edit import current_input, update_session
 from visio.services.session_form import SessionForm, edit_moves, form_errors, parse_form
@@ -240,8 +239,9 @@ class SessionFormState(AppState):
     def add_material_link(self):
         """Keep a link to share once the session exists (checked now, by the service's rules)."""
         try:
-            title = materials.clean_title(self.material_title or self.material_url)
-            url = check_https_url(self.material_url, field="material_url")
+            title, url = materials.clean_link(
+                self.material_title or self.material_url, self.material_url
+            )
         except DomainError as error:
             self.material_error = self.message(error)
             return
