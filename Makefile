@@ -24,9 +24,11 @@ migrate: $(VENV)/.installed
 demo: migrate
 	$(BIN)/python -m visio.demo
 
+# With REFLEX_REDIS_URL set, Reflex runs several workers sharing state in Redis
+# (VISIO_WORKERS of them; Reflex's default is 2 per core + 1).
 run: demo
 	@echo "Visio on http://localhost:$(PORT)"
-	$(BIN)/reflex run --env prod --single-port --backend-port $(PORT)
+	$(if $(VISIO_WORKERS),GRANIAN_WORKERS=$(VISIO_WORKERS)) $(BIN)/reflex run --env prod --single-port --backend-port $(PORT)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
 chromium:
@@ -34,8 +36,11 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Every test on the embedded default; then the HTTP and browser tests again in scale-out mode
+# (PostgreSQL + Redis + 2 workers), which skip with the reason where those servers are missing.
 test: $(VENV)/.installed chromium
 	$(BIN)/pytest
+	VISIO_TEST_BACKEND=scale $(BIN)/pytest tests/api tests/e2e
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
