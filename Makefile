@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run test lint migrate demo chromium clean
+.PHONY: run test bench lint migrate demo chromium clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ chromium:
 test: $(VENV)/.installed chromium
 	$(BIN)/pytest
 	VISIO_TEST_BACKEND=scale $(BIN)/pytest tests/api tests/e2e
+
+# Benchmarks against their floors (never part of `make test`): writes bench/results.md.
+bench: $(VENV)/.installed chromium
+	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

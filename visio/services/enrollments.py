@@ -111,20 +111,13 @@ def enroll(
             )
             db.add(purchase)
             db.flush()
-            wallets.post(
+            wallets.transfer(
                 db,
                 wallet,
-                -session.price_cents,
-                EntryKind.PURCHASE,
-                at=now,
-                session_id=session.id,
-                purchase_id=purchase.id,
-            )
-            wallets.post(
-                db,
                 escrow,
                 session.price_cents,
-                EntryKind.ESCROW_IN,
+                debit_kind=EntryKind.PURCHASE,
+                credit_kind=EntryKind.ESCROW_IN,
                 at=now,
                 session_id=session.id,
                 purchase_id=purchase.id,
@@ -183,26 +176,7 @@ def unenroll(
             )
         ).first()
         if purchase is not None:
-            wallets.post(
-                db,
-                escrow,
-                -purchase.amount_cents,
-                EntryKind.ESCROW_REFUND,
-                at=now,
-                session_id=session.id,
-                purchase_id=purchase.id,
-            )
-            wallets.post(
-                db,
-                wallet,
-                purchase.amount_cents,
-                EntryKind.REFUND,
-                at=now,
-                session_id=session.id,
-                purchase_id=purchase.id,
-            )
-            purchase.status, purchase.settled_at = PurchaseStatus.REFUNDED, now
-            db.add(purchase)
+            wallets.refund_purchase(db, purchase, escrow=escrow, student_wallet=wallet, at=now)
             refunded = purchase.amount_cents
         enrollment.status, enrollment.ended_at = EnrollmentStatus.UNENROLLED, now
         session.enrolled_count -= 1
@@ -258,19 +232,13 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
                 teacher_wallet = wallets.wallet_of(db, session.teacher_id)
                 escrow = wallets.escrow_wallet(db)
                 locked = {w.id: w for w in locking.lock(db, Wallet, [teacher_wallet.id, escrow.id])}  # type: ignore[list-item]
-                wallets.post(
+                wallets.transfer(
                     db,
                     locked[escrow.id],
-                    -total,
-                    EntryKind.ESCROW_RELEASE,
-                    at=now,
-                    session_id=session.id,
-                )
-                wallets.post(
-                    db,
                     locked[teacher_wallet.id],
                     total,
-                    EntryKind.EARNING,
+                    debit_kind=EntryKind.ESCROW_RELEASE,
+                    credit_kind=EntryKind.EARNING,
                     at=now,
                     session_id=session.id,
                 )

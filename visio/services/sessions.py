@@ -15,7 +15,6 @@ from visio.models import (
     EffectiveStatus,
     Enrollment,
     EnrollmentStatus,
-    EntryKind,
     Material,
     Platform,
     Purchase,
@@ -382,27 +381,9 @@ def _refund(db: Session, session: VideoSession, held: list[Purchase], now: datet
     total = 0
     for purchase in held:
         wallet = locked[student_wallets[purchase.student_id].id]
-        wallets.post(
-            db,
-            locked[escrow.id],
-            -purchase.amount_cents,
-            EntryKind.ESCROW_REFUND,
-            at=now,
-            session_id=session.id,
-            purchase_id=purchase.id,
+        wallets.refund_purchase(
+            db, purchase, escrow=locked[escrow.id], student_wallet=wallet, at=now
         )
-        wallets.post(
-            db,
-            wallet,
-            purchase.amount_cents,
-            EntryKind.REFUND,
-            at=now,
-            session_id=session.id,
-            purchase_id=purchase.id,
-        )
-        purchase.status = PurchaseStatus.REFUNDED
-        purchase.settled_at = now
-        db.add(purchase)
         audit.record(
             db,
             actor_id=None,

@@ -11,7 +11,15 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import LedgerEntry, User, Wallet, WalletKind
+from visio.models import (
+    EntryKind,
+    LedgerEntry,
+    Purchase,
+    PurchaseStatus,
+    User,
+    Wallet,
+    WalletKind,
+)
 from visio.services import audit, locking
 from visio.services.errors import Busy, InsufficientFunds, InvalidInput, NotAuthenticated
 from visio.services.payments import get_provider
@@ -83,6 +91,46 @@ def post(
     db.add(wallet)
     db.add(entry)
     return entry
+
+
+def transfer(
+    db: Session,
+    source: Wallet,
+    target: Wallet,
+    amount_cents: int,
+    *,
+    debit_kind: str,
+    credit_kind: str,
+    at: datetime,
+    session_id: int | None = None,
+    purchase_id: int | None = None,
+) -> None:
+    """Move money between two locked wallets: a debit and a credit entry, all or nothing."""
+    post(
+        db, source, -amount_cents, debit_kind, at=at, session_id=session_id, purchase_id=purchase_id
+    )
+    post(
+        db, target, amount_cents, credit_kind, at=at, session_id=session_id, purchase_id=purchase_id
+    )
+
+
+def refund_purchase(
+    db: Session, purchase: Purchase, *, escrow: Wallet, student_wallet: Wallet, at: datetime
+) -> None:
+    """Give a held payment back from escrow to its student (wallets locked by the caller)."""
+    transfer(
+        db,
+        escrow,
+        student_wallet,
+        purchase.amount_cents,
+        debit_kind=EntryKind.ESCROW_REFUND,
+        credit_kind=EntryKind.REFUND,
+        at=at,
+        session_id=purchase.session_id,
+        purchase_id=purchase.id,
+    )
+    purchase.status, purchase.settled_at = PurchaseStatus.REFUNDED, at
+    db.add(purchase)
 
 
 @dataclass(frozen=True)
