@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.routing import Match, Mount
 
-from visio.api import errors, materials
+from visio.api import auth, enrollments, errors, materials, sessions, wallet
 
 PREFIX = "/api"
+DESCRIPTION = """\
+The same use cases as the web pages, for other programs: a mobile app, an LMS, scripts.
+
+- Log in with `POST /api/auth/login`, then send `Authorization: Bearer <token>`.
+- Errors are `{"detail": message, "code": code}`; the message follows `Accept-Language`.
+- Money is in `*_cents` integers with a `currency`; times are ISO 8601 with an offset.
+- `POST .../enroll` and `POST /api/wallet/topup` take an `Idempotency-Key` header.
+"""
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CAUGHT = [*METHODS, "OPTIONS"]  # what the catch-all answers for (HEAD follows GET)
 
 
 def _health_router() -> APIRouter:
@@ -30,21 +41,43 @@ def create_api() -> FastAPI:
     api = FastAPI(
         title="Visio API",
         version="1",
+        description=DESCRIPTION,
         openapi_url=f"{PREFIX}/openapi.json",
         docs_url=f"{PREFIX}/docs",
         redoc_url=None,
+        # Operation ids are the route functions' names: `enroll`, `top_up`...
+        generate_unique_id_function=lambda route: route.name,
     )
     errors.install(api)
     api.include_router(_health_router(), prefix=PREFIX)
+    api.include_router(auth.router, prefix=PREFIX)
+    api.include_router(sessions.router, prefix=PREFIX)
+    api.include_router(enrollments.router, prefix=PREFIX)
     api.include_router(materials.router, prefix=PREFIX)
+    api.include_router(wallet.router, prefix=PREFIX)
 
-    # Keep last: an unknown /api path is a JSON 404, not a page of the web app.
-    @api.api_route(
-        PREFIX + "/{path:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        include_in_schema=False,
-    )
+    # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
+    # not a page of the web app.
+    @api.api_route(PREFIX + "/{path:path}", methods=CAUGHT, include_in_schema=False)
     def unknown_route(request: Request, path: str) -> JSONResponse:
+        allowed = _methods_for(api, request)
+        if allowed:
+            headers = {"Allow": ", ".join(sorted(allowed))}
+            return errors.http_error_response(request, 405, headers)
         return errors.not_found_response(request)
 
     return api
+
+
+def _methods_for(api: FastAPI, request: Request) -> set[str]:
+    """The methods the API's own routes accept on this request's path."""
+    routes = [
+        r  # Reflex's app, mounted at the root, matches every path: it is not one of ours
+        for r in api.router.routes
+        if not isinstance(r, Mount) and getattr(r, "name", "") != "unknown_route"
+    ]
+    return {
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    }

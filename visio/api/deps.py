@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from visio.db import open_db
@@ -13,6 +14,13 @@ from visio.models import User
 from visio.services import accounts
 
 TOKEN_COOKIE = "visio_token"  # the pages' login cookie (see visio.state.app.AppState.token)
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (and overflows)
+
+# Only documents the scheme in OpenAPI; `request_token` reads the header itself.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    description="The token from POST /api/auth/login, as `Authorization: Bearer <token>`",
+)
 
 
 def get_db() -> Iterator[Session]:
@@ -33,6 +41,7 @@ def request_token(request: Request) -> str | None:
 def current_user(
     db: Annotated[Session, Depends(get_db)],
     token: Annotated[str | None, Depends(request_token)],
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> User:
     """The caller, resolved on the server from their token; NotAuthenticated (401) otherwise."""
     return accounts.authenticate(db=db, token=token)
@@ -40,3 +49,5 @@ def current_user(
 
 DbDep = Annotated[Session, Depends(get_db)]
 UserDep = Annotated[User, Depends(current_user)]
+SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The session's id")]
+MaterialId = Annotated[int, Path(ge=1, le=MAX_ID, description="The material's id")]

@@ -1,28 +1,147 @@
-"""Materials over HTTP: the authorized download of a stored file."""
+"""Materials over HTTP: list and add (links as JSON, files as multipart), authorized download."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
-from visio.api.deps import DbDep, UserDep
+from visio.api import presenters
+from visio.api.deps import DbDep, MaterialId, SessionId, UserDep
+from visio.api.errors import error_responses
+from visio.api.schemas import LinkIn, MaterialListOut, MaterialOut, storable_text
 from visio.services import materials
+from visio.settings import settings
 
 router = APIRouter(tags=["materials"])
 
-ERROR_RESPONSES = {
-    401: {"description": "No or invalid token"},
-    403: {"description": "Neither the session's teacher nor an enrolled student"},
-    404: {"description": "Unknown material, or a link (nothing to download)"},
+# Room for the largest file, its part headers and a title: a larger body is refused unread (413).
+UPLOAD_BODY_MAX = settings.max_upload_bytes + 64 * 1024
+
+FILE_FORM_SCHEMA = {
+    "type": "object",
+    "required": ["file"],
+    "properties": {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "PDF, image, video, "
+            "audio or office document; its type is read from its bytes",
+        },
+        "title": {"type": "string", "description": "Default: the file's name"},
+    },
 }
+ADD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LinkIn.model_json_schema()},
+            "multipart/form-data": {"schema": FILE_FORM_SCHEMA},
+        },
+    }
+}
+
+
+@router.get(
+    "/sessions/{session_id}/materials",
+    response_model=MaterialListOut,
+    responses=error_responses(401, 403, 404, 422),
+)
+def list_materials(session_id: SessionId, db: DbDep, user: UserDep) -> MaterialListOut:
+    """A session's materials, oldest first: for its teacher and its enrolled students."""
+    found = materials.list_materials(db=db, actor=user, video_session_id=session_id)
+    return MaterialListOut(items=[presenters.material_out(m) for m in found])
+
+
+@router.post(
+    "/sessions/{session_id}/materials",
+    status_code=201,
+    response_model=MaterialOut,
+    responses=error_responses(401, 403, 404, 409, 413, 415, 422, 503),
+    openapi_extra=ADD_BODY,
+)
+async def add_material(
+    session_id: SessionId, request: Request, db: DbDep, user: UserDep
+) -> MaterialOut:
+    """Add a link (`{"kind": "link", "title", "url"}`) or upload a file (multipart: `file`,
+    optional `title`); the session's teacher only."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json":
+        link = _link(await request.body())
+        added = await run_in_threadpool(
+            materials.add_link,
+            db=db,
+            actor=user,
+            video_session_id=session_id,
+            title=link.title,
+            url=link.url,
+        )
+    elif media_type == "multipart/form-data":
+        title, filename, data = await _upload(request)
+        added = await run_in_threadpool(
+            materials.add_file,
+            db=db,
+            actor=user,
+            video_session_id=session_id,
+            filename=filename,
+            data=data,
+            title=title,
+        )
+    else:
+        raise HTTPException(415)
+    return presenters.material_out(added)
+
+
+def _invalid(field: str, kind: str, message: str) -> RequestValidationError:
+    """A problem with the body, reported like FastAPI reports its own."""
+    return RequestValidationError([{"type": kind, "loc": ("body", field), "msg": message}])
+
+
+def _link(raw: bytes) -> LinkIn:
+    try:
+        return LinkIn.model_validate_json(raw)
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        raise RequestValidationError(
+            [{**p, "loc": ("body", *p["loc"])} for p in problems]
+        ) from None
+
+
+async def _upload(request: Request) -> tuple[str | None, str, bytes]:
+    """The upload's title, file name and bytes (read up to one byte past the size limit)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > UPLOAD_BODY_MAX:
+        raise HTTPException(413)
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except Exception:  # not the multipart body it claims to be, or too many parts
+        raise _invalid("file", "multipart_invalid", "Invalid multipart body") from None
+    upload, title = form.get("file"), form.get("title")
+    if not isinstance(upload, UploadFile):
+        raise _invalid("file", "missing", "Field required")
+    if title is not None and not isinstance(title, str):
+        raise _invalid("title", "string_type", "Input should be a valid string")
+    try:
+        title = storable_text(title) if title is not None else None
+    except ValueError as error:
+        raise _invalid("title", "value_error", str(error)) from None
+    data = await upload.read(materials.upload_limit() + 1)
+    return title, upload.filename or "", data
 
 
 @router.get(
     "/materials/{material_id}/download",
     response_class=FileResponse,
-    responses={200: {"description": "The file, as an attachment"}, **ERROR_RESPONSES},
+    responses={
+        200: {"description": "The file, as an attachment"},
+        **error_responses(401, 403, 404, 422),
+    },
 )
-def download_material(material_id: int, db: DbDep, user: UserDep) -> FileResponse:
+def download_material(material_id: MaterialId, db: DbDep, user: UserDep) -> FileResponse:
     """The stored file of a material: for the session's teacher and its enrolled students."""
     found = materials.open_download(db=db, actor=user, material_id=material_id)
     return FileResponse(

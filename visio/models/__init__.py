@@ -2,6 +2,7 @@
 
 from visio.models.accounts import AuthSession, LoginFailure, Role, User
 from visio.models.audit import AuditEvent
+from visio.models.idempotency import IdempotencyKey
 from visio.models.money import (
     EntryKind,
     LedgerEntry,
@@ -32,6 +33,7 @@ __all__ = [
     "Enrollment",
     "EnrollmentStatus",
     "EntryKind",
+    "IdempotencyKey",
     "LedgerEntry",
     "LoginFailure",
     "Material",

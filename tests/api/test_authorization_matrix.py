@@ -1,0 +1,121 @@
+"""Who may call what: every route of the API, called by each kind of caller.
+
+The callers: nobody logged in, a student, a student enrolled in the session, another teacher,
+and the session's owner (see `Cast`). Each cell is the exact status, and the error code of a
+refusal; a route missing from the table fails `test_the_matrix_covers_every_route`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Cast
+from tests.factories import STRONG_PASSWORD
+
+CALLERS = ("anonymous", "student", "enrolled", "other_teacher", "owner")
+ANON = "401 not_authenticated"
+ROLE = "403 wrong_role"
+OWNER = "403 not_owner"
+ENROLLED = "403 not_enrolled"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # {session}: published, starting in 5 minutes; {draft}; {pdf}: a file of {session}
+    expected: tuple[str, str, str, str, str]  # anonymous, student, enrolled, other, owner
+    body: Callable[[Cast], dict[str, Any]] | None = None
+    query: str = ""
+
+
+def _new_session(cast: Cast) -> dict[str, Any]:
+    starts = cast.session.starts_at.isoformat()
+    return {"title": "Matrix session", "starts_at": starts, "duration": 30}
+
+
+def _registration(cast: Cast) -> dict[str, Any]:
+    return {
+        "email": f"matrix-{uuid.uuid4().hex[:10]}@example.org",
+        "password": STRONG_PASSWORD,
+        "full_name": "Matrix Person",
+        "role": "student",
+    }
+
+
+ROUTES = [
+    Route("GET", "/api/health", ("200",) * 5),
+    Route("POST", "/api/auth/register", ("201",) * 5, body=_registration),
+    Route("POST", "/api/auth/login", ("200",) * 5,
+          body=lambda c: {"email": c.student.user.email, "password": STRONG_PASSWORD}),
+    Route("POST", "/api/sessions", (ANON, ROLE, ROLE, "201", "201"), body=_new_session),
+    Route("GET", "/api/sessions", (ANON, "200", "200", "200", "200")),
+    Route("GET", "/api/sessions", (ANON, "200", "200", ROLE, ROLE), query="scope=available"),
+    Route("GET", "/api/sessions/{session}", (ANON, "200", "200", "200", "200")),
+    Route("GET", "/api/sessions/{draft}",
+          (ANON, "404 session_not_found", "404 session_not_found", "404 session_not_found",
+           "200")),
+    Route("PATCH", "/api/sessions/{session}", (ANON, ROLE, ROLE, OWNER, "200"),
+          body=lambda c: {"title": "Renamed by the matrix"}),
+    Route("PATCH", "/api/sessions/{draft}/publish", (ANON, ROLE, ROLE, OWNER, "200")),
+    Route("POST", "/api/sessions/{session}/cancel", (ANON, ROLE, ROLE, OWNER, "200"),
+          body=lambda c: {"reason": "Matrix"}),
+    Route("DELETE", "/api/sessions/{draft}", (ANON, ROLE, ROLE, OWNER, "204")),
+    Route("POST", "/api/sessions/{session}/enroll",
+          (ANON, "201", "409 already_enrolled", ROLE, "403 own_session")),
+    Route("DELETE", "/api/sessions/{session}/enroll",
+          (ANON, ENROLLED, "200", ENROLLED, ENROLLED)),
+    Route("POST", "/api/sessions/{session}/join", (ANON, ENROLLED, "200", ENROLLED, "200")),
+    Route("GET", "/api/sessions/{session}/materials", (ANON, ENROLLED, "200", OWNER, "200")),
+    Route("POST", "/api/sessions/{session}/materials", (ANON, ROLE, ROLE, OWNER, "201"),
+          body=lambda c: {"kind": "link", "title": "Matrix", "url": "https://example.org"}),
+    Route("GET", "/api/materials/{pdf}/download", (ANON, ENROLLED, "200", OWNER, "200")),
+    Route("GET", "/api/sessions/stats/overview", (ANON, ROLE, ROLE, "200", "200")),
+    Route("GET", "/api/wallet", (ANON, "200", "200", "200", "200")),
+    Route("POST", "/api/wallet/topup", (ANON, "200", "200", "200", "200"),
+          body=lambda c: {"amount_cents": 1000}),
+]  # fmt: skip
+
+CASES = [
+    pytest.param(route, caller, expected, id=f"{route.method} {route.path}{route.query}-{caller}")
+    for route in ROUTES
+    for caller, expected in zip(CALLERS, route.expected, strict=True)
+]
+
+
+@pytest.mark.parametrize(("route", "caller", "expected"), CASES)
+def test_authorization_matrix(http, cast, make, route, caller, expected) -> None:  # type: ignore[no-untyped-def]
+    targets = {"session": cast.session.id, "draft": cast.draft.id}
+    if "{pdf}" in route.path:
+        targets["pdf"] = make.pdf(cast.owner, cast.session).id
+    url = route.path.format(**targets) + (f"?{route.query}" if route.query else "")
+    headers = {} if caller == "anonymous" else getattr(cast, caller).headers
+
+    response = http.request(
+        route.method, url, headers=headers, json=route.body(cast) if route.body else None
+    )
+
+    status, _, code = expected.partition(" ")
+    assert response.status_code == int(status), response.text
+    if code:
+        assert response.json()["code"] == code
+    if status == "401":
+        assert response.headers["www-authenticate"] == "Bearer"
+    if response.status_code < 300 and caller in ("student", "other_teacher"):
+        assert cast.session.link not in response.text  # never the link to a non-participant
+
+
+def test_the_matrix_covers_every_route(http) -> None:  # type: ignore[no-untyped-def]
+    spec = http.get("/api/openapi.json").json()
+    documented = {
+        (method.upper(), re.sub(r"{\w+}", "{}", path))
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+    tested = {(r.method, re.sub(r"{\w+}", "{}", r.path)) for r in ROUTES}
+    assert documented == tested

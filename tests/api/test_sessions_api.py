@@ -1,0 +1,399 @@
+"""Sessions over HTTP: create, list, read, edit, publish, cancel, delete, and the statistics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.api.conftest import assert_error
+from tests.factories import balances
+from visio.models import User
+from visio.services import enrollments
+
+SESSION_KEYS = {
+    "id",
+    "title",
+    "description",
+    "date",
+    "duration",
+    "timezone",
+    "platform",
+    "link",
+    "teacher_id",
+    "teacher_name",
+    "status",
+    "is_paid",
+    "price_cents",
+    "currency",
+    "capacity",
+    "enrolled_count",
+    "enrollment_deadline",
+    "tags",
+    "materials_count",
+    "created_at",
+}
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _new_session(**overrides):  # type: ignore[no-untyped-def]
+    starts = datetime.now(UTC) + timedelta(days=3)
+    return {
+        "title": "Chemistry lab prep",
+        "starts_at": starts.astimezone().isoformat(),
+        "duration": 45,
+        "timezone": "Europe/Paris",
+        **overrides,
+    }
+
+
+# --- create ---------------------------------------------------------------------------------
+
+
+def test_create_answers_201_with_the_draft(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    starts = "2031-05-04T18:00:00+02:00"
+    response = http.post(
+        "/api/sessions",
+        headers=teacher.headers,
+        json=_new_session(
+            starts_at=starts,
+            description="Bring goggles",
+            is_paid=True,
+            price_cents=1500,
+            capacity=12,
+            enrollment_deadline="2031-05-03T12:00:00Z",
+            tags=["Chemistry", " lab "],
+        ),
+    )
+
+    assert response.status_code == 201, response.text
+    session = response.json()
+    assert set(session) == SESSION_KEYS
+    assert session["status"] == "draft"
+    assert session["date"] == "2031-05-04T16:00:00Z"
+    assert _at(session["date"]) == datetime.fromisoformat(starts)
+    assert _at(session["enrollment_deadline"]) == datetime(2031, 5, 3, 12, tzinfo=UTC)
+    assert (session["is_paid"], session["price_cents"], session["currency"]) == (
+        True,
+        1500,
+        "EUR",
+    )
+    assert (session["capacity"], session["enrolled_count"], session["materials_count"]) == (
+        12,
+        0,
+        0,
+    )
+    assert session["tags"] == ["chemistry", "lab"]
+    assert session["platform"] == "jitsi"
+    assert session["link"].startswith("https://meet.jit.si/visio-")
+    assert (session["teacher_id"], session["teacher_name"]) == (
+        teacher.id,
+        teacher.user.full_name,
+    )
+
+
+def test_create_refusals(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher, student = make.teacher(), make.student()
+
+    def create(who, **overrides):  # type: ignore[no-untyped-def]
+        return http.post("/api/sessions", headers=who.headers, json=_new_session(**overrides))
+
+    naive = assert_error(create(teacher, starts_at="2031-05-04T18:00:00"), 422, "invalid_input")
+    assert naive["detail"][0]["loc"] == ["body", "starts_at"]
+    past = assert_error(
+        create(teacher, starts_at="2020-01-01T10:00:00+00:00"), 422, "start_in_past"
+    )
+    assert past["field"] == "starts_at"
+    short = assert_error(create(teacher, duration=2), 422, "duration_out_of_range")
+    assert short["field"] == "duration"
+    cheap = assert_error(create(teacher, is_paid=True, price_cents=10), 422, "price_out_of_range")
+    assert cheap["field"] == "price_cents"
+    assert_error(create(teacher, platform="zoom", link="http://zoom.us/j/1"), 422, "link_not_https")
+    assert_error(
+        create(teacher, platform="custom", link="javascript:alert(1)"), 422, "link_not_https"
+    )
+    assert_error(create(teacher, title="ab"), 422, "title_too_short")
+    assert_error(create(teacher, tags=["x" * 31]), 422, "tag_too_long")
+    assert_error(create(teacher, start_at="typo"), 422, "invalid_input")
+    assert_error(create(teacher, starts_at="9999-12-31T23:59:00+00:00"), 422, "invalid_input")
+    assert_error(create(student), 403, "wrong_role")
+
+
+# --- list -----------------------------------------------------------------------------------
+
+
+def test_teacher_lists_own_sessions_with_filters_and_pages(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher, other = make.teacher(), make.teacher()
+    base = make.clock() + timedelta(days=10)
+    paid = make.session(teacher, title="Organic chemistry", starts_at=base, is_paid=True,
+                        price_cents=900, tags=["chem"])  # fmt: skip
+    free = make.session(teacher, title="Algebra drill", starts_at=base + timedelta(days=1))
+    draft = make.session(teacher, publish=False, title="Draft geometry")
+    make.session(other, title="Organic chemistry elsewhere")
+
+    def ids(**params):  # type: ignore[no-untyped-def]
+        response = http.get("/api/sessions", headers=teacher.headers, params=params)
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert sorted(ids()) == sorted([paid.id, free.id, draft.id])
+    assert ids(q="ORGANIC") == [paid.id]
+    assert ids(tag="chem") == [paid.id]
+    assert ids(is_paid="true") == [paid.id]
+    assert ids(status="draft") == [draft.id]
+    assert ids(platform="zoom") == []
+    day = base.date().isoformat()
+    assert ids(date_from=day, date_to=day, tz="UTC") == [paid.id]
+    assert ids(sort="title", status="scheduled") == [free.id, paid.id]
+
+    first = http.get("/api/sessions", headers=teacher.headers, params={"page_size": 2}).json()
+    second = http.get(
+        "/api/sessions", headers=teacher.headers, params={"page_size": 2, "page": 2}
+    ).json()
+    assert (first["total"], first["page"], first["page_size"], len(first["items"])) == (
+        3,
+        1,
+        2,
+        2,
+    )
+    assert len(second["items"]) == 1
+    assert all(item["link"] for item in first["items"])  # the owner sees the links
+
+
+def test_list_refusals(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    for params, code in (
+        ({"page_size": 101}, "invalid_input"),
+        ({"page": 0}, "invalid_input"),
+        ({"status": "paused"}, "invalid_input"),
+        ({"sort": "cheapest"}, "sort_invalid"),
+        ({"date_from": "2031-02-30"}, "invalid_input"),
+        ({"date_from": "2031-03-02", "date_to": "2031-03-01"}, "date_range_invalid"),
+        ({"tz": "Mars/Olympus"}, "timezone_invalid"),
+        ({"scope": "everything"}, "invalid_input"),
+    ):
+        response = http.get("/api/sessions", headers=teacher.headers, params=params)
+        assert_error(response, 422, code)
+    available = http.get("/api/sessions", headers=teacher.headers, params={"scope": "available"})
+    assert_error(available, 403, "wrong_role")
+
+
+def test_student_lists_enrolled_and_available_sessions_link_only_where_enrolled(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher, student = make.teacher(), make.student()
+    tag = f"t{make.clock().timestamp():.0f}"[-12:]
+    mine = make.session(teacher, tags=[tag], title="Enrolled one")
+    open_one = make.session(teacher, tags=[tag], title="Open one")
+    make.enroll(student, mine)
+
+    enrolled = http.get("/api/sessions", headers=student.headers).json()
+    assert [item["id"] for item in enrolled["items"]] == [mine.id]
+    assert enrolled["items"][0]["link"] == mine.link
+
+    available = http.get(
+        "/api/sessions", headers=student.headers, params={"scope": "available", "tag": tag}
+    ).json()
+    by_id = {item["id"]: item for item in available["items"]}
+    assert set(by_id) == {mine.id, open_one.id}
+    assert by_id[open_one.id]["link"] is None
+    assert by_id[mine.id]["link"] == mine.link  # enrolled: the link is theirs
+
+    stranger = make.student()
+    seen = http.get(
+        "/api/sessions", headers=stranger.headers, params={"scope": "available", "tag": tag}
+    ).json()
+    assert {item["link"] for item in seen["items"]} == {None}
+    assert (
+        mine.link
+        not in http.get(
+            "/api/sessions", headers=stranger.headers, params={"scope": "available"}
+        ).text
+    )
+
+
+# --- read -----------------------------------------------------------------------------------
+
+
+def test_details_show_the_link_only_to_the_owner_and_enrolled_students(http, cast) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/sessions/{cast.session.id}"
+    for who, link in (
+        (cast.owner, cast.session.link),
+        (cast.enrolled, cast.session.link),
+        (cast.student, None),
+        (cast.other_teacher, None),
+    ):
+        response = http.get(url, headers=who.headers)
+        assert response.status_code == 200, response.text
+        assert set(response.json()) == SESSION_KEYS
+        assert response.json()["link"] == link
+        if link is None:
+            assert cast.session.link not in response.text
+    assert http.get(url, headers=cast.owner.headers).json()["enrolled_count"] == 1
+
+
+def test_details_refusals(http, cast) -> None:  # type: ignore[no-untyped-def]
+    draft = f"/api/sessions/{cast.draft.id}"
+    assert http.get(draft, headers=cast.owner.headers).json()["status"] == "draft"
+    assert_error(http.get(draft, headers=cast.student.headers), 404, "session_not_found")
+    assert_error(http.get(draft, headers=cast.other_teacher.headers), 404, "session_not_found")
+    unknown = http.get("/api/sessions/2147483000", headers=cast.owner.headers)
+    assert_error(unknown, 404, "session_not_found")
+    assert_error(http.get("/api/sessions/abc", headers=cast.owner.headers), 422, "invalid_input")
+    assert_error(http.get("/api/sessions/99999999999999999999", headers=cast.owner.headers),
+                 422, "invalid_input")  # fmt: skip
+
+
+# --- edit, publish --------------------------------------------------------------------------
+
+
+def test_patch_changes_only_the_given_fields(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    session = make.session(teacher, publish=False, capacity=10, tags=["physics"])
+    url = f"/api/sessions/{session.id}"
+    before = http.get(url, headers=teacher.headers).json()
+    new_start = (make.clock() + timedelta(days=5)).replace(microsecond=0)
+
+    response = http.patch(
+        url,
+        headers=teacher.headers,
+        json={"title": "Renamed", "starts_at": new_start.isoformat(), "capacity": None},
+    )
+
+    assert response.status_code == 200, response.text
+    after = response.json()
+    assert after["title"] == "Renamed"
+    assert _at(after["date"]) == new_start
+    assert after["capacity"] is None
+    unchanged = SESSION_KEYS - {"title", "date", "capacity"}
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
+
+
+def test_patch_refusals(http, cast, make) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/sessions/{cast.session.id}"
+    assert_error(http.patch(url, headers=cast.other_teacher.headers, json={"title": "Mine"}),
+                 403, "not_owner")  # fmt: skip
+    assert_error(http.patch(url, headers=cast.enrolled.headers, json={"title": "Mine"}),
+                 403, "wrong_role")  # fmt: skip
+    bad = assert_error(http.patch(url, headers=cast.owner.headers, json={"duration": 1000}),
+                       422, "duration_out_of_range")  # fmt: skip
+    assert bad["field"] == "duration"
+    assert_error(http.patch(url, headers=cast.owner.headers, json={"capacity": 0}),
+                 422, "capacity_out_of_range")  # fmt: skip
+    assert_error(http.patch(url, headers=cast.owner.headers, json={"title": None}),
+                 422, "invalid_input")  # fmt: skip
+    assert_error(
+        http.patch(url, headers=cast.owner.headers, json={"starts_at": "2031-01-01T10:00"}),
+        422,
+        "invalid_input",
+    )
+    assert_error(http.patch("/api/sessions/2147483000", headers=cast.owner.headers, json={}),
+                 404, "session_not_found")  # fmt: skip
+
+    cancelled = make.session(cast.owner)
+    http.post(f"/api/sessions/{cancelled.id}/cancel", headers=cast.owner.headers,
+              json={"reason": "Ill"})  # fmt: skip
+    assert_error(
+        http.patch(
+            f"/api/sessions/{cancelled.id}", headers=cast.owner.headers, json={"title": "Back"}
+        ),  # fmt: skip
+        409,
+        "invalid_status",
+    )
+
+
+def test_publish_schedules_a_draft_once(http, cast) -> None:  # type: ignore[no-untyped-def]
+    url = f"/api/sessions/{cast.draft.id}/publish"
+    assert_error(http.patch(url, headers=cast.other_teacher.headers), 403, "not_owner")
+    response = http.patch(url, headers=cast.owner.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "scheduled"
+    assert_error(http.patch(url, headers=cast.owner.headers), 409, "invalid_status")
+
+
+# --- cancel, delete -------------------------------------------------------------------------
+
+
+def test_cancel_refunds_every_paid_seat_once(http, make, server_db) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    session = make.session(teacher, is_paid=True, price_cents=700)
+    payers = [make.student(funds_cents=1000) for _ in range(2)]
+    for payer in payers:
+        make.enroll(payer, session)
+    users: list[User] = [p.user for p in payers]
+
+    url = f"/api/sessions/{session.id}/cancel"
+    assert_error(http.post(url, headers=teacher.headers, json={"reason": "  "}),
+                 422, "cancel_reason_required")  # fmt: skip
+    assert_error(http.post(url, headers=make.teacher().headers, json={"reason": "x"}),
+                 403, "not_owner")  # fmt: skip
+    response = http.post(url, headers=teacher.headers, json={"reason": "Teacher is ill"})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["refunded_count"], body["refunded_cents"], body["currency"]) == (2, 1400, "EUR")
+    assert body["session"]["status"] == "cancelled"
+    assert body["session"]["enrolled_count"] == 0
+    found = balances(server_db, *users)
+    assert [found[u.email] for u in users] == [1000, 1000]
+    assert_error(http.post(url, headers=teacher.headers, json={"reason": "Again"}),
+                 409, "invalid_status")  # fmt: skip
+
+
+def test_delete_removes_a_draft_but_not_a_session_with_enrollments(http, cast) -> None:  # type: ignore[no-untyped-def]
+    draft = f"/api/sessions/{cast.draft.id}"
+    assert_error(http.delete(draft, headers=cast.other_teacher.headers), 403, "not_owner")
+    response = http.delete(draft, headers=cast.owner.headers)
+    assert (response.status_code, response.content) == (204, b"")
+    assert_error(http.get(draft, headers=cast.owner.headers), 404, "session_not_found")
+    assert_error(http.delete(draft, headers=cast.owner.headers), 404, "session_not_found")
+
+    taken = http.delete(f"/api/sessions/{cast.session.id}", headers=cast.owner.headers)
+    assert_error(taken, 409, "delete_has_enrollments")
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def test_stats_overview_counts_the_teachers_sessions(http, make, server_db) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    paid = make.session(teacher, is_paid=True, price_cents=1200, capacity=4)
+    make.session(teacher, publish=False)
+    for _ in range(2):
+        payer = make.student(funds_cents=2000)
+        enrollments.enroll(db=server_db, actor=payer.user, video_session_id=paid.id)
+
+    response = http.get("/api/sessions/stats/overview", headers=teacher.headers)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["counts"] == {
+        "draft": 1,
+        "scheduled": 1,
+        "ongoing": 0,
+        "finished": 0,
+        "cancelled": 0,
+    }
+    assert (body["total_sessions"], body["active_enrollments"]) == (2, 2)
+    assert body["fill"] == {"enrolled": 2, "seats": 4, "rate": 0.5}
+    assert body["attendance"]["rate"] is None
+    assert body["revenue"] == {
+        "held_cents": 2400,
+        "released_cents": 0,
+        "refunded_cents": 0,
+        "currency": "EUR",
+    }
+    assert [u["session_id"] for u in body["upcoming"]] == [paid.id]
+    assert len(body["enrollments_by_week"]) == 12
+    assert sum(w["enrollments"] for w in body["enrollments_by_week"]) == 2
+
+
+def test_stats_overview_is_for_teachers(http, make) -> None:  # type: ignore[no-untyped-def]
+    student = make.student()
+    forbidden = http.get("/api/sessions/stats/overview", headers=student.headers)
+    assert_error(forbidden, 403, "wrong_role")
+    teacher = make.teacher()
+    bad_zone = http.get(
+        "/api/sessions/stats/overview", headers=teacher.headers, params={"tz": "Nowhere/City"}
+    )
+    assert_error(bad_zone, 422, "timezone_invalid")

@@ -1,0 +1,81 @@
+"""Taking part over HTTP: enroll (and pay), unenroll (refunded), join (the link, recorded)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from visio.api import idempotency, presenters
+from visio.api.deps import DbDep, SessionId, UserDep
+from visio.api.errors import error_responses
+from visio.api.schemas import EnrollOut, JoinOut, UnenrollOut
+from visio.services import attendance, enrollments
+from visio.settings import settings
+
+router = APIRouter(prefix="/sessions", tags=["enrollment"])
+
+
+@router.post(
+    "/{session_id}/enroll",
+    status_code=201,
+    response_model=EnrollOut,
+    responses={
+        201: {"headers": idempotency.HEADER_DOC},
+        **error_responses(401, 402, 403, 404, 409, 422, 503),
+    },
+)
+def enroll(
+    session_id: SessionId,
+    request: Request,
+    db: DbDep,
+    user: UserDep,
+    idempotency_key: idempotency.KeyHeader = None,
+) -> JSONResponse:
+    """Take a seat (students); a paid seat is paid from the wallet, once per Idempotency-Key."""
+
+    def run() -> EnrollOut:
+        done = enrollments.enroll(db=db, actor=user, video_session_id=session_id)
+        return EnrollOut(
+            enrollment=presenters.enrollment_out(done.enrollment),
+            paid_cents=done.purchase.amount_cents if done.purchase else 0,
+            wallet_balance_cents=done.wallet_balance_cents,
+            currency=settings.currency,
+        )
+
+    return idempotency.respond(
+        request=request,
+        db=db,
+        user=user,
+        key=idempotency_key,
+        scope=f"enroll:{session_id}",
+        payload=None,
+        status_code=201,
+        run=run,
+    )
+
+
+@router.delete(
+    "/{session_id}/enroll",
+    response_model=UnenrollOut,
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def unenroll(session_id: SessionId, db: DbDep, user: UserDep) -> UnenrollOut:
+    """Give the seat back before the deadline; a paid seat is refunded in full."""
+    done = enrollments.unenroll(db=db, actor=user, video_session_id=session_id)
+    return UnenrollOut(
+        enrollment=presenters.enrollment_out(done.enrollment),
+        refunded_cents=done.refunded_cents,
+        wallet_balance_cents=done.wallet_balance_cents,
+        currency=settings.currency,
+    )
+
+
+@router.post(
+    "/{session_id}/join",
+    response_model=JoinOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def join(session_id: SessionId, db: DbDep, user: UserDep) -> JoinOut:
+    """The platform link (the owner and enrolled students, in the join window); recorded."""
+    found = attendance.join(db=db, actor=user, video_session_id=session_id)
+    return JoinOut(url=found.url)

@@ -1,0 +1,197 @@
+"""Idempotency keys for the requests that move money: enroll and top up.
+
+A client sends `Idempotency-Key: <a value of its own>`; a retry with the same key gets the first
+answer (same status, same body, plus `Idempotent-Replayed: true`) and nothing runs twice. Keys
+belong to the user who sent them. They live here, at the HTTP edge, because what is stored is an
+HTTP answer: the use cases know nothing of them.
+
+Two identical requests at once stay one: before running the use case, a request inserts a pending
+row for (user, key) in a transaction of its own; the unique constraint makes the second insert
+fail, and that request waits for the first one's answer instead of running.
+
+- The same key for another request (another route, session or body): 409 `idempotency_conflict`.
+- Refusals (402, 409...) are answers like any other: stored and replayed. A 5xx (a busy
+  database, a bug) gives the key back, so that a retry runs again.
+- An identical request still running after WAIT_SECONDS: 409 `idempotency_in_progress`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from visio.api import errors
+from visio.clock import utcnow
+from visio.models import IdempotencyKey, User
+from visio.services import locking
+from visio.services.errors import Busy, Conflict, DomainError
+
+log = logging.getLogger(__name__)
+
+KEY_MAX_LENGTH = 128
+REPLAYED_HEADER = "Idempotent-Replayed"
+WAIT_SECONDS = 20.0  # for an identical request still running
+POLL_SECONDS = 0.05
+STORE_ATTEMPTS = 5
+
+KeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=KEY_MAX_LENGTH,
+        pattern=r"^[!-~]+$",  # visible ASCII: a UUID, a random token...
+        description="Your unique value for this operation: a retry with the same key gets the "
+        "first answer and is not charged again",
+    ),
+]
+
+HEADER_DOC = {
+    REPLAYED_HEADER: {
+        "description": "`true` when this is the stored answer to an earlier request with the key",
+        "schema": {"type": "string"},
+    }
+}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    body: Any
+
+
+def fingerprint(scope: str, payload: Any) -> str:
+    """What makes two requests the same: the operation, its target and its body."""
+    canonical = json.dumps(
+        {"scope": scope, "payload": payload}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def respond(
+    *,
+    request: Request,
+    db: Session,
+    user: User,
+    key: str | None,
+    scope: str,
+    payload: Any,
+    status_code: int,
+    run: Callable[[], BaseModel],
+) -> JSONResponse:
+    """Run the use case once per key, and answer every request with that key the same."""
+    if key is None:
+        return JSONResponse(jsonable_encoder(run()), status_code)
+    user_id: int = user.id  # type: ignore[assignment]  # read now: `run` may expire `user`
+    stored = _claim(db, user_id, key, scope, fingerprint(scope, payload))
+    if stored is not None:
+        return JSONResponse(stored.body, stored.status_code, headers={REPLAYED_HEADER: "true"})
+    headers: dict[str, str] = {}
+    try:
+        body = jsonable_encoder(run())
+    except DomainError as error:
+        status_code, body, headers = errors.domain_error_parts(request, error)
+        if status_code >= 500:
+            _release(db, user_id, key)
+            raise
+    except BaseException:
+        _release(db, user_id, key)
+        raise
+    _store(db, user_id, key, Answer(status_code, body))
+    return JSONResponse(body, status_code, headers=headers)
+
+
+def _claim(db: Session, user_id: int, key: str, scope: str, digest: str) -> Answer | None:
+    """None once this request holds the key; the stored answer if an identical one finished."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        if _insert(db, user_id, key, scope, digest):
+            return None
+        row = _find(db, user_id, key)
+        if row is None:  # given back meanwhile: try to take it
+            continue
+        if row.fingerprint != digest:
+            raise Conflict("idempotency_conflict")
+        if row.status_code is not None:
+            return Answer(row.status_code, row.response_body)
+        if time.monotonic() >= deadline:
+            raise Conflict("idempotency_in_progress")
+        time.sleep(POLL_SECONDS)
+
+
+def _insert(db: Session, user_id: int, key: str, scope: str, digest: str) -> bool:
+    """Insert the pending row in a transaction of its own; False if the key is taken."""
+    db.rollback()
+    db.add(
+        IdempotencyKey(
+            user_id=user_id, key=key, scope=scope, fingerprint=digest, created_at=utcnow()
+        )
+    )
+    try:
+        with locking.busy_on_timeout():
+            db.commit()
+    except IntegrityError:
+        db.rollback()
+        return False
+    except Exception:
+        db.rollback()
+        raise
+    return True
+
+
+def _find(db: Session, user_id: int, key: str) -> IdempotencyKey | None:
+    db.rollback()
+    return db.exec(
+        select(IdempotencyKey)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _store(db: Session, user_id: int, key: str, answer: Answer) -> None:
+    """Save the answer; retried while the database is busy, for the use case is already done."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            row = _find(db, user_id, key)
+            if row is None:
+                break
+            row.status_code, row.response_body = answer.status_code, answer.body
+            row.completed_at = utcnow()
+            with locking.busy_on_timeout():
+                db.commit()
+            return
+        except Busy:
+            db.rollback()
+            time.sleep(POLL_SECONDS * attempt)
+    # Retries with this key will wait and get `idempotency_in_progress`: never run twice.
+    log.error("idempotency key of user %s: the answer could not be stored", user_id)
+
+
+def _release(db: Session, user_id: int, key: str) -> None:
+    """Give a pending key back: its request ran nothing, a retry may run."""
+    try:
+        db.rollback()
+        db.execute(
+            delete(IdempotencyKey).where(
+                IdempotencyKey.user_id == user_id,  # type: ignore[arg-type]
+                IdempotencyKey.key == key,  # type: ignore[arg-type]
+                IdempotencyKey.status_code.is_(None),  # type: ignore[union-attr]
+            )
+        )
+        db.commit()
+    except Exception:
+        db.rollback()
+        log.exception("idempotency key of user %s could not be given back", user_id)

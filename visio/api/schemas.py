@@ -1,0 +1,356 @@
+"""The JSON shapes of the API, documented in /api/openapi.json.
+
+Request bodies only parse (types, and what the database could not store at all: NUL characters,
+dates out of the calendar); every rule about the values is the services'. Unknown fields are
+refused, so a typo is an error rather than a silently ignored field. Money is `*_cents` plus
+`currency`; times are ISO 8601 with an offset (UTC).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
+
+from visio.models import (
+    EffectiveStatus,
+    EnrollmentStatus,
+    EntryKind,
+    MaterialKind,
+    Platform,
+    Role,
+)
+
+EARLIEST_YEAR, LATEST_YEAR = 1970, 9000  # far enough for any class; safe for date arithmetic
+
+
+def storable_text(value: str) -> str:
+    """The text, if a database can store it (no NUL, no lone surrogates); ValueError if not."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _utc_instant(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value.astimezone(UTC)
+
+
+def _calendar_day(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
+def _iso(pattern: str) -> Callable[[Any], Any]:
+    # Pydantic would also read a number, or a string of digits, as a Unix timestamp.
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError("must be an ISO 8601 date" + (" and time" if "T" in pattern else ""))
+        if not isinstance(value, str | date):
+            raise ValueError("must be an ISO 8601 string")
+        return value
+
+    return check
+
+
+Text = Annotated[str, AfterValidator(storable_text)]
+Instant = Annotated[  # a naive time is refused
+    AwareDatetime, BeforeValidator(_iso(r"\d{4}-\d{2}-\d{2}[Tt ].+")), AfterValidator(_utc_instant)
+]
+Day = Annotated[date, BeforeValidator(_iso(r"\d{4}-\d{2}-\d{2}")), AfterValidator(_calendar_day)]
+Integer = StrictInt  # 5, not "5" nor 5.0
+Boolean = StrictBool  # true, not "true" nor 1
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class ErrorOut(BaseModel):
+    """Every error: a message in the caller's language and a stable code."""
+
+    detail: str | list[dict[str, Any]] = Field(
+        description="The message; for a request that does not parse, the list of problems"
+    )
+    code: str = Field(description="Stable, machine-readable: `session_full`, `not_owner`...")
+    field: str | None = Field(default=None, description="The input field the error is about")
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class RegisterIn(Body):
+    email: Text
+    password: Text
+    full_name: Text
+    role: Role
+
+
+class LoginIn(Body):
+    email: Text
+    password: Text
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+    full_name: str
+    role: Role
+    created_at: datetime
+
+
+class LoginOut(BaseModel):
+    token: str = Field(description="Send it as `Authorization: Bearer <token>`")
+    token_type: Literal["bearer"] = "bearer"
+    user: UserOut
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+
+class SessionIn(Body):
+    """A new session (always created as a draft)."""
+
+    title: Text
+    description: Text = ""
+    starts_at: Instant = Field(description="ISO 8601 with an offset, e.g. 2026-05-04T18:00+02:00")
+    duration: Integer = Field(description="Minutes")
+    timezone: Text | None = Field(
+        default=None, description="IANA zone, e.g. Europe/Paris; default: the account's"
+    )
+    platform: Platform = Platform.JITSI
+    link: Text | None = Field(
+        default=None, description="https meeting link for zoom, teams or custom (jitsi: generated)"
+    )
+    is_paid: Boolean = False
+    price_cents: Integer = 0
+    capacity: Integer | None = Field(default=None, description="null: unlimited")
+    enrollment_deadline: Instant | None = Field(default=None, description="null: the start")
+    tags: list[Text] = Field(default_factory=list)
+
+
+class SessionPatchIn(Body):
+    """The fields to change; the others keep their values."""
+
+    title: Text = Field(default=None)  # type: ignore[assignment]
+    description: Text = Field(default=None)  # type: ignore[assignment]
+    starts_at: Instant = Field(default=None)  # type: ignore[assignment]
+    duration: Integer = Field(default=None, description="Minutes")  # type: ignore[assignment]
+    timezone: Text = Field(default=None)  # type: ignore[assignment]
+    platform: Platform = Field(default=None)  # type: ignore[assignment]
+    link: Text | None = None
+    is_paid: Boolean = Field(default=None)  # type: ignore[assignment]
+    price_cents: Integer = Field(default=None)  # type: ignore[assignment]
+    capacity: Integer | None = Field(default=None, description="null: unlimited")
+    enrollment_deadline: Instant | None = Field(default=None, description="null: the start")
+    tags: list[Text] = Field(default=None)  # type: ignore[assignment]
+
+
+class SessionOut(BaseModel):
+    id: int
+    title: str
+    description: str
+    date: datetime = Field(description="The start")
+    duration: int = Field(description="Minutes")
+    timezone: str
+    platform: Platform
+    link: str | None = Field(description="Only for the owner and enrolled students, else null")
+    teacher_id: int
+    teacher_name: str
+    status: EffectiveStatus
+    is_paid: bool
+    price_cents: int
+    currency: str
+    capacity: int | None
+    enrolled_count: int
+    enrollment_deadline: datetime | None = Field(description="null: enrollment closes at the start")
+    tags: list[str]
+    materials_count: int
+    created_at: datetime
+
+
+class SessionPageOut(BaseModel):
+    items: list[SessionOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class CancelIn(Body):
+    reason: Text
+
+
+class CancelOut(BaseModel):
+    session: SessionOut
+    refunded_count: int
+    refunded_cents: int
+    currency: str
+
+
+# --- enrollment -----------------------------------------------------------------------------
+
+
+class EnrollmentOut(BaseModel):
+    id: int
+    session_id: int
+    student_id: int
+    status: EnrollmentStatus
+    enrolled_at: datetime
+    ended_at: datetime | None
+
+
+class EnrollOut(BaseModel):
+    enrollment: EnrollmentOut
+    paid_cents: int
+    wallet_balance_cents: int
+    currency: str
+
+
+class UnenrollOut(BaseModel):
+    enrollment: EnrollmentOut
+    refunded_cents: int
+    wallet_balance_cents: int
+    currency: str
+
+
+class JoinOut(BaseModel):
+    url: str = Field(description="The platform link; the join is recorded as attendance")
+
+
+# --- materials ------------------------------------------------------------------------------
+
+
+class LinkIn(Body):
+    kind: Literal["link"]
+    title: Text
+    url: Text
+
+
+class MaterialOut(BaseModel):
+    id: int
+    session_id: int
+    kind: MaterialKind
+    title: str
+    url: str | None = Field(description="Links only")
+    filename: str | None = Field(description="Files only")
+    content_type: str | None = Field(description="Files only")
+    size_bytes: int | None = Field(description="Files only")
+    created_at: datetime
+
+
+class MaterialListOut(BaseModel):
+    items: list[MaterialOut]
+
+
+# --- wallet ---------------------------------------------------------------------------------
+
+
+class TransactionOut(BaseModel):
+    id: int
+    kind: EntryKind
+    amount_cents: int = Field(description="Positive: credit; negative: debit")
+    currency: str
+    created_at: datetime
+    session_id: int | None
+    session_title: str | None
+    reference: str | None
+
+
+class WalletOut(BaseModel):
+    balance_cents: int
+    currency: str
+    transactions: list[TransactionOut] = Field(description="Newest first")
+    total: int
+    page: int
+    page_size: int
+
+
+class TopUpIn(Body):
+    amount_cents: Integer
+
+
+class TopUpOut(BaseModel):
+    transaction: TransactionOut
+    balance_cents: int
+    currency: str
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+class StatusCountsOut(BaseModel):
+    draft: int
+    scheduled: int
+    ongoing: int
+    finished: int
+    cancelled: int
+
+
+class FillOut(BaseModel):
+    enrolled: int = Field(description="Active enrollments in published sessions with a capacity")
+    seats: int
+    rate: float | None = Field(description="enrolled / seats; null when there are no seats")
+
+
+class AttendanceOut(BaseModel):
+    attended: int = Field(description="Enrolled students of finished sessions who joined")
+    enrolled: int
+    rate: float | None = Field(description="attended / enrolled; null when nobody was enrolled")
+
+
+class RevenueOut(BaseModel):
+    held_cents: int = Field(description="In escrow until the sessions end")
+    released_cents: int = Field(description="Paid out to the teacher")
+    refunded_cents: int
+    currency: str
+
+
+class UpcomingOut(BaseModel):
+    session_id: int
+    title: str
+    date: datetime
+    enrolled_count: int
+    capacity: int | None
+
+
+class WeekOut(BaseModel):
+    start: date = Field(description="Monday of the week, in the requested zone")
+    enrollments: int
+
+
+class MonthOut(BaseModel):
+    start: date
+    revenue_cents: int
+
+
+class OverviewOut(BaseModel):
+    counts: StatusCountsOut = Field(description="The teacher's sessions by effective status")
+    total_sessions: int
+    active_enrollments: int
+    fill: FillOut
+    attendance: AttendanceOut
+    revenue: RevenueOut
+    upcoming: list[UpcomingOut]
+    enrollments_by_week: list[WeekOut]
+    revenue_by_month: list[MonthOut]
