@@ -20,7 +20,7 @@ def babel_locale(lang: str) -> str:
 def _zone(tz: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(tz or settings.default_timezone)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):
         return ZoneInfo(settings.default_timezone)
 
 

@@ -75,7 +75,7 @@ def parse_local_datetime(value: str, tz: str, *, field: str) -> datetime:
     """An ISO local date-time typed in zone `tz`, as aware UTC."""
     try:
         zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise InvalidInput("timezone_invalid", field="timezone") from None
     try:
         local = datetime.fromisoformat((value or "").strip())

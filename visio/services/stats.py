@@ -174,7 +174,7 @@ def _finished(now: datetime) -> ColumnElement[bool]:
 def _zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise InvalidInput("timezone_invalid", field="timezone") from None
 
 
