@@ -488,4 +488,6 @@ MESSAGES: dict[str, str] = {
     "error.method_not_allowed": "Cette méthode n'est pas autorisée ici.",
     "error.unsupported_media_type": "Envoyez du JSON, ou un formulaire multipart pour un fichier.",
     "error.request_too_large": "La requête est trop volumineuse.",
+    "error.start_too_far": "Une session se planifie au plus {days} jours à l'avance.",
+    "error.text_invalid": "Ce texte contient un caractère non autorisé.",
 }

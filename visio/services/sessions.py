@@ -41,6 +41,7 @@ CAPACITY_MIN, CAPACITY_MAX = 1, 10_000
 PRICE_MIN_CENTS, PRICE_MAX_CENTS = 50, 1_000_000
 TAGS_MAX, TAG_MAX_LENGTH = 10, 30
 CANCEL_REASON_MAX = 500
+MAX_DAYS_AHEAD = 730  # sessions are planned at most two years ahead
 
 
 @dataclass
@@ -119,6 +120,9 @@ def validate(
     if len(title) > TITLE_MAX:
         raise InvalidInput("title_too_long", field="title", max=TITLE_MAX)
     description = (data.description or "").strip()
+    for name, text in (("title", title), ("description", description)):
+        if "\x00" in text:  # PostgreSQL refuses NUL in text: say so instead of failing later
+            raise InvalidInput("text_invalid", field=name)
     if len(description) > DESCRIPTION_MAX:
         raise InvalidInput("description_too_long", field="description", max=DESCRIPTION_MAX)
     if data.timezone not in available_timezones():
@@ -127,6 +131,8 @@ def validate(
         raise InvalidInput("datetime_invalid", field="starts_at")
     if start_changed and data.starts_at <= now:
         raise InvalidInput("start_in_past", field="starts_at")
+    if start_changed and data.starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInput("start_too_far", field="starts_at", days=MAX_DAYS_AHEAD)
     if not _is_int(data.duration_minutes):
         raise InvalidInput("number_invalid", field="duration_minutes")
     if not DURATION_MIN <= data.duration_minutes <= DURATION_MAX:
