@@ -349,14 +349,9 @@ def test_start_given_in_another_zone_is_stored_as_the_same_instant_in_utc(db, cl
 
 
 def test_a_start_more_than_two_years_ahead_is_refused(db, clock) -> None:  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    from visio.services.errors import InvalidInput
-    from visio.services.sessions import create_session
-
     teacher = make_teacher(db, clock=clock)
     with pytest.raises(InvalidInput) as refused:
-        create_session(
+        sessions.create_session(
             db=db,
             actor=teacher,
             clock=clock,
@@ -366,12 +361,9 @@ def test_a_start_more_than_two_years_ahead_is_refused(db, clock) -> None:  # typ
 
 
 def test_a_nul_character_in_a_title_is_refused(db, clock) -> None:  # type: ignore[no-untyped-def]
-    from visio.services.errors import InvalidInput
-    from visio.services.sessions import create_session
-
     teacher = make_teacher(db, clock=clock)
     with pytest.raises(InvalidInput) as refused:
-        create_session(
+        sessions.create_session(
             db=db, actor=teacher, clock=clock, data=session_input(clock, title="Algebra\x00 night")
         )
     assert (refused.value.code, refused.value.field) == ("text_invalid", "title")
