@@ -34,6 +34,13 @@ class Settings:
     )
     jitsi_domain: str = field(default_factory=lambda: _str("JITSI_DOMAIN", "meet.jit.si"))
     join_opens_minutes: int = field(default_factory=lambda: _int("JOIN_OPENS_MINUTES", 10))
+    # Self-hosted Jitsi or JaaS with token auth: both set, each join gets its own signed JWT.
+    jitsi_app_id: str = field(default_factory=lambda: _str("VISIO_JITSI_APP_ID", ""))
+    jitsi_app_secret: str = field(
+        default_factory=lambda: _str("VISIO_JITSI_APP_SECRET", ""), repr=False
+    )
+    # How often the in-app room reports that it is still open (time attended comes from it).
+    heartbeat_seconds: int = field(default_factory=lambda: _int("VISIO_HEARTBEAT_SECONDS", 30))
     token_ttl_hours: int = field(default_factory=lambda: _int("VISIO_TOKEN_TTL_HOURS", 24 * 14))
     login_max_failures: int = field(default_factory=lambda: _int("VISIO_LOGIN_MAX_FAILURES", 5))
     login_window_minutes: int = field(
@@ -54,6 +61,10 @@ class Settings:
     db_lock_timeout_seconds: int = field(
         default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
     )
+
+    @property
+    def jitsi_uses_jwt(self) -> bool:
+        return bool(self.jitsi_app_id and self.jitsi_app_secret)
 
     @property
     def is_sqlite(self) -> bool:

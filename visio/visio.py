@@ -8,6 +8,7 @@ from visio.api import create_api
 from visio.background import release_escrow_every_minute
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
+from visio.pages.room import room_page
 from visio.pages.session_detail import session_detail_page
 from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
@@ -16,6 +17,7 @@ from visio.pages.wallet import wallet_page
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
+from visio.state.room import RoomState
 from visio.state.session_detail import SessionDetailState
 from visio.state.session_page import SessionPageState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
@@ -49,6 +51,12 @@ app.add_page(
     route="/sessions/[session_id]",
     title="Sessions Visio",
     on_load=[SessionPageState.on_load, AppState.load_shell],
+)
+app.add_page(
+    room_page,
+    route="/sessions/[session_id]/room",
+    title="Visio",
+    on_load=[RoomState.on_load, AppState.load_shell],
 )
 app.add_page(
     statistics_page,

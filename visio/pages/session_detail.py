@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.attendance import attendance_report, interval_timer
 from visio.components.layout import page_frame
 from visio.components.materials import materials_panel
 from visio.components.session_dialog import session_dialog
@@ -24,6 +25,16 @@ def _section(title: rx.Var, *children: rx.Component, **props) -> rx.Component:  
 
 def _actions() -> rx.Component:
     return rx.flex(
+        rx.cond(
+            D.can_join,
+            rx.button(
+                rx.icon("video", size=14),
+                T["detail.join"],
+                color_scheme="green",
+                on_click=D.join_room,
+                id="join-room",
+            ),
+        ),
         rx.cond(
             D.can_edit,
             rx.button(
@@ -152,6 +163,26 @@ def _students() -> rx.Component:
     )
 
 
+def _attendance() -> rx.Component:
+    return attendance_report(
+        title=T["report.title"],
+        summary=D.report_summary,
+        note=D.report_note,
+        lines=D.report,
+        measured=D.report_measured,
+        empty_text=T["report.empty"],
+        download_label=T["report.download"],
+        on_download=D.download_attendance,
+        headers=[
+            T["report.col_student"],
+            T["report.col_first_join"],
+            T["report.col_minutes"],
+            T["report.col_share"],
+            T["report.col_status"],
+        ],
+    )
+
+
 def _history() -> rx.Component:
     return _section(
         T["detail.history"],
@@ -272,20 +303,27 @@ def _body() -> rx.Component:
                     ),
                 ),
                 _students(),
+                _attendance(),
                 _history(),
                 spacing="4",
                 width="100%",
+                min_width="0",  # wide tables scroll inside their card, not the page
             ),
             rx.vstack(
                 _facts(),
                 _section(T["materials.title"], materials_panel(editable=True), id="materials"),
                 spacing="4",
                 width="100%",
+                min_width="0",
             ),
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="4",
             width="100%",
-            style={"grid_template_columns": rx.breakpoints(initial="1fr", md="2fr 1fr")},
+            style={
+                "grid_template_columns": rx.breakpoints(
+                    initial="minmax(0, 1fr)", md="minmax(0, 2fr) minmax(0, 1fr)"
+                )
+            },
         ),
         spacing="4",
         width="100%",
@@ -315,4 +353,5 @@ def session_detail_page() -> rx.Component:
         _cancel_dialog(),
         _delete_dialog(),
         session_dialog(),
+        rx.cond(D.found & (D.tick_ms > 0), interval_timer(D.tick_ms, D.tick, "page-tick")),
     )

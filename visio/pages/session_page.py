@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.attendance import interval_timer, join_countdown_button
 from visio.components.layout import page_frame
 from visio.components.sessions import meta, status_badge
 from visio.state.session_page import SessionPageState as P
@@ -88,6 +89,59 @@ def _unenroll_dialog() -> rx.Component:
     )
 
 
+def _join_later() -> rx.Component:
+    """Before the join window: a live countdown, and when the button will open."""
+    return rx.vstack(
+        join_countdown_button(T["page.join_in"], P.opens_at_iso, P.lang),
+        rx.text(P.join_window_note, size="1", color_scheme="gray", id="join-window-note"),
+        width="100%",
+        spacing="1",
+    )
+
+
+def _join_now() -> rx.Component:
+    return rx.vstack(
+        rx.button(
+            rx.icon("video", size=16),
+            T["page.join"],
+            size="3",
+            width="100%",
+            color_scheme="green",
+            on_click=P.join,
+            id="action-join",
+        ),
+        rx.cond(
+            P.meeting_url != "",
+            rx.link(
+                T["page.meeting_link"],
+                href=P.meeting_url,
+                is_external=True,
+                size="1",
+                id="meeting-link",
+            ),
+        ),
+        width="100%",
+        spacing="2",
+        align="center",
+    )
+
+
+def _no_action() -> rx.Component:
+    return rx.cond(
+        P.status == "finished",
+        rx.button(
+            rx.icon("circle-check", size=16),
+            T["page.finished"],
+            size="3",
+            width="100%",
+            disabled=True,
+            variant="soft",
+            id="action-finished",
+        ),
+        rx.callout(P.reason_text, icon="info", color_scheme="gray", width="100%", id="action-none"),
+    )
+
+
 def _action_box() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -145,7 +199,7 @@ def _action_box() -> rx.Component:
                             color_scheme="green",
                             width="100%",
                         ),
-                        rx.text(P.join_note, size="1", color_scheme="gray"),
+                        _join_later(),
                         rx.button(
                             T["page.unenroll"],
                             variant="soft",
@@ -167,24 +221,12 @@ def _action_box() -> rx.Component:
                             color_scheme="green",
                             width="100%",
                         ),
-                        rx.button(T["page.join"], size="3", width="100%", disabled=True),
-                        rx.text(P.join_note, size="1", color_scheme="gray"),
+                        _join_later(),
                         width="100%",
                         spacing="2",
                     ),
                 ),
-                (
-                    "join",
-                    rx.button(
-                        rx.icon("video", size=16),
-                        T["page.join"],
-                        size="3",
-                        width="100%",
-                        color_scheme="green",
-                        on_click=P.join,
-                        id="action-join",
-                    ),
-                ),
+                ("join", _join_now()),
                 (
                     "manage",
                     rx.link(
@@ -193,9 +235,7 @@ def _action_box() -> rx.Component:
                         width="100%",
                     ),
                 ),
-                rx.callout(
-                    P.reason_text, icon="info", color_scheme="gray", width="100%", id="action-none"
-                ),
+                _no_action(),
             ),
             rx.button(
                 rx.icon("calendar-plus", size=16),
@@ -324,4 +364,6 @@ def session_page() -> rx.Component:
         ),
         _pay_dialog(),
         _unenroll_dialog(),
+        # The coarse tick: the button and the status follow the clock without a server job.
+        rx.cond(P.found & (P.tick_ms > 0), interval_timer(P.tick_ms, P.tick, "page-tick")),
     )

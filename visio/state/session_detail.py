@@ -1,19 +1,27 @@
-"""/teacher/video-sessions/[session_id]: one session as its teacher sees and runs it."""
+"""/teacher/video-sessions/[session_id]: one session as its teacher sees and runs it.
+
+Only the owning teacher gets this page's data (the private link included): every load and every
+handler resolves the user again and the services check ownership. While the join window is open
+the page's timer refreshes the attendance report every 30 seconds.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypedDict
 
 import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.i18n.formatting import format_duration, format_money, format_when
+from visio.i18n.formatting import format_clock, format_duration, format_money, format_when
 from visio.models import EffectiveStatus, Role
-from visio.services import roster, sessions
+from visio.services import attendance, attendance_report, roster, sessions
 from visio.services.errors import DomainError
+from visio.settings import settings
 from visio.state.app import AppState
 from visio.state.materials import MaterialsState
+from visio.state.session_page import tick_delay_ms
 
 EDITABLE = (EffectiveStatus.DRAFT, EffectiveStatus.SCHEDULED, EffectiveStatus.ONGOING)
 
@@ -25,6 +33,17 @@ class StudentLine(TypedDict):
     status: str
     status_label: str
     paid: str
+
+
+class ReportLine(TypedDict):
+    name: str
+    email: str
+    first_join: str
+    minutes: str
+    share: int
+    share_label: str
+    joined: bool
+    status_label: str
 
 
 class HistoryLine(TypedDict):
@@ -64,6 +83,12 @@ class SessionDetailState(AppState):
 
     students: list[StudentLine] = []
     history: list[HistoryLine] = []
+    report: list[ReportLine] = []
+    report_summary: str = ""
+    report_note: str = ""
+    report_measured: bool = False
+    can_join: bool = False
+    tick_ms: int = 0
 
     cancel_open: bool = False
     cancel_reason: str = ""
@@ -73,6 +98,8 @@ class SessionDetailState(AppState):
     current_id: int = 0
 
     _session_id: int | None = None
+    _in_app: bool = False
+    _next_change: datetime | None = None
 
     def _route_id(self) -> int | None:
         raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
@@ -88,7 +115,15 @@ class SessionDetailState(AppState):
                 db=db, actor=user, video_session_id=self._session_id
             )
             history = roster.audit_history(db=db, actor=user, video_session_id=self._session_id)
+            report = attendance_report.attendance_report(
+                db=db, actor=user, video_session_id=self._session_id
+            )
         s, lang, tz = view.session, self.lang, self.viewer_tz
+        self._in_app = attendance.opens_in_app(s)
+        self.can_join = attendance.join_window_open(s, now)
+        self._next_change = attendance.next_change_at(s, now)
+        self.tick_ms = tick_delay_ms(self._next_change, now)
+        self._fill_report(report)
         self.found, self.error_text = True, ""
         self.title, self.description = s.title, s.description
         self.status, self.status_label = view.status.value, self.text(f"status.{view.status.value}")
@@ -154,6 +189,35 @@ class SessionDetailState(AppState):
             for row in history
         ]
 
+    def _fill_report(self, report: attendance_report.AttendanceReport) -> None:
+        lang, tz = self.lang, self.viewer_tz
+        self.report_measured = report.measured
+        self.report_summary = self.text("report.summary", joined=report.joined, total=report.total)
+        notes = [
+            self.text("report.measured_hint", seconds=2 * settings.heartbeat_seconds)
+            if report.measured
+            else self.text("report.not_measured")
+        ]
+        if len(report.lines) < report.total:
+            notes.append(self.text("report.truncated", shown=len(report.lines), total=report.total))
+        self.report_note = " ".join(notes)
+        self.report = [
+            ReportLine(
+                name=line.full_name,
+                email=line.email,
+                # The session's day is on the page: the time says enough.
+                first_join=format_clock(line.first_joined_at, lang, tz)
+                if line.first_joined_at
+                else "—",
+                minutes=self.text("report.minutes", n=line.minutes) if line.joined else "—",
+                share=line.share_percent,
+                share_label=f"{line.share_percent} %" if lang == "fr" else f"{line.share_percent}%",
+                joined=line.joined,
+                status_label=self.text("report.joined" if line.joined else "report.absent"),
+            )
+            for line in report.lines
+        ]
+
     def _history_detail(self, row: roster.HistoryRow) -> str:
         data = row.data
         if row.action == "session.cancelled":
@@ -180,6 +244,9 @@ class SessionDetailState(AppState):
     def on_load(self):
         self.loading, self.found = True, False
         self.cancel_open = self.delete_open = False
+        # Nothing of a previously shown session (or user, on a shared tab) may linger.
+        self.link, self.students, self.history, self.report = "", [], [], []
+        self.can_join, self.tick_ms, self._next_change = False, 0, None
         self._session_id = self._route_id()
         self.current_id = self._session_id or 0
         redirect = self._load()
@@ -190,6 +257,50 @@ class SessionDetailState(AppState):
     @rx.event
     def reload(self):
         return self._load()
+
+    @rx.event
+    def tick(self, _content: str = ""):
+        """The page's timer: follow the status, and the live report while the room is open."""
+        now = utcnow()
+        passed = self._next_change is not None and now >= self._next_change
+        if not (passed or self.can_join):
+            self.tick_ms = tick_delay_ms(self._next_change, now)
+            return None
+        return self._load()
+
+    @rx.event
+    def join_room(self):
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        if self._in_app:
+            return rx.redirect(f"/sessions/{self._session_id}/room")
+        try:
+            with open_db() as db:
+                joined = attendance.join(
+                    db=db, actor=user, video_session_id=self._session_id, clock=utcnow
+                )
+        except DomainError as error:
+            return rx.toast.error(self.message(error))
+        return rx.redirect(joined.url, is_external=True)
+
+    @rx.event
+    def download_attendance(self):
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        try:
+            with open_db() as db:
+                csv_file = attendance_report.attendance_csv(
+                    db=db,
+                    actor=user,
+                    video_session_id=self._session_id,
+                    lang=self.lang,
+                    tz=self.viewer_tz,
+                )
+        except DomainError as error:
+            return rx.toast.error(self.message(error))
+        return rx.download(data=csv_file.content, filename=csv_file.filename, mime_type="text/csv")
 
     def _act(self, action, success_key: str, **params):  # type: ignore[no-untyped-def]
         user, redirect = self.guard(Role.TEACHER)

@@ -1,7 +1,14 @@
-"""/sessions/[session_id]: a session as a student sees it, with the one action that applies."""
+"""/sessions/[session_id]: a session as a student sees it, with the one action that applies.
+
+The platform link is not part of this state until its owner or an enrolled student joins a
+non-Jitsi session (`meeting_url`, a fallback if the new tab was blocked); Jitsi sessions are
+joined on the room page. What the page shows changes with the clock (join button, status): a
+hidden timer calls `tick`, which reloads only once the next such instant has passed.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TypedDict
 
 import reflex as rx
@@ -12,7 +19,18 @@ from visio.i18n.formatting import format_clock, format_duration, format_money, f
 from visio.services import attendance, calendar, enrollments
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
+from visio.settings import settings
 from visio.state.app import AppState
+
+TICK_MAX_MS = 30_000
+
+
+def tick_delay_ms(next_change: datetime | None, now: datetime) -> int:
+    """How long the page's timer waits: until just after the next change, at most 30 s; 0: none."""
+    if next_change is None:
+        return 0
+    wait = int((next_change - now).total_seconds() * 1000) + 500
+    return max(1_000, min(TICK_MAX_MS, wait))
 
 
 class MaterialItem(TypedDict):
@@ -46,27 +64,44 @@ class SessionPageState(AppState):
 
     action: str = ""
     reason_text: str = ""
-    join_note: str = ""
     balance: str = ""
     balance_after: str = ""
     short_of_funds: str = ""
     materials: list[MaterialItem] = []
     can_download: bool = False
+    opens_at_iso: str = ""
+    join_window_note: str = ""
+    tick_ms: int = 0
+    meeting_url: str = ""
 
     busy: bool = False
     pay_open: bool = False
     unenroll_open: bool = False
     current_id: int = 0
     _session_id: int | None = None
+    _in_app: bool = False
+    _next_change: datetime | None = None
 
     def _route_id(self) -> int | None:
         raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
         return int(raw) if raw.isdigit() else None
 
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
+        now = utcnow()
         with open_db() as db:
-            view = public_view(db=db, actor=user, video_session_id=self._session_id)
+            view = public_view(
+                db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+            )
         s, lang, tz = view.session, self.lang, self.viewer_tz
+        self._in_app = attendance.opens_in_app(s)
+        self._next_change = attendance.next_change_at(s, now)
+        self.tick_ms = tick_delay_ms(self._next_change, now)
+        self.opens_at_iso = view.join_opens_at.isoformat()
+        self.join_window_note = self.text(
+            "page.join_window",
+            time=format_clock(view.join_opens_at, lang, tz),
+            minutes=settings.join_opens_minutes,
+        )
         self.found, self.error_text = True, ""
         self.title, self.teacher, self.description = s.title, view.teacher_name, s.description
         self.status = view.status.value
@@ -106,9 +141,6 @@ class SessionPageState(AppState):
         )
         self.action = view.action.value
         self.reason_text = self.text(f"page.reason.{view.reason}") if view.reason else ""
-        self.join_note = self.text(
-            "page.join_opens", time=format_clock(view.join_opens_at, lang, tz)
-        )
         self.balance = format_money(view.balance_cents, lang)
         self.balance_after = format_money(view.balance_after_cents, lang)
         self.short_of_funds = (
@@ -145,6 +177,7 @@ class SessionPageState(AppState):
     @rx.event
     def on_load(self):
         self.loading, self.found, self.pay_open, self.unenroll_open = True, False, False, False
+        self.meeting_url, self.tick_ms, self._next_change = "", 0, None
         self._session_id = self._route_id()
         self.current_id = self._session_id or 0
         return self._load()
@@ -221,10 +254,21 @@ class SessionPageState(AppState):
         return rx.download(data=ics.content, filename=ics.filename)
 
     @rx.event
+    def tick(self, _content: str = ""):
+        """The page's timer: reload once the join button or the status has changed."""
+        now = utcnow()
+        if self._next_change is None or now < self._next_change:
+            self.tick_ms = tick_delay_ms(self._next_change, now)
+            return None
+        return self._load()
+
+    @rx.event
     def join(self):
         user, redirect = self.guard()
         if user is None:
             return redirect
+        if self._in_app:  # Jitsi: the room page joins, checks included
+            return rx.redirect(f"/sessions/{self._session_id}/room")
         try:
             with open_db() as db:
                 joined = attendance.join(
@@ -233,4 +277,10 @@ class SessionPageState(AppState):
         except DomainError as error:
             self._fill(user)
             return rx.toast.error(self.message(error))
-        return rx.redirect(joined.url, is_external=True)
+        # Opened from the click's round trip, which browsers allow as a new tab; the link stays
+        # on the page (for this participant only) in case a blocker stopped it.
+        self.meeting_url = joined.url
+        return [
+            rx.redirect(joined.url, is_external=True),
+            rx.toast.success(self.text("page.meeting_opened")),
+        ]
