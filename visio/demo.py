@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from visio.clock import FrozenClock, utcnow
 from visio.db import get_engine
 from visio.models import User
-from visio.services import accounts, enrollments, sessions, wallets
+from visio.services import accounts, attendance, enrollments, sessions, wallets
 from visio.services.sessions import SessionInput
 
 PASSWORD = "visio-demo-2026"
@@ -182,6 +182,13 @@ def load(db: Session, now: datetime | None = None) -> bool:
         (omar, history, past),
     ):
         enrollments.enroll(db=db, actor=student, video_session_id=session_id, clock=clock)
+    # Léa attended the finished history class for 50 minutes; Omar never came.
+    in_class = FrozenClock(now - timedelta(days=3) + timedelta(minutes=2))
+    attendance.join(db=db, actor=lea, video_session_id=history, clock=in_class)
+    for _ in range(100):  # a heartbeat every 30 seconds
+        in_class.advance(seconds=30)
+        attendance.heartbeat(db=db, actor=lea, video_session_id=history, clock=in_class)
+    attendance.leave(db=db, actor=lea, video_session_id=history, clock=in_class)
     enrollments.release_escrow(db=db, clock=FrozenClock(now))
     sessions.cancel_session(
         db=db,
