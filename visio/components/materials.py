@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.dialogs import confirm_dialog
 from visio.components.forms import field
 from visio.services.materials import upload_limit
 from visio.state.materials import ACCEPT, UPLOAD_ID
@@ -212,27 +213,13 @@ def upload_form() -> rx.Component:
 
 
 def remove_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(T["materials.remove_title"]),
-            rx.alert_dialog.description(M.remove_title),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(T["materials.cancel"], variant="soft", color_scheme="gray")
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        T["materials.remove"],
-                        color_scheme="red",
-                        on_click=M.confirm_remove,
-                        id="material-remove-confirm",
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="16px",
-            ),
-        ),
+    return confirm_dialog(
+        title=T["materials.remove_title"],
+        description=M.remove_title,
+        keep_label=T["materials.cancel"],
+        confirm_label=T["materials.remove"],
+        on_confirm=M.confirm_remove,
+        confirm_id="material-remove-confirm",
         open=M.remove_open,
         on_open_change=M.set_remove_open,
     )

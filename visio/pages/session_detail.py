@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.attendance import attendance_report, interval_timer
+from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
 from visio.components.materials import materials_panel
 from visio.components.session_dialog import session_dialog
@@ -212,10 +213,11 @@ def _history() -> rx.Component:
 
 
 def _cancel_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(T["detail.cancel_title"]),
-            rx.alert_dialog.description(D.refund_note, id="refund-note"),
+    return confirm_dialog(
+        title=T["detail.cancel_title"],
+        description=D.refund_note,
+        description_id="refund-note",
+        body=(
             rx.text_area(
                 value=D.cancel_reason,
                 on_change=D.set_cancel_reason,
@@ -227,46 +229,24 @@ def _cancel_dialog() -> rx.Component:
             rx.cond(
                 D.cancel_error != "", rx.text(D.cancel_error, color="red", size="1", role="alert")
             ),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(T["detail.keep"], variant="soft", color_scheme="gray")
-                ),
-                rx.button(
-                    T["detail.confirm_cancel"],
-                    color_scheme="red",
-                    on_click=D.confirm_cancel,
-                    id="confirm-cancel",
-                ),
-                gap="3",
-                justify="end",
-                margin_top="16px",
-            ),
         ),
+        keep_label=T["detail.keep"],
+        confirm_label=T["detail.confirm_cancel"],
+        on_confirm=D.confirm_cancel,
+        confirm_id="confirm-cancel",
         open=D.cancel_open,
         on_open_change=D.set_cancel_open,
     )
 
 
 def _delete_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(T["detail.delete_title"]),
-            rx.alert_dialog.description(T["detail.delete_warning"]),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(T["detail.keep"], variant="soft", color_scheme="gray")
-                ),
-                rx.button(
-                    T["detail.confirm_delete"],
-                    color_scheme="red",
-                    on_click=D.confirm_delete,
-                    id="confirm-delete",
-                ),
-                gap="3",
-                justify="end",
-                margin_top="16px",
-            ),
-        ),
+    return confirm_dialog(
+        title=T["detail.delete_title"],
+        description=T["detail.delete_warning"],
+        keep_label=T["detail.keep"],
+        confirm_label=T["detail.confirm_delete"],
+        on_confirm=D.confirm_delete,
+        confirm_id="confirm-delete",
         open=D.delete_open,
         on_open_change=D.set_delete_open,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.attendance import interval_timer, join_countdown_button
+from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
 from visio.components.sessions import meta, status_badge
 from visio.state.session_page import SessionPageState as P
@@ -63,27 +64,13 @@ def _pay_dialog() -> rx.Component:
 
 
 def _unenroll_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(T["page.unenroll_title"]),
-            rx.alert_dialog.description(
-                rx.cond(P.is_paid, T["page.unenroll_refund"], T["page.unenroll_free"])
-            ),
-            rx.flex(
-                rx.alert_dialog.cancel(
-                    rx.button(T["page.keep_seat"], variant="soft", color_scheme="gray")
-                ),
-                rx.button(
-                    T["page.unenroll"],
-                    color_scheme="red",
-                    on_click=P.unenroll,
-                    id="confirm-unenroll",
-                ),
-                gap="3",
-                justify="end",
-                margin_top="16px",
-            ),
-        ),
+    return confirm_dialog(
+        title=T["page.unenroll_title"],
+        description=rx.cond(P.is_paid, T["page.unenroll_refund"], T["page.unenroll_free"]),
+        keep_label=T["page.keep_seat"],
+        confirm_label=T["page.unenroll"],
+        on_confirm=P.unenroll,
+        confirm_id="confirm-unenroll",
         open=P.unenroll_open,
         on_open_change=P.set_unenroll_open,
     )
