@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import visio.models  # noqa: F401  (registers every table)
 from alembic import context
 from visio.db import make_engine
+from visio.services.search_index import is_index_table
 from visio.settings import settings
 
 config = context.config
@@ -29,12 +30,18 @@ def _render_item(type_: str, obj: object, autogen_context) -> str | bool:  # typ
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Leave the search index out of comparisons: migration 0003 owns it, not the models."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.attributes.get("url", settings.db_url),
         target_metadata=target_metadata,
         literal_binds=True,
         render_item=_render_item,
+        include_name=include_name,
         render_as_batch=True,
     )
     with context.begin_transaction():
@@ -57,6 +64,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_item=_render_item,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -53,7 +53,9 @@ def _new_session(**overrides):  # type: ignore[no-untyped-def]
 
 def test_create_answers_201_with_the_draft(http, make) -> None:  # type: ignore[no-untyped-def]
     teacher = make.teacher()
-    starts = "2031-05-04T18:00:00+02:00"
+    day = (datetime.now(UTC) + timedelta(days=40)).date()  # within the two years one may plan
+    starts = f"{day}T18:00:00+02:00"
+    deadline = datetime.combine(day - timedelta(days=1), datetime.min.time(), UTC).replace(hour=12)
     response = http.post(
         "/api/sessions",
         headers=teacher.headers,
@@ -63,7 +65,7 @@ def test_create_answers_201_with_the_draft(http, make) -> None:  # type: ignore[
             is_paid=True,
             price_cents=1500,
             capacity=12,
-            enrollment_deadline="2031-05-03T12:00:00Z",
+            enrollment_deadline=deadline.isoformat().replace("+00:00", "Z"),
             tags=["Chemistry", " lab "],
         ),
     )
@@ -72,9 +74,9 @@ def test_create_answers_201_with_the_draft(http, make) -> None:  # type: ignore[
     session = response.json()
     assert set(session) == SESSION_KEYS
     assert session["status"] == "draft"
-    assert session["date"] == "2031-05-04T16:00:00Z"
+    assert session["date"] == f"{day}T16:00:00Z"
     assert _at(session["date"]) == datetime.fromisoformat(starts)
-    assert _at(session["enrollment_deadline"]) == datetime(2031, 5, 3, 12, tzinfo=UTC)
+    assert _at(session["enrollment_deadline"]) == deadline
     assert (session["is_paid"], session["price_cents"], session["currency"]) == (
         True,
         1500,

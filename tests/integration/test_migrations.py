@@ -14,6 +14,8 @@ from sqlmodel import SQLModel
 import visio.models  # noqa: F401  (registers every table)
 from alembic import command
 from visio.db import make_engine
+from visio.models import VideoSession
+from visio.services.search_index import INDEX_TABLE, is_index_table, matches
 from visio.settings import settings
 
 MODEL_TABLES = set(SQLModel.metadata.tables)
@@ -28,6 +30,11 @@ def empty_db_url(request, tmp_path):
 
 
 def tables_of(url):
+    """The database's tables, the search index's (which no model describes) left out."""
+    return {name for name in all_tables_of(url) if not is_index_table(name)}
+
+
+def all_tables_of(url):
     engine = make_engine(url)
     try:
         return set(sa.inspect(engine).get_table_names())
@@ -40,7 +47,14 @@ def schema_drift(url):
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            # As alembic/env.py does: the search index belongs to migration 0003, not the models.
+            opts = {
+                "compare_type": True,
+                "include_name": lambda name, type_, parents: (
+                    not (type_ == "table" and is_index_table(name))
+                ),
+            }
+            context = MigrationContext.configure(conn, opts=opts)
             return compare_metadata(context, SQLModel.metadata)
     finally:
         engine.dispose()
@@ -64,9 +78,10 @@ def test_upgrade_downgrade_upgrade_round_trips(empty_db_url, make_alembic_config
 
     command.upgrade(config, "head")
     assert tables_of(empty_db_url) == MODEL_TABLES | {"alembic_version"}
+    assert INDEX_TABLE in all_tables_of(empty_db_url)
 
     command.downgrade(config, "base")
-    assert tables_of(empty_db_url) <= {"alembic_version"}
+    assert all_tables_of(empty_db_url) <= {"alembic_version"}
 
     command.upgrade(config, "head")
     assert tables_of(empty_db_url) == MODEL_TABLES | {"alembic_version"}
@@ -125,3 +140,86 @@ def test_migrated_schema_enforces_the_money_checks(empty_db_url, make_alembic_co
     finally:
         engine.dispose()
     assert escrow_rows(empty_db_url) == [(None, 0, settings.currency)]
+
+
+def search_objects(url):
+    """Everything migration 0003 creates besides its table: triggers, functions, extension."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                return (
+                    conn.execute(
+                        sa.text("SELECT name FROM sqlite_master WHERE name LIKE 'session_search%'")
+                    )
+                    .scalars()
+                    .all()
+                )
+            return (
+                conn.execute(
+                    sa.text(
+                        "SELECT tgname FROM pg_trigger WHERE tgname LIKE 'session_search%' "
+                        "UNION ALL SELECT proname FROM pg_proc WHERE proname LIKE 'visio%' "
+                        "UNION ALL SELECT extname FROM pg_extension WHERE extname = 'unaccent'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_search_index_downgrade_removes_it_all_and_upgrade_indexes_existing_sessions(
+    empty_db_url, make_alembic_config
+):
+    config = make_alembic_config(empty_db_url)
+    command.upgrade(config, "head")
+    assert search_objects(empty_db_url)
+
+    command.downgrade(config, "0002")
+    assert search_objects(empty_db_url) == []
+    assert not any(is_index_table(name) for name in all_tables_of(empty_db_url))
+
+    engine = make_engine(empty_db_url)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).replace(tzinfo=None)
+    try:
+        with engine.begin() as conn:  # written while no index exists
+            conn.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, full_name, password_hash, role, created_at) "
+                    "VALUES (1, 'zoe@example.org', 'Zoé Leroy', 'x', 'teacher', :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO video_sessions (id, teacher_id, title, description, starts_at, "
+                    "ends_at, duration_minutes, timezone, platform, link, status, is_paid, "
+                    "price_cents, currency, enrolled_count, created_at, updated_at) VALUES "
+                    "(1, 1, 'Algèbre', '', :now, :now, 60, 'UTC', 'jitsi', 'https://x.org', "
+                    "'draft', false, 0, 'EUR', 0, :now, :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(sa.text("INSERT INTO tags (id, name) VALUES (1, 'géométrie')"))
+            conn.execute(sa.text("INSERT INTO session_tags (session_id, tag_id) VALUES (1, 1)"))
+    finally:
+        engine.dispose()
+
+    command.upgrade(config, "head")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as conn:
+            found = (
+                conn.execute(
+                    sa.select(VideoSession.id).where(
+                        matches(VideoSession.id, "ZOE geometrie algeb", teacher_name=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert found == [1]

@@ -4,9 +4,10 @@ A listing returns one `Page` of `SessionRow`s; the tags (and the money figures) 
 fetched afterwards with one grouped query each, never one query per row. The effective status
 (`ongoing`, `finished`) is computed in SQL from the clock, exactly as `effective_status` does.
 
-Text search folds case and the common Latin accents on both sides ("ALGEBRE" finds "Algèbre"):
-PostgreSQL with `translate(lower(...))`, SQLite with the same Python function registered on the
-connection, so both databases agree. Full text search will replace the LIKE scans later.
+Word search (`filters.q`) reads the search index (see `search_index`): the index narrows first to
+the sessions holding every word, case and accents folded ("ALGEBRE" finds "Algèbre"), the last word
+a prefix; the other filters and the order apply to those. Sorting by title folds the same way on
+both databases: `translate(lower(...))` on PostgreSQL, `fold_text` registered on SQLite.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.search_text import ACCENTED, PLAIN, fold_text
+from visio.search_text import ACCENTED, PLAIN
+from visio.services import search_index
 from visio.services.accounts import require_role
 from visio.services.errors import InvalidInput
 
@@ -119,7 +121,7 @@ def clean_filters(filters: SessionFilters, *, sorts: tuple[str, ...]) -> Session
     return replace(filters, q=q, status=status, platform=platform, sort=sort, tag=tag)
 
 
-# --- folding text for search ----------------------------------------------------------------
+# --- folding text for sorting ----------------------------------------------------------------
 
 
 class fold(FunctionElement[str]):
@@ -141,8 +143,21 @@ def _fold_sqlite(element: fold, compiler: Any, **kw: Any) -> str:
     return f"visio_fold({compiler.process(element.clauses, **kw)})"
 
 
-def _contains(column: Any, term: str) -> ColumnElement[bool]:
-    return fold(column).contains(term, autoescape=True)
+class _no_index(FunctionElement[str]):
+    """A column SQLite's planner may not reach through an index (`+column`); as is elsewhere."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_no_index)
+def _no_index_sql(element: _no_index, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_no_index, "sqlite")
+def _no_index_sqlite(element: _no_index, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 # --- SQL pieces -----------------------------------------------------------------------------
@@ -151,15 +166,25 @@ S = VideoSession
 _SCHEDULED = S.status == StoredStatus.SCHEDULED
 
 
-def _status_is(status: str, now: datetime) -> ColumnElement[bool]:
+def _status_is(status: str, now: datetime, column: Any = S.status) -> ColumnElement[bool]:
     """Effective status as a condition: see sessions.effective_status."""
+    scheduled = column == StoredStatus.SCHEDULED
     if status == EffectiveStatus.SCHEDULED:
-        return and_(_SCHEDULED, S.starts_at > now)
+        return and_(scheduled, S.starts_at > now)
     if status == EffectiveStatus.ONGOING:
-        return and_(_SCHEDULED, S.starts_at <= now, S.ends_at > now)
+        return and_(scheduled, S.starts_at <= now, S.ends_at > now)
     if status == EffectiveStatus.FINISHED:
-        return and_(_SCHEDULED, S.ends_at <= now)
-    return S.status == status
+        return and_(scheduled, S.ends_at <= now)
+    return column == status
+
+
+def _status_column(f: SessionFilters) -> Any:
+    """The status column, kept from SQLite's planner when the search index is to pick the rows.
+
+    Left free, SQLite walks the status index over every upcoming session and tests each against
+    the matches: a cost that grows with the table. PostgreSQL's planner has statistics.
+    """
+    return _no_index(S.status) if f.q else S.status
 
 
 def _status_case(now: datetime) -> ColumnElement[str]:
@@ -184,20 +209,12 @@ def _zone(tz: str) -> ZoneInfo:
 def _filter_conditions(
     f: SessionFilters, *, now: datetime, zone: ZoneInfo, by_teacher_name: bool
 ) -> list[ColumnElement[bool]]:
-    """Every filter as a WHERE condition; each word of q must match some field."""
+    """Every filter as a WHERE condition; each word of q must match some field (the index's)."""
     where: list[ColumnElement[bool]] = []
-    for term in dict.fromkeys(fold_text(f.q).split()):
-        tagged = select(SessionTag.session_id).join(Tag, Tag.id == SessionTag.tag_id)
-        fields = [
-            _contains(S.title, term),
-            _contains(S.description, term),
-            S.id.in_(tagged.where(_contains(Tag.name, term))),  # type: ignore[union-attr]
-        ]
-        if by_teacher_name:
-            fields.append(_contains(User.full_name, term))
-        where.append(or_(*fields))
+    if f.q:
+        where.append(search_index.matches(S.id, f.q, teacher_name=by_teacher_name))
     if f.status:
-        where.append(_status_is(f.status, now))
+        where.append(_status_is(f.status, now, _status_column(f)))
     if f.platform:
         where.append(S.platform == f.platform)
     if f.is_paid is not None:
@@ -348,16 +365,13 @@ def available_sessions(
     page, page_size = _bounds(page, page_size)
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
     where = [
-        _SCHEDULED,
+        _status_column(f) == StoredStatus.SCHEDULED,
         S.starts_at > now,
         deadline > now,
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
         *_filter_conditions(f, now=now, zone=zone, by_teacher_name=True),
     ]
-    count = select(func.count()).select_from(S)
-    if f.q:  # the teacher's name is searched too
-        count = count.join(User, User.id == S.teacher_id)
-    total = db.exec(count.where(*where)).one()
+    total = db.exec(select(func.count()).select_from(S).where(*where)).one()
     found = db.exec(
         select(S, User.full_name)
         .join(User, User.id == S.teacher_id)
