@@ -181,7 +181,12 @@ def _bulk_bar() -> rx.Component:
         rx.cond(
             TS.total > 0,
             rx.checkbox(
-                T["bulk.select_page"], on_change=TS.select_page, size="1", margin_bottom="12px"
+                T["bulk.select_page"],
+                checked=TS.page_selected,
+                on_change=TS.select_page,
+                size="1",
+                margin_bottom="12px",
+                id="select-page",
             ),
         ),
     )

@@ -238,6 +238,10 @@ class TeacherSessionsState(SessionListState, AppState):
         return sum(c["count"] for c in self.counts)
 
     @rx.var
+    def page_selected(self) -> bool:
+        return bool(self.cards) and all(c["id"] in self.selected for c in self.cards)
+
+    @rx.var
     def selected_count(self) -> int:
         return len(self.selected)
 
