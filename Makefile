@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run test bench lint migrate demo chromium clean
+.PHONY: run test bench lint migrate demo chromium wrk clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,14 @@ test: $(VENV)/.installed chromium
 	$(BIN)/pytest
 	VISIO_TEST_BACKEND=scale $(BIN)/pytest tests/api tests/e2e
 
+# wrk, the load generator of the API benchmark (without it bench falls back to a slower Python one).
+wrk:
+	@command -v wrk >/dev/null || { \
+		echo "Installing wrk for the API load benchmark"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+
 # Benchmarks against their floors (never part of `make test`): writes bench/results.md.
-bench: $(VENV)/.installed chromium
+bench: $(VENV)/.installed chromium wrk
 	$(BIN)/python -m bench
 
 lint: $(VENV)/.installed
