@@ -16,7 +16,7 @@ from visio.settings import settings
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned for Visio: WAL and a busy timeout on SQLite, a bounded pool elsewhere."""
+    """An engine tuned for Visio: WAL and a busy timeout on SQLite; a pool sized for the API."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -24,6 +24,8 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": settings.db_lock_timeout_seconds, "check_same_thread": False},
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
         )
 
         @event.listens_for(engine, "connect")

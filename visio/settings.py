@@ -56,8 +56,9 @@ class Settings:
     storage_dir: Path = field(
         default_factory=lambda: Path(_str("VISIO_STORAGE_DIR", str(ROOT / "data" / "files")))
     )
-    db_pool_size: int = field(default_factory=lambda: _int("VISIO_DB_POOL_SIZE", 5))
-    db_max_overflow: int = field(default_factory=lambda: _int("VISIO_DB_MAX_OVERFLOW", 10))
+    # 10 + 30 = 40: as many as the threads that serve the API's requests in one worker.
+    db_pool_size: int = field(default_factory=lambda: _int("VISIO_DB_POOL_SIZE", 10))
+    db_max_overflow: int = field(default_factory=lambda: _int("VISIO_DB_MAX_OVERFLOW", 30))
     db_lock_timeout_seconds: int = field(
         default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
     )
