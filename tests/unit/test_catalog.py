@@ -522,7 +522,8 @@ def test_listings_read_through_indexes_never_scanning_a_table(db, engine, clock,
         catalog.count_by_status(db=db, actor=teacher, clock=clock)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    assert len(statements) == 4 + 3 + 3 + 1  # count, page, tags (, revenue): not one per row
+    # count, page, tags (, revenue | , the student's seats): not one per row
+    assert len(statements) == 4 + 4 + 3 + 1
     for statement, params in statements:
         plan = [
             row[-1]
@@ -549,3 +550,19 @@ def test_listings_work_on_postgresql(pg_db, clock):
     assert (counts["scheduled"], counts["draft"], counts["ongoing"]) == (1, 1, 0)
     enroll(pg_db, student, algebra, clock)
     assert ids(catalog.my_enrollments(db=pg_db, actor=student, clock=clock)) == [algebra.id]
+
+
+def test_available_sessions_say_which_ones_the_student_is_enrolled_in(db, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import make_session, make_student, make_teacher
+    from visio.services import catalog, enrollments
+
+    teacher = make_teacher(db, clock=clock)
+    taken = make_session(db, teacher=teacher, clock=clock, publish=True, title="Taken seat")
+    make_session(db, teacher=teacher, clock=clock, publish=True, title="Free seat")
+    student = make_student(db, clock=clock)
+    enrollments.enroll(db=db, actor=student, video_session_id=taken.id, clock=clock)
+
+    page = catalog.available_sessions(db=db, actor=student, clock=clock)
+
+    status = {row.session.title: row.enrollment_status for row in page.rows}
+    assert status == {"Taken seat": "active", "Free seat": None}

@@ -307,6 +307,21 @@ def revenue_by_session(db: Session, session_ids: list[int]) -> dict[int, int]:
     return _purchase_sums(db, session_ids, (PurchaseStatus.HELD, PurchaseStatus.RELEASED))
 
 
+def enrolled_session_ids(db: Session, student_id: int, session_ids: list[int]) -> set[int]:
+    """Which of a page of sessions the student holds an active seat in (one query)."""
+    if not session_ids:
+        return set()
+    return set(
+        db.exec(
+            select(Enrollment.session_id).where(
+                Enrollment.student_id == student_id,
+                Enrollment.session_id.in_(session_ids),  # type: ignore[attr-defined]
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+        ).all()
+    )
+
+
 def _rows(db: Session, found: list[tuple[VideoSession, str]]) -> list[SessionRow]:
     tags = tags_by_session(db, [s.id for s, _ in found])  # type: ignore[misc]
     return [SessionRow(s, name, tags[s.id]) for s, name in found]  # type: ignore[index]
@@ -380,7 +395,15 @@ def available_sessions(
         .offset(_offset(page, page_size))
         .limit(page_size)
     ).all()
-    return Page(_rows(db, list(found)), total, page, page_size)
+    rows = _rows(db, list(found))
+    mine = enrolled_session_ids(db, actor.id, [row.session.id for row in rows])  # type: ignore[arg-type, misc]
+    rows = [
+        replace(row, enrollment_status=EnrollmentStatus.ACTIVE.value)
+        if row.session.id in mine
+        else row
+        for row in rows
+    ]
+    return Page(rows, total, page, page_size)
 
 
 def my_enrollments(

@@ -136,6 +136,8 @@ class SessionListState(rx.State, mixin=True):
         else:
             seats = self.text("teacher.enrolled", enrolled=s.enrolled_count, capacity=s.capacity)
         note = ""
+        if student and row.enrollment_status == "active" and self.view == "browse":
+            note = self.text("page.you_are_enrolled")
         if row.refunded_cents:
             note = self.text("page.refunded", amount=format_money(row.refunded_cents, self.lang))
         return SessionCard(
