@@ -150,7 +150,7 @@ def test_release_of_a_session_without_paid_seats_only_marks_it_released(db, cloc
     for released in (session, empty_paid):
         assert fresh(db, VideoSession, released.id)["escrow_released_at"] == clock()
     events = db.exec(select(AuditEvent).where(AuditEvent.action == "session.escrow_released")).all()
-    assert [e.data for e in events] == [{"amount_cents": 0, "purchases": 0}] * 2
+    assert events == []  # nothing was paid out: nothing to show in the sessions' histories
     assert release(db, clock) == 0
     assert_ledger_invariants(db)
 

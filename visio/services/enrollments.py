@@ -247,16 +247,17 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
                 db.add(purchase)
             session.escrow_released_at = now
             db.add(session)
-            audit.record(
-                db,
-                actor_id=None,
-                action="session.escrow_released",
-                target_type="session",
-                target_id=session.id,
-                at=now,
-                amount_cents=total,
-                purchases=len(held),
-            )
+            if held:  # a free session has nothing to pay out: no line in its history
+                audit.record(
+                    db,
+                    actor_id=None,
+                    action="session.escrow_released",
+                    target_type="session",
+                    target_id=session.id,
+                    at=now,
+                    amount_cents=total,
+                    purchases=len(held),
+                )
             db.commit()
             done += 1
         except Exception:
