@@ -1,10 +1,13 @@
-"""Work the app does on its own: paying teachers once their sessions have finished."""
+"""Work the app does on its own: paying teachers once their sessions have finished, and
+forgetting old idempotency keys."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
+from visio.api import idempotency
+from visio.clock import utcnow
 from visio.db import open_db
 from visio.services import enrollments
 
@@ -23,6 +26,12 @@ def release_due_escrow() -> int:
                 return released
 
 
+def prune_idempotency_keys() -> int:
+    """Forget the API's idempotency keys once they are a day old."""
+    with open_db() as db:
+        return idempotency.prune(db, before=utcnow() - idempotency.KEEP_FOR)
+
+
 async def release_escrow_every_minute() -> None:
     """Runs in each app worker; overlapping workers are safe, the release locks and re-checks."""
     while True:
@@ -30,6 +39,7 @@ async def release_escrow_every_minute() -> None:
             released = await asyncio.to_thread(release_due_escrow)
             if released:
                 logger.info("escrow released for %d finished session(s)", released)
+            await asyncio.to_thread(prune_idempotency_keys)
         except Exception:  # a failed pass is retried on the next tick; never kill the loop
             logger.exception("escrow release failed")
         await asyncio.sleep(RELEASE_EVERY_SECONDS)

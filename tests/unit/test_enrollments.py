@@ -30,7 +30,7 @@ from visio.models import (
     PurchaseStatus,
     VideoSession,
 )
-from visio.services import enrollments, sessions, wallets
+from visio.services import attendance, enrollments, sessions, wallets
 from visio.services.errors import (
     Conflict,
     Forbidden,
@@ -490,4 +490,27 @@ def test_cancel_refunds_every_held_purchase_once_and_ends_every_seat(db, clock, 
     )
     assert again.params == {"status": "cancelled"}
     assert audit_actions(db).count("purchase.refunded") == 2
+    assert_ledger_invariants(db)
+
+
+def test_unenroll_after_joining_is_refused_and_refunds_nothing(db, clock, teacher, student):
+    # The teacher left enrollment open until the start, so it is still open when "Rejoindre" is.
+    start = clock() + timedelta(days=2)
+    session = make_session(
+        db,
+        teacher=teacher,
+        clock=clock,
+        publish=True,
+        is_paid=True,
+        price_cents=PRICE,
+        starts_at=start,
+    )
+    enroll(db, clock, student, session.id)
+    clock.at = start - timedelta(minutes=5)
+    attendance.join(db=db, actor=student, video_session_id=session.id, clock=clock)
+
+    assert_refused(
+        db, lambda: unenroll(db, clock, student, session.id), Conflict, "already_joined", student
+    )
+    assert fresh(db, VideoSession, session.id)["enrolled_count"] == 1
     assert_ledger_invariants(db)

@@ -13,6 +13,7 @@ fail, and that request waits for the first one's answer instead of running.
 - Refusals (402, 409...) are answers like any other: stored and replayed. A 5xx (a busy
   database, a bug) gives the key back, so that a retry runs again.
 - An identical request still running after WAIT_SECONDS: 409 `idempotency_in_progress`.
+- Keys are kept KEEP_FOR (a day), then pruned by the app's background task.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Header, Request
@@ -195,3 +197,13 @@ def _release(db: Session, user_id: int, key: str) -> None:
     except Exception:
         db.rollback()
         log.exception("idempotency key of user %s could not be given back", user_id)
+
+
+KEEP_FOR = timedelta(hours=24)
+
+
+def prune(db: Session, *, before: datetime) -> int:
+    """Forget keys made before `before` (a pending one left by a crash included)."""
+    result = db.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < before))
+    db.commit()
+    return int(result.rowcount or 0)

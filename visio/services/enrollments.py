@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import (
+    Attendance,
     Enrollment,
     EnrollmentStatus,
     EntryKind,
@@ -168,6 +169,13 @@ def unenroll(
             raise Conflict("not_enrolled")
         if session.status != StoredStatus.SCHEDULED or now >= enrollment_deadline(session):
             raise Conflict("deadline_passed")
+        joined = db.exec(
+            select(Attendance.id).where(
+                Attendance.session_id == session.id, Attendance.user_id == actor.id
+            )
+        ).first()
+        if joined is not None:  # a seat that was used is not refunded
+            raise Conflict("already_joined")
         wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
         refunded = 0
         purchase = db.exec(
