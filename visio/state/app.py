@@ -76,6 +76,12 @@ class AppState(rx.State):
         """The account's zone if set, else the browser's, else the platform default."""
         return self._user_tz or self.browser_tz or settings.default_timezone
 
+    def route_session_id(self) -> int | None:
+        """The session id in the current path (/sessions/42, /sessions/42/room), if any."""
+        parts = self.router.url.path.strip("/").split("/")
+        numbers = [part for part in parts if part.isdigit()]
+        return int(numbers[0]) if numbers else None
+
     def message(self, error: DomainError) -> str:
         return error_message(error.code, self.lang, error.params)
 

@@ -29,11 +29,6 @@ class RoomState(AppState):
     _session_id: int | None = None
     _joined: bool = False
 
-    def _route_id(self) -> int | None:
-        parts = self.router.url.path.rstrip("/").split("/")
-        raw = parts[-2] if len(parts) >= 2 and parts[-1] == "room" else ""
-        return int(raw) if raw.isdigit() else None
-
     def _close(self) -> None:
         self.room_src, self.ended, self._joined = "", False, False
 
@@ -45,7 +40,7 @@ class RoomState(AppState):
     def on_load(self):
         self.loading, self.title = True, ""
         self._close()
-        self._session_id = self._route_id()
+        self._session_id = self.route_session_id()
         self.current_id = self._session_id or 0
         self.back_href = f"/sessions/{self.current_id}"
         user, redirect = self.guard()

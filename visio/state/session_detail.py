@@ -101,10 +101,6 @@ class SessionDetailState(AppState):
     _in_app: bool = False
     _next_change: datetime | None = None
 
-    def _route_id(self) -> int | None:
-        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(raw) if raw.isdigit() else None
-
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
         with open_db() as db:
@@ -247,7 +243,7 @@ class SessionDetailState(AppState):
         # Nothing of a previously shown session (or user, on a shared tab) may linger.
         self.link, self.students, self.history, self.report = "", [], [], []
         self.can_join, self.tick_ms, self._next_change = False, 0, None
-        self._session_id = self._route_id()
+        self._session_id = self.route_session_id()
         self.current_id = self._session_id or 0
         redirect = self._load()
         if redirect is not None or not self.found:

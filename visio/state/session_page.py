@@ -82,10 +82,6 @@ class SessionPageState(AppState):
     _in_app: bool = False
     _next_change: datetime | None = None
 
-    def _route_id(self) -> int | None:
-        raw = self.router.url.path.rstrip("/").rsplit("/", 1)[-1]
-        return int(raw) if raw.isdigit() else None
-
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
         with open_db() as db:
@@ -178,7 +174,7 @@ class SessionPageState(AppState):
     def on_load(self):
         self.loading, self.found, self.pay_open, self.unenroll_open = True, False, False, False
         self.meeting_url, self.tick_ms, self._next_change = "", 0, None
-        self._session_id = self._route_id()
+        self._session_id = self.route_session_id()
         self.current_id = self._session_id or 0
         return self._load()
 
