@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -38,3 +40,21 @@ def redirect_target(result) -> str | None:  # type: ignore[no-untyped-def]
         if event is not None and event.handler.fn.__qualname__ == "_redirect":
             return dict((k._js_expr, v._var_value) for k, v in event.args)["path"]
     return None
+
+
+_TOAST = re.compile(r"refs\['__toast'\]\?\.\[\"(\w+)\"\]\(")
+
+
+def toasts(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The (level, message) of every toast among the events a handler returned."""
+    events = result if isinstance(result, list) else [result]
+    found = []
+    for event in events:
+        handler = getattr(event, "handler", None)  # an EventSpec; a bare EventHandler has none
+        if handler is None or handler.fn.__qualname__ != "_call_function":
+            continue
+        script = str(dict((k._js_expr, v) for k, v in event.args)["function"])
+        match = _TOAST.search(script)
+        if match:
+            found.append((match.group(1), json.JSONDecoder().raw_decode(script, match.end())[0]))
+    return found

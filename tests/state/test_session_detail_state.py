@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 from reflex.istate.data import RouterData
 from sqlmodel import Session
 
@@ -18,27 +15,10 @@ from tests.factories import (
     make_teacher,
     table_counts,
 )
-from tests.state.conftest import new_state, redirect_target
+from tests.state.conftest import new_state, redirect_target, toasts
 from visio.models import StoredStatus, VideoSession
 from visio.services import accounts, enrollments
 from visio.state.session_detail import SessionDetailState
-
-_TOAST = re.compile(r"refs\['__toast'\]\?\.\[\"(\w+)\"\]\(")
-
-
-def toasts(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """The (level, message) of every toast among the events a handler returned."""
-    events = result if isinstance(result, list) else [result]
-    found = []
-    for event in events:
-        handler = getattr(event, "handler", None)  # an EventSpec; a bare EventHandler has none
-        if handler is None or handler.fn.__qualname__ != "_call_function":
-            continue
-        script = str(dict((k._js_expr, v) for k, v in event.args)["function"])
-        match = _TOAST.search(script)
-        if match:
-            found.append((match.group(1), json.JSONDecoder().raw_decode(script, match.end())[0]))
-    return found
 
 
 def _page(db: Session, user, session_id: int, lang: str = "en") -> SessionDetailState:  # type: ignore[no-untyped-def]
