@@ -34,46 +34,16 @@ app = rx.App(
 app.add_page(home_page, route="/", title="Visio", on_load=HomeState.on_load)
 app.add_page(login_page, route="/login", title="Visio", on_load=AuthState.open_login)
 app.add_page(register_page, route="/register", title="Visio", on_load=AuthState.open_register)
-app.add_page(
-    teacher_sessions_page,
-    route="/teacher/video-sessions",
-    title="Sessions Visio",
-    on_load=[TeacherSessionsState.on_load, AppState.load_shell],
-)
-app.add_page(
-    session_detail_page,
-    route="/teacher/video-sessions/[session_id]",
-    title="Sessions Visio",
-    on_load=[SessionDetailState.on_load, AppState.load_shell],
-)
-app.add_page(
-    session_page,
-    route="/sessions/[session_id]",
-    title="Sessions Visio",
-    on_load=[SessionPageState.on_load, AppState.load_shell],
-)
-app.add_page(
-    room_page,
-    route="/sessions/[session_id]/room",
-    title="Visio",
-    on_load=[RoomState.on_load, AppState.load_shell],
-)
-app.add_page(
-    statistics_page,
-    route="/teacher/statistics",
-    title="Statistiques",
-    on_load=[StatsState.on_load, AppState.load_shell],
-)
-app.add_page(
-    wallet_page,
-    route="/wallet",
-    title="Visio",
-    on_load=[WalletState.on_load, AppState.load_shell],
-)
-app.add_page(
-    student_sessions_page,
-    route="/student/video-sessions",
-    title="Sessions Visio",
-    on_load=[StudentSessionsState.on_load, AppState.load_shell],
-)
+# Signed-in pages: their own load event, then the shell's (the browser's time zone).
+SIGNED_IN_PAGES = [
+    (teacher_sessions_page, "/teacher/video-sessions", TeacherSessionsState.on_load),
+    (session_detail_page, "/teacher/video-sessions/[session_id]", SessionDetailState.on_load),
+    (statistics_page, "/teacher/statistics", StatsState.on_load),
+    (student_sessions_page, "/student/video-sessions", StudentSessionsState.on_load),
+    (session_page, "/sessions/[session_id]", SessionPageState.on_load),
+    (room_page, "/sessions/[session_id]/room", RoomState.on_load),
+    (wallet_page, "/wallet", WalletState.on_load),
+]
+for page, route, on_load in SIGNED_IN_PAGES:
+    app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])
 app.register_lifespan_task(release_escrow_every_minute)

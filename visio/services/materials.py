@@ -269,6 +269,26 @@ def clean_link(title: str, url: str) -> tuple[str, str]:
     return clean, check_https_url(url, field="url")
 
 
+def _save_new(db: Session, actor: User | None, material: Material, **details: object) -> Material:
+    """Insert a new material with its audit event, and commit."""
+    db.add(material)
+    db.flush()
+    audit.record(
+        db,
+        actor_id=actor.id,  # type: ignore[union-attr]
+        action="material.added",
+        target_type="material",
+        target_id=material.id,
+        at=material.created_at,
+        session_id=material.session_id,
+        kind=str(material.kind),
+        title=material.title,
+        **details,
+    )
+    db.commit()
+    return material
+
+
 def add_link(
     *,
     db: Session,
@@ -286,22 +306,7 @@ def add_link(
         material = Material(
             session_id=session.id, kind=MaterialKind.LINK, title=clean, url=link, created_at=now
         )
-        db.add(material)
-        db.flush()
-        audit.record(
-            db,
-            actor_id=actor.id,  # type: ignore[union-attr]
-            action="material.added",
-            target_type="material",
-            target_id=material.id,
-            at=now,
-            session_id=session.id,
-            kind=MaterialKind.LINK.value,
-            title=clean,
-            url=link,
-        )
-        db.commit()
-        return material
+        return _save_new(db, actor, material, url=link)
     except Exception:
         db.rollback()
         raise
@@ -357,23 +362,9 @@ def add_file(
             size_bytes=len(data),
             created_at=now,
         )
-        db.add(material)
-        db.flush()
-        audit.record(
-            db,
-            actor_id=actor.id,  # type: ignore[union-attr]
-            action="material.added",
-            target_type="material",
-            target_id=material.id,
-            at=now,
-            session_id=session.id,
-            kind=MaterialKind.FILE.value,
-            title=clean,
-            filename=name,
-            content_type=content_type,
-            size_bytes=len(data),
+        _save_new(
+            db, actor, material, filename=name, content_type=content_type, size_bytes=len(data)
         )
-        db.commit()
         return material
     except BaseException:
         db.rollback()
