@@ -192,7 +192,10 @@ class SessionOut(BaseModel):
 
 class SessionPageOut(BaseModel):
     items: list[SessionOut]
-    total: int
+    total: int = Field(description="Matching sessions; at most 1000 for scope=available")
+    total_capped: bool = Field(
+        False, description="true: counting stopped at `total`, more match (later pages still list)"
+    )
     page: int
     page_size: int
 

@@ -143,6 +143,7 @@ def list_sessions(
     return SessionPageOut(
         items=presenters.session_items(db, user, found.rows),
         total=found.total,
+        total_capped=found.capped,
         page=found.page,
         page_size=found.page_size,
     )

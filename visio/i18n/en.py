@@ -483,4 +483,5 @@ MESSAGES: dict[str, str] = {
     "error.start_too_far": "Sessions can be planned at most {days} days ahead.",
     "error.text_invalid": "This text contains a character that is not allowed.",
     "error.already_joined": "You have already joined this session: the seat can no longer be given back.",
+    "common.page_of_more": "Page {page} of {pages}+",
 }

@@ -491,4 +491,5 @@ MESSAGES: dict[str, str] = {
     "error.start_too_far": "Une session se planifie au plus {days} jours à l'avance.",
     "error.text_invalid": "Ce texte contient un caractère non autorisé.",
     "error.already_joined": "Vous avez déjà rejoint cette session : la place ne peut plus être rendue.",
+    "common.page_of_more": "Page {page} sur {pages}+",
 }

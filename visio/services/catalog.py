@@ -44,6 +44,9 @@ from visio.services.accounts import require_role
 from visio.services.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
+# The open catalog is counted this far and no further ("1,000+"): an exact count would read every
+# open session on each page, a cost that grows with the platform. Pages past it still list.
+COUNT_CAP = 1_000
 Q_MAX_LENGTH = 100
 STATUSES = tuple(s.value for s in EffectiveStatus)
 PLATFORMS = tuple(p.value for p in Platform)
@@ -70,6 +73,7 @@ class Page:
     total: int
     page: int
     page_size: int
+    capped: bool = False  # counting stopped at `total`: there are more
 
     @property
     def pages(self) -> int:
@@ -265,6 +269,13 @@ def _offset(page: int, page_size: int) -> int:
     return (page - 1) * page_size
 
 
+def _count_upto(db: Session, where: list[ColumnElement[bool]], cap: int) -> tuple[int, bool]:
+    """How many sessions match, counting no further than `cap`; and whether there are more."""
+    first = select(S.id).where(*where).limit(cap + 1).subquery()
+    found = int(db.exec(select(func.count()).select_from(first)).one())
+    return min(found, cap), found > cap
+
+
 # --- per-page lookups (one grouped query each) ----------------------------------------------
 
 
@@ -386,7 +397,7 @@ def available_sessions(
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
         *_filter_conditions(f, now=now, zone=zone, by_teacher_name=True),
     ]
-    total = db.exec(select(func.count()).select_from(S).where(*where)).one()
+    total, capped = _count_upto(db, where, COUNT_CAP)
     found = db.exec(
         select(S, User.full_name)
         .join(User, User.id == S.teacher_id)
@@ -403,7 +414,7 @@ def available_sessions(
         else row
         for row in rows
     ]
-    return Page(rows, total, page, page_size)
+    return Page(rows, total, page, page_size, capped)
 
 
 def my_enrollments(

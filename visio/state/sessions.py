@@ -82,6 +82,7 @@ class SessionListState(rx.State, mixin=True):
     page: int = 1
     pages: int = 1
     total: int = 0
+    more: bool = False  # counting stopped at `total`: there are more pages than `pages`
     loading: bool = True
     filter_error: str = ""
 
@@ -105,7 +106,8 @@ class SessionListState(rx.State, mixin=True):
 
     @rx.var
     def page_label(self) -> str:
-        return self.text("common.page_of", page=self.page, pages=self.pages)
+        key = "common.page_of_more" if self.more else "common.page_of"
+        return self.text(key, page=self.page, pages=self.pages)
 
     def _filters(self) -> catalog.SessionFilters:
         price_min = parse_money_cents(self.price_min, field="price_min") if self.price_min else None
@@ -182,7 +184,7 @@ class SessionListState(rx.State, mixin=True):
             return None
         self.filter_error = ""
         self.cards = [self._card(row, now) for row in result.rows]
-        self.total, self.pages = result.total, result.pages
+        self.total, self.pages, self.more = result.total, result.pages, result.capped
         self.loading = False
         return None
 

@@ -1,0 +1,42 @@
+"""The student's browse page state: one page of cards, and how many pages there are."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.factories import STRONG_PASSWORD, make_session, make_student, make_teacher
+from tests.state.conftest import new_state
+from visio.services import accounts, catalog
+from visio.state.sessions import PAGE_SIZE, StudentSessionsState
+
+
+def _browsing(db, now_clock, sessions: int, lang: str = "en") -> StudentSessionsState:  # type: ignore[no-untyped-def]
+    teacher = make_teacher(db, clock=now_clock)
+    for day in range(1, sessions + 1):
+        make_session(
+            db,
+            teacher=teacher,
+            clock=now_clock,
+            publish=True,
+            starts_at=now_clock() + timedelta(days=day),
+        )
+    student = make_student(db, clock=now_clock)
+    token = accounts.login(db=db, email=student.email, password=STRONG_PASSWORD).token
+    state = new_state(StudentSessionsState, token)
+    state.lang_choice = lang
+    return state
+
+
+def test_a_counted_catalog_shows_its_pages(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]
+    state = _browsing(db, now_clock, PAGE_SIZE + 1)
+    state.on_load()
+    assert (len(state.cards), state.total, state.pages, state.more) == (PAGE_SIZE, 13, 2, False)
+    assert state.page_label == "Page 1 of 2"
+
+
+def test_a_catalog_past_the_count_cap_says_there_is_more(bound, db, now_clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(catalog, "COUNT_CAP", 2 * PAGE_SIZE)
+    state = _browsing(db, now_clock, 2 * PAGE_SIZE + 1, lang="fr")
+    state.on_load()
+    assert (state.total, state.pages, state.more) == (2 * PAGE_SIZE, 2, True)
+    assert state.page_label == "Page 1 sur 2+"
