@@ -38,8 +38,10 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.create_function("visio_fold", 1, fold_text, deterministic=True)
 
         return engine
+    # Every lock wait of a connection is bounded: one that runs out becomes `Busy` (see locking).
     return create_engine(
         url,
+        connect_args={"options": f"-c lock_timeout={settings.db_lock_timeout_seconds * 1000}"},
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,

@@ -333,6 +333,87 @@ def test_enroll_racing_a_cancel_ends_refunded_or_refused(race_engine, clock):
         assert_seat_invariants(db)
 
 
+def test_purchases_refunds_and_unenrolls_across_sessions_add_up(race_engine, clock):
+    """The same wallets, and escrow, locked by different use cases at once."""
+    with setting_up(race_engine) as db:
+        teacher = make_teacher(db, clock=clock)
+        cancelled, other = paid_session(db, clock, teacher), paid_session(db, clock, teacher)
+        buying = paid_session(db, clock, teacher)
+        students = funded_students(db, clock, 6)
+        for student in students:
+            enrollments.enroll(db=db, actor=student, video_session_id=cancelled.id, clock=clock)
+        for student in students[:3]:
+            enrollments.enroll(db=db, actor=student, video_session_id=other.id, clock=clock)
+
+    acts = [
+        as_user(s.id, enrollments.enroll, video_session_id=buying.id, clock=clock) for s in students
+    ]
+    acts += [
+        as_user(s.id, enrollments.unenroll, video_session_id=other.id, clock=clock)
+        for s in students[:3]
+    ]
+    acts.append(
+        as_user(
+            teacher.id,
+            sessions.cancel_session,
+            video_session_id=cancelled.id,
+            reason="Closed",
+            clock=clock,
+        )
+    )
+    outcomes = race(race_engine, acts)
+
+    assert [outcome for outcome, _ in outcomes] == ["ok"] * len(acts), outcomes
+    with Session(race_engine) as db:
+        money = balances(db, *students)
+        # Each paid `buying` once; the cancelled and the unenrolled seats came back.
+        assert {money[s.email] for s in students} == {CREDIT - PRICE}
+        assert balances(db)["escrow"] == len(students) * PRICE
+        assert_ledger_invariants(db)
+        assert_seat_invariants(db)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("use_case", ["cancel", "unenroll"])
+def test_refunds_lock_the_students_wallets_before_escrow(pg_engine, clock, use_case):
+    """The lock order that rules out deadlocks with paid seats (which credit escrow last).
+
+    While a student's wallet is held elsewhere, a refund waits for it holding no escrow lock.
+    """
+    with setting_up(pg_engine) as db:
+        teacher = make_teacher(db, clock=clock)
+        session = paid_session(db, clock, teacher)
+        (student,) = funded_students(db, clock, 1)
+        enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
+        wallet_id = wallets.wallet_of(db, student.id).id
+    if use_case == "cancel":
+        act = as_user(
+            teacher.id,
+            sessions.cancel_session,
+            video_session_id=session.id,
+            reason="Closed",
+            clock=clock,
+        )
+    else:
+        act = as_user(student.id, enrollments.unenroll, video_session_id=session.id, clock=clock)
+
+    with Session(pg_engine) as holder, Session(pg_engine) as probe:
+        locking.lock(holder, Wallet, [wallet_id])
+        refund = threading.Thread(target=lambda: race(pg_engine, [act]))
+        refund.start()
+        time.sleep(0.5)  # the refund is now waiting for the wallet
+        escrow_free = probe.exec(
+            select(Wallet.id).where(Wallet.kind == "escrow").with_for_update(nowait=True)
+        ).all()
+        probe.rollback()
+        holder.rollback()
+        refund.join(timeout=30)
+    assert escrow_free, "the refund held escrow while waiting for a student's wallet"
+    with Session(pg_engine) as db:
+        assert balances(db, student)[student.email] == CREDIT
+        assert_ledger_invariants(db)
+
+
 def test_two_escrow_releases_racing_pay_the_teacher_once(race_engine, clock):
     with setting_up(race_engine) as db:
         teacher = make_teacher(db, clock=clock)
@@ -397,11 +478,8 @@ class _LockingProvider:
 @pytest.fixture
 def short_lock_engine(request, race_engine, monkeypatch):
     """The race engine, with lock waits of one second instead of the configured ten."""
-    short = replace(settings, db_lock_timeout_seconds=1)
-    monkeypatch.setattr(locking, "settings", short)  # PostgreSQL: SET LOCAL lock_timeout
-    if race_engine.dialect.name != "sqlite":
-        return race_engine
-    monkeypatch.setattr(visio_db, "settings", short)  # SQLite: the connection's busy timeout
+    # SQLite's busy timeout and PostgreSQL's lock_timeout are both set on the engine's connections.
+    monkeypatch.setattr(visio_db, "settings", replace(settings, db_lock_timeout_seconds=1))
     engine = visio_db.make_engine(race_engine.url.render_as_string())
     request.addfinalizer(engine.dispose)
     return engine
@@ -472,7 +550,6 @@ def test_top_up_whose_wallet_stays_locked_says_busy_and_logs_the_charge(
 @pytest.mark.postgres
 def test_free_enrollment_does_not_wait_for_the_escrow_lock(pg_engine, clock, monkeypatch):
     """A free seat moves no money: a long payment run holding escrow does not block it."""
-    monkeypatch.setattr(locking, "settings", replace(settings, db_lock_timeout_seconds=1))
     with setting_up(pg_engine) as db:
         teacher = make_teacher(db, clock=clock)
         session = make_session(db, teacher=teacher, clock=clock, publish=True)

@@ -1,8 +1,8 @@
 """Enrollment: claim a seat (and pay for it) in one transaction; unenroll with a full refund.
 
-Locks are always taken in the same order as cancellation: the session row, then the wallets
-in id order. That order, and checking only after locking, is what makes seats and money safe
-when many students click at once.
+Locks are always taken in the same order as cancellation: the session row, then the student's
+wallet, the escrow last (see locking). That order, and checking only after locking, is what makes
+seats and money safe when many students click at once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from visio.models import (
     StoredStatus,
     User,
     VideoSession,
-    Wallet,
 )
 from visio.services import audit, locking, wallets
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
@@ -48,14 +47,6 @@ def _lock_session(db: Session, session_id: int) -> VideoSession:
     if not rows:
         raise NotFound("session_not_found")
     return rows[0]  # type: ignore[return-value]
-
-
-def _lock_wallets(db: Session, student_id: int) -> tuple[Wallet, Wallet]:
-    """The student's wallet and escrow, locked in id order (after the session row)."""
-    mine = wallets.wallet_of(db, student_id)
-    escrow = wallets.escrow_wallet(db)
-    locked = {w.id: w for w in locking.lock(db, Wallet, [mine.id, escrow.id])}  # type: ignore[list-item, union-attr]
-    return locked[mine.id], locked[escrow.id]  # type: ignore[index, return-value]
 
 
 def check_can_enroll(session: VideoSession, actor: User, now: datetime) -> None:
@@ -92,39 +83,17 @@ def enroll(
             raise Conflict("already_enrolled")
         check_can_enroll(session, actor, now)
 
+        wallet = None
+        if session.is_paid:  # a free seat moves no money: it locks no wallet
+            wallet = wallets.lock_wallets_of(db, [actor.id])[actor.id]  # type: ignore[list-item, index]
+            wallets.check_funds(wallet, session.price_cents)
+
         if enrollment is None:
             enrollment = Enrollment(session_id=session.id, student_id=actor.id, enrolled_at=now)
         enrollment.status = EnrollmentStatus.ACTIVE
         enrollment.enrolled_at, enrollment.ended_at = now, None
         db.add(enrollment)
-        db.flush()
-
-        purchase = None
-        if session.is_paid:  # a free seat moves no money: it locks no wallet (escrow is shared)
-            wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
-            purchase = Purchase(
-                student_id=actor.id,
-                session_id=session.id,
-                enrollment_id=enrollment.id,
-                amount_cents=session.price_cents,
-                currency=session.currency,
-                created_at=now,
-            )
-            db.add(purchase)
-            db.flush()
-            wallets.transfer(
-                db,
-                wallet,
-                escrow,
-                session.price_cents,
-                debit_kind=EntryKind.PURCHASE,
-                credit_kind=EntryKind.ESCROW_IN,
-                at=now,
-                session_id=session.id,
-                purchase_id=purchase.id,
-            )
         session.enrolled_count += 1
-        db.add(session)
         audit.record(
             db,
             actor_id=actor.id,
@@ -134,7 +103,26 @@ def enroll(
             at=now,
             paid_cents=session.price_cents if session.is_paid else 0,
         )
-        balance = wallets.balance_of(db, actor.id)  # type: ignore[arg-type]
+
+        purchase = None
+        if wallet is not None:
+            db.flush()  # the enrollment's id, for its purchase
+            purchase = Purchase(
+                student_id=actor.id,
+                session_id=session.id,
+                enrollment_id=enrollment.id,
+                amount_cents=session.price_cents,
+                currency=session.currency,
+                created_at=now,
+            )
+            db.add(purchase)
+            db.flush()  # the purchase's id, for the ledger
+            price, ids = session.price_cents, {"session_id": session.id, "purchase_id": purchase.id}
+            wallets.post(db, wallet, -price, EntryKind.PURCHASE, at=now, **ids)
+            wallets.credit_escrow(db, price, at=now, **ids)  # type: ignore[arg-type]
+            balance = wallet.balance_cents
+        else:
+            balance = wallets.balance_of(db, actor.id)  # type: ignore[arg-type]
         db.commit()
         return EnrollResult(enrollment, purchase, balance)
     except Exception:
@@ -176,7 +164,7 @@ def unenroll(
         ).first()
         if joined is not None:  # a seat that was used is not refunded
             raise Conflict("already_joined")
-        wallet, escrow = _lock_wallets(db, actor.id)  # type: ignore[arg-type]
+        wallet = wallets.lock_wallets_of(db, [actor.id])[actor.id]  # type: ignore[list-item, index]
         refunded = 0
         purchase = db.exec(
             select(Purchase).where(
@@ -184,6 +172,7 @@ def unenroll(
             )
         ).first()
         if purchase is not None:
+            escrow = wallets.lock_escrow(db)
             wallets.refund_purchase(db, purchase, escrow=escrow, student_wallet=wallet, at=now)
             refunded = purchase.amount_cents
         enrollment.status, enrollment.ended_at = EnrollmentStatus.UNENROLLED, now
@@ -237,13 +226,13 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
             ).all()
             total = sum(p.amount_cents for p in held)
             if total:
-                teacher_wallet = wallets.wallet_of(db, session.teacher_id)
-                escrow = wallets.escrow_wallet(db)
-                locked = {w.id: w for w in locking.lock(db, Wallet, [teacher_wallet.id, escrow.id])}  # type: ignore[list-item]
+                teacher_wallet = wallets.lock_wallets_of(db, [session.teacher_id])[
+                    session.teacher_id
+                ]
                 wallets.transfer(
                     db,
-                    locked[escrow.id],
-                    locked[teacher_wallet.id],
+                    wallets.lock_escrow(db),
+                    teacher_wallet,
                     total,
                     debit_kind=EntryKind.ESCROW_RELEASE,
                     credit_kind=EntryKind.EARNING,

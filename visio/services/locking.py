@@ -1,44 +1,57 @@
 """Row locks taken at the start of a write transaction, the same way on both databases.
 
-PostgreSQL: `SELECT ... FOR UPDATE` in id order, with a lock timeout. SQLite has no row locks: a
-no-op UPDATE as the first statement takes the database's write lock at once (waiting up to the
-busy timeout), so every check that follows sees a state no other writer can change.
+PostgreSQL: `SELECT ... FOR UPDATE` in id order; the engine's `lock_timeout` bounds the wait.
+SQLite has no row locks: the first lock of a transaction takes the database's write lock at once
+(`BEGIN IMMEDIATE`, waiting up to the busy timeout), so every check that follows sees a state no
+other writer can change; later locks of that transaction only read their rows afresh.
 A lock that cannot be had in time becomes `Busy`.
+
+The order, everywhere: the session row, then users' wallets in id order, then the escrow wallet
+last (every paid seat touches it: it is held for as short a time as possible).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
 from visio.services.errors import Busy
-from visio.settings import settings
 
 
 def lock(db: Session, model: type[SQLModel], ids: list[int]) -> list[SQLModel]:
     """Lock the given rows (in id order) for the rest of the transaction and return them."""
-    ordered = sorted(set(ids))
-    column = model.id  # type: ignore[attr-defined]
+    return lock_where(db, model, model.id.in_(sorted(set(ids))))  # type: ignore[attr-defined]
+
+
+def lock_where(db: Session, model: type[SQLModel], *where: Any) -> list[SQLModel]:
+    """Lock the rows matching `where` (in id order) and return them, read afresh."""
+    query = (
+        select(model)
+        .where(*where)
+        .order_by(model.id)  # type: ignore[attr-defined]
+        .execution_options(populate_existing=True)
+    )
     with busy_on_timeout():
         if db.get_bind().dialect.name == "sqlite":
-            db.execute(update(model).where(column.in_(ordered)).values(id=column))
-            rows = db.exec(select(model).where(column.in_(ordered))).all()
-            for row in rows:
-                db.refresh(row)
-        else:
-            db.execute(text(f"SET LOCAL lock_timeout = '{settings.db_lock_timeout_seconds}s'"))
-            rows = db.exec(
-                select(model)
-                .where(column.in_(ordered))
-                .order_by(column)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            ).all()
-    return sorted(rows, key=lambda r: r.id)  # type: ignore[attr-defined]
+            begin_immediate(db)
+            return list(db.exec(query).all())
+        return list(db.exec(query.with_for_update()).all())
+
+
+def begin_immediate(db: Session) -> None:
+    """SQLite: take the write lock now, unless this transaction already wrote (and holds it).
+
+    Python's sqlite3 opens a transaction only before its first write, so `in_transaction` is
+    true exactly when the write lock is already held.
+    """
+    raw = db.connection().connection.dbapi_connection
+    if not raw.in_transaction:  # type: ignore[union-attr]
+        raw.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 @contextmanager
@@ -46,8 +59,8 @@ def busy_on_timeout() -> Iterator[None]:
     """Turn a lock wait that ran out into `Busy` (after rolling back the caller's transaction)."""
     try:
         yield
-    except OperationalError as exc:
-        message = str(exc.orig).lower()
+    except (OperationalError, sqlite3.OperationalError) as exc:  # through SQLAlchemy, or not
+        message = str(getattr(exc, "orig", exc)).lower()
         if "locked" in message or "lock timeout" in message or "lock_timeout" in message:
             raise Busy() from exc
         raise

@@ -25,7 +25,6 @@ from visio.models import (
     Tag,
     User,
     VideoSession,
-    Wallet,
 )
 from visio.services import audit, locking, wallets
 from visio.services.accounts import require_role
@@ -370,26 +369,15 @@ def cancel_session(
 
 
 def _refund(db: Session, session: VideoSession, held: list[Purchase], now: datetime) -> int:
-    """Give held payments back from escrow (wallets locked in id order); returns the total."""
+    """Give held payments back from escrow (students' wallets, then escrow); returns the total."""
     if not held:
         return 0
-    escrow = wallets.escrow_wallet(db)
-    student_wallets = {
-        w.user_id: w
-        for w in db.exec(
-            select(Wallet).where(Wallet.user_id.in_([p.student_id for p in held]))  # type: ignore[union-attr]
-        ).all()
-    }
-    locked = {
-        w.id: w
-        for w in locking.lock(db, Wallet, [escrow.id, *(w.id for w in student_wallets.values())])
-    }
+    student_wallets = wallets.lock_wallets_of(db, [p.student_id for p in held])
+    escrow = wallets.lock_escrow(db)
     total = 0
     for purchase in held:
-        wallet = locked[student_wallets[purchase.student_id].id]
-        wallets.refund_purchase(
-            db, purchase, escrow=locked[escrow.id], student_wallet=wallet, at=now
-        )
+        wallet = student_wallets[purchase.student_id]
+        wallets.refund_purchase(db, purchase, escrow=escrow, student_wallet=wallet, at=now)
         audit.record(
             db,
             actor_id=None,

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -61,6 +61,71 @@ def escrow_wallet(db: Session) -> Wallet:
     return wallet
 
 
+def lock_wallets_of(db: Session, user_ids: list[int]) -> dict[int, Wallet]:
+    """Lock users' wallets (in id order), by user id; before the escrow, never after it."""
+    locked = locking.lock_where(db, Wallet, Wallet.user_id.in_(sorted(set(user_ids))))  # type: ignore[union-attr]
+    return {w.user_id: w for w in locked}  # type: ignore[attr-defined, misc]
+
+
+def lock_escrow(db: Session) -> Wallet:
+    """Lock the escrow wallet: the last lock a transaction takes (see locking)."""
+    found = locking.lock_where(db, Wallet, Wallet.kind == WalletKind.ESCROW)
+    return found[0] if found else escrow_wallet(db)  # type: ignore[return-value]
+
+
+def credit_escrow(
+    db: Session,
+    amount_cents: int,
+    *,
+    at: datetime,
+    session_id: int,
+    purchase_id: int,
+) -> None:
+    """Put a payment in escrow, as the transaction's last write.
+
+    Every paid seat on the platform credits this one row: an atomic increment, after everything
+    else is flushed, holds its lock only until the commit that follows (no read, no wait earlier).
+    """
+    db.flush()
+    with locking.busy_on_timeout():
+        escrow_id = db.execute(
+            update(Wallet)
+            .where(Wallet.kind == WalletKind.ESCROW)  # type: ignore[arg-type]
+            .values(balance_cents=Wallet.balance_cents + amount_cents, updated_at=at)
+            .returning(Wallet.id)
+            .execution_options(synchronize_session="fetch")
+        ).scalar_one_or_none()
+    if escrow_id is None:  # a database made without the migrations (never in production)
+        post(
+            db,
+            escrow_wallet(db),
+            amount_cents,
+            EntryKind.ESCROW_IN,
+            at=at,
+            session_id=session_id,
+            purchase_id=purchase_id,
+        )
+        return
+    db.add(
+        LedgerEntry(
+            wallet_id=escrow_id,
+            amount_cents=amount_cents,
+            kind=EntryKind.ESCROW_IN,
+            session_id=session_id,
+            purchase_id=purchase_id,
+            created_at=at,
+        )
+    )
+
+
+def check_funds(wallet: Wallet, amount_cents: int) -> None:
+    """Refuse to take `amount_cents` from a (locked) wallet holding less."""
+    if wallet.balance_cents < amount_cents:
+        raise InsufficientFunds(
+            balance_cents=wallet.balance_cents, missing_cents=amount_cents - wallet.balance_cents
+        )
+
+
 def post(
     db: Session,
     wallet: Wallet,
@@ -73,10 +138,7 @@ def post(
     reference: str | None = None,
 ) -> LedgerEntry:
     """Move money on a locked wallet: one ledger entry and the cached balance, together."""
-    if wallet.balance_cents + amount_cents < 0:
-        raise InsufficientFunds(
-            balance_cents=wallet.balance_cents, missing_cents=-(wallet.balance_cents + amount_cents)
-        )
+    check_funds(wallet, -amount_cents)
     wallet.balance_cents += amount_cents
     wallet.updated_at = at
     entry = LedgerEntry(
