@@ -168,7 +168,8 @@ def _status_case(now: datetime) -> ColumnElement[str]:
 
 
 def _finished(now: datetime) -> ColumnElement[bool]:
-    return and_(S.status == StoredStatus.SCHEDULED, S.ends_at <= now)
+    # starts_at <= now follows from ends_at <= now: said, it bounds the (teacher, start) index.
+    return and_(S.status == StoredStatus.SCHEDULED, S.starts_at <= now, S.ends_at <= now)
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -256,7 +257,9 @@ def _sum_by_day(
         select(_local_day(db, at, zone, start, stop).label("day"), value.label("value"))
         .select_from(model)
         .join(S, S.id == model.session_id)
-        .where(S.teacher_id == teacher_id, at >= start, at < stop, *where)
+        # Seats are taken (and paid) before their session starts: one that started before the
+        # period has nothing in it, and the (teacher, start) index skips it.
+        .where(S.teacher_id == teacher_id, S.starts_at >= start, at >= start, at < stop, *where)
         .subquery()
     )
     # Grouping on the subquery's column: PostgreSQL would not match a GROUP BY expression whose
@@ -323,59 +326,77 @@ def _revenue_by_session(db: Session, session_ids: list[int]) -> dict[int, int]:
 # --- the figures ----------------------------------------------------------------------------
 
 
-def _counts_and_seats(db: Session, teacher_id: int, now: datetime) -> tuple[dict[str, int], int]:
-    """Sessions per effective status, and the seats offered by published capped sessions."""
+@dataclass(frozen=True)
+class _SessionSums:
+    counts: dict[str, int]  # sessions per effective status
+    seats: int  # offered by published capped sessions
+    enrolled: int  # active enrollments (each session's cached seat count)
+    in_capped: int  # of which in capped sessions
+    in_finished: int  # of which in finished sessions
+
+
+def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
+    """Counts, seats and enrollments per effective status, from the sessions rows alone.
+
+    A session's `enrolled_count` is its active enrollments (kept with them in every write, and
+    checked by the tests' seat invariants): summing it spares reading every enrollment.
+    """
+    capped = S.capacity.is_not(None)  # type: ignore[union-attr]
     inner = (
-        select(_status_case(now).label("status"), S.capacity.label("capacity"))  # type: ignore[attr-defined]
+        select(
+            _status_case(now).label("status"),
+            S.capacity.label("capacity"),  # type: ignore[attr-defined]
+            S.enrolled_count.label("enrolled"),  # type: ignore[attr-defined]
+            case((capped, S.enrolled_count), else_=0).label("in_capped"),
+        )
         .where(S.teacher_id == teacher_id)
         .subquery()
     )
-    counts = dict.fromkeys(STATUSES, 0)
-    seats = 0
     rows = db.exec(
-        select(inner.c.status, func.count(), func.sum(inner.c.capacity)).group_by(inner.c.status)
+        select(
+            inner.c.status,
+            func.count(),
+            func.sum(inner.c.capacity),
+            func.sum(inner.c.enrolled),
+            func.sum(inner.c.in_capped),
+        ).group_by(inner.c.status)
     ).all()
-    for status, n, capacity in rows:
+    counts = dict.fromkeys(STATUSES, 0)
+    seats = enrolled = in_capped = in_finished = 0
+    for status, n, capacity, seated, seated_capped in rows:
         counts[status] = int(n)
         # Drafts are not offered yet; a cancelled session offers nothing any more.
-        if status not in (EffectiveStatus.DRAFT, EffectiveStatus.CANCELLED):
-            seats += int(capacity or 0)
-    return counts, seats
+        if status in (EffectiveStatus.DRAFT, EffectiveStatus.CANCELLED):
+            continue
+        seats += int(capacity or 0)
+        enrolled += int(seated or 0)
+        in_capped += int(seated_capped or 0)
+        if status == EffectiveStatus.FINISHED:
+            in_finished += int(seated or 0)
+    return _SessionSums(counts, seats, enrolled, in_capped, in_finished)
 
 
-def _enrollment_figures(db: Session, teacher_id: int, now: datetime) -> tuple[int, int, Rate]:
-    """Active enrollments; those in capped sessions; attendance over finished sessions."""
-    inner = (
-        select(
-            case((_finished(now), 1), else_=0).label("finished"),
-            case((S.capacity.is_(None), 0), else_=1).label("capped"),  # type: ignore[union-attr]
-            Attendance.id.label("attendance_id"),  # type: ignore[union-attr]
-        )
-        .select_from(Enrollment)
-        .join(S, S.id == Enrollment.session_id)
-        .outerjoin(
-            Attendance,
-            and_(
-                Attendance.session_id == Enrollment.session_id,
-                Attendance.user_id == Enrollment.student_id,
-            ),
-        )
-        .where(S.teacher_id == teacher_id, Enrollment.status == EnrollmentStatus.ACTIVE)
-        .subquery()
+def _attended(db: Session, teacher_id: int, now: datetime) -> int:
+    """Students with a seat in a finished session who joined it (read from the attendance)."""
+    return int(
+        db.exec(
+            select(func.count())
+            .select_from(Attendance)
+            .join(S, S.id == Attendance.session_id)
+            .join(
+                Enrollment,
+                and_(
+                    Enrollment.session_id == Attendance.session_id,
+                    Enrollment.student_id == Attendance.user_id,
+                ),
+            )
+            .where(
+                S.teacher_id == teacher_id,
+                _finished(now),
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+        ).one()
     )
-    rows = db.exec(
-        select(
-            inner.c.finished, inner.c.capped, func.count(), func.count(inner.c.attendance_id)
-        ).group_by(inner.c.finished, inner.c.capped)
-    ).all()
-    total = in_capped = finished = attended = 0
-    for is_finished, capped, n, joined in rows:
-        total += n
-        in_capped += n if capped else 0
-        if is_finished:
-            finished += n
-            attended += joined
-    return total, in_capped, Rate(attended, finished)
 
 
 def _revenue(db: Session, teacher_id: int) -> Revenue:
@@ -505,15 +526,14 @@ def teacher_overview(
     zone = _zone(tz)
     now = clock()
     teacher_id: int = actor.id  # type: ignore[assignment]
-    counts, seats = _counts_and_seats(db, teacher_id, now)
-    active, in_capped, attendance = _enrollment_figures(db, teacher_id, now)
+    sums = _session_sums(db, teacher_id, now)
     by_week, by_month = _series(db, teacher_id, now, zone)
     return Overview(
-        counts=counts,
+        counts=sums.counts,
         upcoming=_upcoming(db, teacher_id, now),
-        active_enrollments=active,
-        fill=Rate(in_capped, seats),
-        attendance=attendance,
+        active_enrollments=sums.enrolled,
+        fill=Rate(sums.in_capped, sums.seats),
+        attendance=Rate(_attended(db, teacher_id, now), sums.in_finished),
         revenue=_revenue(db, teacher_id),
         enrollments_by_week=by_week,
         revenue_by_month=by_month,
