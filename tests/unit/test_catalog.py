@@ -522,6 +522,31 @@ def test_the_open_catalog_is_counted_up_to_a_cap_and_pages_on_past_it(
     assert (exactly.total, exactly.capped, len(exactly.rows)) == (5, False, 5)
 
 
+def test_a_word_search_counts_its_matches_on_every_page_even_past_the_last(
+    db, clock, teacher, student
+):
+    for day in range(1, 4):
+        make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            publish=True,
+            title=f"Optique {day}",
+            starts_at=clock() + day * DAY,
+        )
+    make_session(db, teacher=teacher, clock=clock, publish=True, title="Chimie")
+    for page, shown in ((1, 2), (2, 1), (3, 0)):
+        found = catalog.available_sessions(
+            db=db,
+            actor=student,
+            filters=SessionFilters(q="optique"),
+            page=page,
+            page_size=2,
+            clock=clock,
+        )
+        assert (len(found.rows), found.total, found.capped) == (shown, 3, False), page
+
+
 # --- SQL: indexes, PostgreSQL ---------------------------------------------------------------
 
 
@@ -542,8 +567,9 @@ def test_listings_read_through_indexes_never_scanning_a_table(db, engine, clock,
         catalog.count_by_status(db=db, actor=teacher, clock=clock)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
-    # count, page, tags (, revenue | , the student's seats): not one per row
-    assert len(statements) == 4 + 4 + 3 + 1
+    # Not one per row. Teacher: count, page, tags, revenue. Open catalog: the page (tags and
+    # seats included), count. Student's own: count, page, tags. Counts by status: one.
+    assert len(statements) == 4 + 2 + 3 + 1
     for statement, params in statements:
         plan = [
             row[-1]

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import String, and_, case, func, or_
+from sqlalchemy import String, and_, case, func, literal, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -318,19 +318,23 @@ def revenue_by_session(db: Session, session_ids: list[int]) -> dict[int, int]:
     return _purchase_sums(db, session_ids, (PurchaseStatus.HELD, PurchaseStatus.RELEASED))
 
 
-def enrolled_session_ids(db: Session, student_id: int, session_ids: list[int]) -> set[int]:
-    """Which of a page of sessions the student holds an active seat in (one query)."""
-    if not session_ids:
-        return set()
-    return set(
-        db.exec(
-            select(Enrollment.session_id).where(
-                Enrollment.student_id == student_id,
-                Enrollment.session_id.in_(session_ids),  # type: ignore[attr-defined]
-                Enrollment.status == EnrollmentStatus.ACTIVE,
-            )
-        ).all()
+# Tag names never hold this character (sessions.normalize_tags splits on it, as on any space).
+_TAG_SEPARATOR = "\x1f"
+
+
+def _tag_names() -> Any:
+    """A listing's column: the session's tag names joined in one string (split by `_tags`)."""
+    return (
+        select(func.aggregate_strings(Tag.name, _TAG_SEPARATOR))
+        .select_from(SessionTag)
+        .join(Tag, Tag.id == SessionTag.tag_id)
+        .where(SessionTag.session_id == S.id)
+        .scalar_subquery()
     )
+
+
+def _tags(joined: str | None) -> list[str]:
+    return sorted(joined.split(_TAG_SEPARATOR)) if joined else []
 
 
 def _rows(db: Session, found: list[tuple[VideoSession, str]]) -> list[SessionRow]:
@@ -397,22 +401,43 @@ def available_sessions(
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
         *_filter_conditions(f, now=now, zone=zone, by_teacher_name=True),
     ]
-    total, capped = _count_upto(db, where, COUNT_CAP)
-    found = db.exec(
-        select(S, User.full_name)
-        .join(User, User.id == S.teacher_id)
+    seated = (
+        select(Enrollment.id)
+        .where(
+            Enrollment.session_id == S.id,
+            Enrollment.student_id == actor.id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+        .exists()
+    )
+    order = _student_order(f.sort)
+    # The page is chosen on ids alone, then its rows, tags and marks are read for those only.
+    # With words, the search already reads every match to sort them: they are counted in the
+    # same pass (the index narrows them). Without, counting stops at COUNT_CAP.
+    counted = func.count().over() if f.q else literal(None)
+    chosen = (
+        select(S.id, counted.label("total"))
         .where(*where)
-        .order_by(*_student_order(f.sort))
+        .order_by(*order)
         .offset(_offset(page, page_size))
         .limit(page_size)
+        .subquery()
+    )
+    found = db.exec(
+        select(S, User.full_name, _tag_names(), seated, chosen.c.total)
+        .join(chosen, chosen.c.id == S.id)
+        .join(User, User.id == S.teacher_id)
+        .order_by(*order)
     ).all()
-    rows = _rows(db, list(found))
-    mine = enrolled_session_ids(db, actor.id, [row.session.id for row in rows])  # type: ignore[arg-type, misc]
+    if f.q and found:
+        total, capped = int(found[0][-1]), False
+    else:  # no words, or a page past the last: count apart
+        total, capped = _count_upto(db, where, COUNT_CAP)
     rows = [
-        replace(row, enrollment_status=EnrollmentStatus.ACTIVE.value)
-        if row.session.id in mine
-        else row
-        for row in rows
+        SessionRow(
+            s, name, _tags(tags), enrollment_status=EnrollmentStatus.ACTIVE.value if mine else None
+        )
+        for s, name, tags, mine, _ in found
     ]
     return Page(rows, total, page, page_size, capped)
 
