@@ -1,8 +1,11 @@
 """Read-only listings of sessions: filtering, counting and paging all happen in SQL.
 
 A listing returns one `Page` of `SessionRow`s; the tags (and the money figures) of that page are
-fetched afterwards with one grouped query each, never one query per row. The effective status
-(`ongoing`, `finished`) is computed in SQL from the clock, exactly as `effective_status` does.
+fetched afterwards with one grouped query each, never one query per row. The open catalog, read on
+every keystroke of a student's search, does it in one statement: the page is chosen on ids, then
+its rows, tags and the student's seats are read for those rows alone; it is counted up to
+`COUNT_CAP`. The effective status (`ongoing`, `finished`) is computed in SQL from the clock,
+exactly as `effective_status` does.
 
 Word search (`filters.q`) reads the search index (see `search_index`): the index narrows first to
 the sessions holding every word, case and accents folded ("ALGEBRE" finds "Algèbre"), the last word
