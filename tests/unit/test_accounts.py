@@ -236,6 +236,19 @@ def test_user_for_token_is_none_after_logout(db, clock):
         accounts.authenticate(db=db, token=token, clock=clock)
 
 
+def test_user_and_balance_reads_both_for_a_live_token_only(db, clock):
+    user = register(db, clock)
+    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+    wallets.top_up(db=db, actor=user, amount_cents=2_500, clock=clock)
+
+    found, balance = accounts.user_and_balance(db=db, token=token, clock=clock)
+    assert (found.id, balance) == (user.id, 2_500)
+    assert accounts.user_and_balance(db=db, token="not-a-token", clock=clock) is None
+    assert accounts.user_and_balance(db=db, token="", clock=clock) is None
+    accounts.logout(db=db, token=token, clock=clock)
+    assert accounts.user_and_balance(db=db, token=token, clock=clock) is None
+
+
 def test_logout_revokes_only_its_own_token(db, clock):
     user = register(db, clock)
     kept = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token

@@ -12,10 +12,11 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import AuthSession, LoginFailure, Role, User
+from visio.models import AuthSession, LoginFailure, Role, User, Wallet
 from visio.services import audit, passwords, wallets
 from visio.services.errors import (
     Conflict,
@@ -147,16 +148,31 @@ def user_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) -> 
     """The user a login token belongs to, or None if it is unknown, revoked or expired."""
     if not token:
         return None
-    row = db.exec(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.token_hash == _token_hash(token),
-            AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-            AuthSession.expires_at > clock(),
-        )
+    return db.exec(select(User).join(AuthSession).where(*_live_token(token, clock))).first()
+
+
+def user_and_balance(
+    *, db: Session, token: str | None, clock: Clock = utcnow
+) -> tuple[User, int] | None:
+    """`user_for_token` and the user's wallet balance, in one query: what every page shows."""
+    if not token:
+        return None
+    found = db.exec(
+        select(User, Wallet.balance_cents)
+        .join(AuthSession)
+        .join(Wallet, Wallet.user_id == User.id)
+        .where(*_live_token(token, clock))
     ).first()
-    return row
+    return None if found is None else (found[0], int(found[1]))
+
+
+def _live_token(token: str, clock: Clock) -> tuple[ColumnElement[bool], ...]:
+    """The login session of a token, if neither revoked nor expired."""
+    return (
+        AuthSession.token_hash == _token_hash(token),
+        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+        AuthSession.expires_at > clock(),
+    )
 
 
 def authenticate(*, db: Session, token: str | None, clock: Clock = utcnow) -> User:

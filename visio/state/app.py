@@ -11,7 +11,7 @@ from visio.db import open_db
 from visio.i18n import CATALOGS, LANGUAGES, error_message, pick_language
 from visio.i18n.formatting import format_money
 from visio.models import Role, User
-from visio.services import accounts, wallets
+from visio.services import accounts
 from visio.services.errors import DomainError
 from visio.settings import settings
 
@@ -109,12 +109,13 @@ class AppState(rx.State):
     def current_user(self) -> User | None:
         """Resolve the login token on the server, every time: the browser proves nothing."""
         with open_db() as db:
-            user = accounts.user_for_token(db=db, token=self.token)
-            if user is None:
-                self._forget_user()
-                return None
-            self._show_user(user, wallets.balance_of(db, user.id))
-            return user
+            found = accounts.user_and_balance(db=db, token=self.token)
+        if found is None:
+            self._forget_user()
+            return None
+        user, balance_cents = found
+        self._show_user(user, balance_cents)
+        return user
 
     def guard(self, role: str | None = None) -> tuple[User | None, Any]:
         """The user if allowed here; else the redirect to send (login, or the user's home)."""
