@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_currency
 
 from visio.settings import settings
 
-_BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+# Parsed once: Babel would parse a locale name again on every call (a list of cards formats
+# dozens of dates and prices per event).
+_BABEL_LOCALES = {"fr": Locale.parse("fr_FR"), "en": Locale.parse("en_GB")}
 
 
-def babel_locale(lang: str) -> str:
-    return _BABEL_LOCALES.get(lang, "fr_FR")
+def babel_locale(lang: str) -> Locale:
+    return _BABEL_LOCALES.get(lang, _BABEL_LOCALES["fr"])
 
 
 def _zone(tz: str | None) -> ZoneInfo:
@@ -26,8 +30,6 @@ def _zone(tz: str | None) -> ZoneInfo:
 
 def format_money(cents: int, lang: str, currency: str | None = None) -> str:
     """12345 -> "123,45 €" (fr) or "€123.45" (en)."""
-    from decimal import Decimal
-
     return format_currency(
         Decimal(cents) / 100, currency or settings.currency, locale=babel_locale(lang)
     )
