@@ -47,7 +47,7 @@ def test_a_logged_out_visitor_is_sent_to_login_and_back(new_page) -> None:  # ty
     open_path(page, "/student/video-sessions")
     page.wait_for_url(re.compile(r"/login/?\?next="))
     wait_ready(page)
-    assert page.get_by_text("Log in to continue.").is_visible()
+    page.get_by_text("Log in to continue.").wait_for()  # the notice follows hydration
     login(page, "lea.dubois@visio.demo", "visio-demo-2026")
     page.wait_for_url(re.compile(r"/student/video-sessions/?$"))
     wait_ready(page)
