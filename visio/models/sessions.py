@@ -106,7 +106,8 @@ class Enrollment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("session_id", "student_id", name="uq_enrollment_session_student"),
         Index("ix_enrollments_student_status", "student_id", "status"),
-        Index("ix_enrollments_session_status", "session_id", "status"),
+        # enrolled_at: the statistics' per-day sums are read from the index alone (0004).
+        Index("ix_enrollments_session_status", "session_id", "status", "enrolled_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
