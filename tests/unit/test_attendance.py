@@ -178,7 +178,9 @@ def test_logged_out_and_unknown_sessions_are_refused(db, clock, setup) -> None: 
 # --- what a join records ---------------------------------------------------------------------
 
 
-def test_each_join_is_recorded_first_join_kept_count_increased(db, clock, setup) -> None:  # type: ignore[no-untyped-def]
+def test_each_join_is_counted_first_join_kept_and_written_once_in_the_history(
+    db, clock, setup
+) -> None:  # type: ignore[no-untyped-def]
     session, _, student = setup
     clock.at = session.starts_at - timedelta(minutes=5)
     first_at = clock()
@@ -189,7 +191,7 @@ def test_each_join_is_recorded_first_join_kept_count_increased(db, clock, setup)
     row = _row(db, session, student)
     assert (row.first_joined_at, row.last_seen_at, row.join_count) == (first_at, clock(), 2)
     assert row.left_at is None
-    assert audit_actions(db, target_id=session.id).count("session.joined") == 2
+    assert audit_actions(db, target_id=session.id).count("session.joined") == 1
 
 
 def test_other_platforms_hand_out_their_link_and_have_no_in_app_room(db, clock) -> None:  # type: ignore[no-untyped-def]

@@ -179,6 +179,7 @@ def join(
     )
     at = _to_second(now)
     attendance = _attendance(db, session.id, actor.id)  # type: ignore[arg-type]
+    first = attendance is None
     if attendance is None:
         attendance = Attendance(
             session_id=session.id,  # type: ignore[arg-type]
@@ -193,14 +194,15 @@ def join(
         attendance.join_count += 1
         attendance.left_at = None
     db.add(attendance)
-    audit.record(
-        db,
-        actor_id=actor.id,
-        action="session.joined",
-        target_type="session",
-        target_id=session.id,
-        at=now,
-    )
+    if first:  # the history says who came; rejoins and reloads are counted on the attendance
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="session.joined",
+            target_type="session",
+            target_id=session.id,
+            at=now,
+        )
     try:
         db.commit()
     except IntegrityError:  # two first joins at once: the other one recorded it
