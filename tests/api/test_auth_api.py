@@ -1,4 +1,4 @@
-"""POST /api/auth/register and /api/auth/login, and bearer tokens on the other routes."""
+"""POST /api/auth/register, /login and /logout, and bearer tokens on the other routes."""
 
 from __future__ import annotations
 
@@ -56,6 +56,20 @@ def test_login_gives_a_bearer_token_that_authenticates(http, make) -> None:  # t
     assert body["token_type"] == "bearer"
     assert body["user"]["id"] == student.id
     assert http.get("/api/wallet", headers=bearer(body["token"])).status_code == 200
+
+
+def test_logout_revokes_only_the_token_it_is_called_with(http, make) -> None:  # type: ignore[no-untyped-def]
+    student = make.student()
+    credentials = {"email": student.user.email, "password": STRONG_PASSWORD}
+    phone, laptop = (http.post("/api/auth/login", json=credentials).json()["token"] for _ in "ab")
+
+    response = http.post("/api/auth/logout", headers=bearer(phone))
+
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    assert_error(http.get("/api/wallet", headers=bearer(phone)), 401, "not_authenticated")
+    assert_error(http.post("/api/auth/logout", headers=bearer(phone)), 401, "not_authenticated")
+    assert http.get("/api/wallet", headers=bearer(laptop)).status_code == 200
 
 
 def test_wrong_password_and_unknown_email_get_the_same_401(http, make) -> None:  # type: ignore[no-untyped-def]

@@ -53,6 +53,7 @@ ROUTES = [
     Route("POST", "/api/auth/register", ("201",) * 5, body=_registration),
     Route("POST", "/api/auth/login", ("200",) * 5,
           body=lambda c: {"email": c.student.user.email, "password": STRONG_PASSWORD}),
+    Route("POST", "/api/auth/logout", (ANON, "204", "204", "204", "204")),
     Route("POST", "/api/sessions", (ANON, ROLE, ROLE, "201", "201"), body=_new_session),
     Route("GET", "/api/sessions", (ANON, "200", "200", "200", "200")),
     Route("GET", "/api/sessions", (ANON, "200", "200", ROLE, ROLE), query="scope=available"),

@@ -16,7 +16,8 @@ PREFIX = "/api"
 DESCRIPTION = """\
 The same use cases as the web pages, for other programs: a mobile app, an LMS, scripts.
 
-- Log in with `POST /api/auth/login`, then send `Authorization: Bearer <token>`.
+- Log in with `POST /api/auth/login`, then send `Authorization: Bearer <token>`;
+  `POST /api/auth/logout` revokes it.
 - Errors are `{"detail": message, "code": code}`; the message follows `Accept-Language`.
 - Money is in `*_cents` integers with a `currency`; times are ISO 8601 with an offset.
 - `POST .../enroll` and `POST /api/wallet/topup` take an `Idempotency-Key` header.

@@ -1,10 +1,12 @@
-"""Accounts over HTTP: register, and log in for a bearer token (the browser's kind of token)."""
+"""Accounts over HTTP: register, log in for a bearer token (the browser's kind), log out."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from visio.api.deps import DbDep
+from fastapi import APIRouter, Depends, Response
+
+from visio.api.deps import DbDep, UserDep, request_token
 from visio.api.errors import error_responses
 from visio.api.presenters import user_out
 from visio.api.schemas import LoginIn, LoginOut, RegisterIn, UserOut
@@ -33,3 +35,10 @@ def login(body: LoginIn, db: DbDep) -> LoginOut:
     """A bearer token for the account; `invalid_credentials` whether or not the email exists."""
     found = accounts.login(db=db, email=body.email, password=body.password)
     return LoginOut(token=found.token, user=user_out(found.user))
+
+
+@router.post("/logout", status_code=204, responses=error_responses(401))
+def logout(db: DbDep, _: UserDep, token: Annotated[str | None, Depends(request_token)]) -> Response:
+    """Revoke the token of this request: it opens nothing any more (other logins stay)."""
+    accounts.logout(db=db, token=token)
+    return Response(status_code=204)
