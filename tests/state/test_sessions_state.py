@@ -40,3 +40,12 @@ def test_a_catalog_past_the_count_cap_says_there_is_more(bound, db, now_clock, m
     state.on_load()
     assert (state.total, state.pages, state.more) == (2 * PAGE_SIZE, 2, True)
     assert state.page_label == "Page 1 sur 2+"
+
+
+def test_a_date_filter_out_of_the_calendar_gets_a_message_not_a_crash(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]
+    state = _browsing(db, now_clock, 2)
+    state.on_load()
+    state.set_filter("date_from", "0001-01-01")
+    assert state.filter_error == "Choose a date between the years 1970 and 9000."
+    state.set_filter("date_from", "")
+    assert (state.filter_error, len(state.cards)) == ("", 2)

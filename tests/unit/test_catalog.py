@@ -426,6 +426,8 @@ def test_available_lists_only_open_sessions_with_a_free_seat(db, clock, teacher,
         (dict(price_min_cents=-1), "price_range_invalid", "price_min_cents"),
         (dict(price_max_cents="12"), "price_range_invalid", "price_max_cents"),  # not parsed
         (dict(date_from="2026-03-09"), "date_range_invalid", "date_from"),
+        (dict(date_from=date(1, 1, 1)), "date_out_of_range", "date_from"),  # no overflow
+        (dict(date_to=date(9999, 12, 31)), "date_out_of_range", "date_to"),
     ],
 )
 def test_bad_teacher_filters_are_refused_and_change_nothing(

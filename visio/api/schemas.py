@@ -24,6 +24,7 @@ from pydantic import (
     StrictInt,
 )
 
+from visio.clock import EARLIEST_YEAR, LATEST_YEAR, in_calendar
 from visio.models import (
     EffectiveStatus,
     EnrollmentStatus,
@@ -32,8 +33,6 @@ from visio.models import (
     Platform,
     Role,
 )
-
-EARLIEST_YEAR, LATEST_YEAR = 1970, 9000  # far enough for any class; safe for date arithmetic
 
 
 def storable_text(value: str) -> str:
@@ -48,13 +47,13 @@ def storable_text(value: str) -> str:
 
 
 def _utc_instant(value: datetime) -> datetime:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    if not in_calendar(value):
         raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return value.astimezone(UTC)
 
 
 def _calendar_day(value: date) -> date:
-    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+    if not in_calendar(value):
         raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return value
 

@@ -484,4 +484,5 @@ MESSAGES: dict[str, str] = {
     "error.text_invalid": "This text contains a character that is not allowed.",
     "error.already_joined": "You have already joined this session: the seat can no longer be given back.",
     "common.page_of_more": "Page {page} of {pages}+",
+    "error.date_out_of_range": "Choose a date between the years {earliest} and {latest}.",
 }

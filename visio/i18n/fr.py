@@ -492,4 +492,5 @@ MESSAGES: dict[str, str] = {
     "error.text_invalid": "Ce texte contient un caractère non autorisé.",
     "error.already_joined": "Vous avez déjà rejoint cette session : la place ne peut plus être rendue.",
     "common.page_of_more": "Page {page} sur {pages}+",
+    "error.date_out_of_range": "Choisissez une date entre les années {earliest} et {latest}.",
 }

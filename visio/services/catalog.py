@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
-from visio.clock import Clock, utcnow
+from visio.clock import EARLIEST_YEAR, LATEST_YEAR, Clock, in_calendar, utcnow
 from visio.models import (
     EffectiveStatus,
     Enrollment,
@@ -118,8 +118,13 @@ def clean_filters(filters: SessionFilters, *, sorts: tuple[str, ...]) -> Session
     if low is not None and high is not None and low > high:
         raise InvalidInput("price_range_invalid", field="price_max_cents")
     for name in ("date_from", "date_to"):
-        if getattr(filters, name) is not None and not isinstance(getattr(filters, name), date):
+        day = getattr(filters, name)
+        if day is not None and not isinstance(day, date):
             raise InvalidInput("date_range_invalid", field=name)
+        if day is not None and not in_calendar(day):
+            raise InvalidInput(
+                "date_out_of_range", field=name, earliest=EARLIEST_YEAR, latest=LATEST_YEAR
+            )
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise InvalidInput("date_range_invalid", field="date_to")
     # Tags are stored like this by sessions.normalize_tags.
