@@ -88,9 +88,7 @@ def _facts() -> rx.Component:
     return _section(
         T["detail.about"],
         meta("calendar", D.when),
-        rx.cond(
-            D.session_zone_note != "", rx.text(D.session_zone_note, size="1", color_scheme="gray")
-        ),
+        rx.cond(D.zone_note != "", rx.text(D.zone_note, size="1", color_scheme="gray")),
         rx.hstack(
             meta("clock", D.duration), meta("video", D.platform_label), spacing="4", wrap="wrap"
         ),

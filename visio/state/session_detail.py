@@ -7,21 +7,20 @@ the page's timer refreshes the attendance report every 30 seconds.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypedDict
 
 import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.i18n.formatting import format_clock, format_duration, format_money, format_when
+from visio.i18n.formatting import format_clock, format_money, format_when
 from visio.models import EffectiveStatus, Role
 from visio.services import attendance, attendance_report, roster, sessions
 from visio.services.errors import DomainError
 from visio.settings import settings
 from visio.state.app import AppState
 from visio.state.materials import MaterialsState
-from visio.state.session_page import tick_delay_ms
+from visio.state.session_facts import SessionFactsState, tick_delay_ms
 
 EDITABLE = (EffectiveStatus.DRAFT, EffectiveStatus.SCHEDULED, EffectiveStatus.ONGOING)
 
@@ -53,25 +52,9 @@ class HistoryLine(TypedDict):
     detail: str
 
 
-class SessionDetailState(AppState):
-    found: bool = False
-    loading: bool = True
-    error_text: str = ""
-
-    title: str = ""
-    status: str = ""
-    status_label: str = ""
-    when: str = ""
-    session_zone_note: str = ""
-    duration: str = ""
-    platform_label: str = ""
+class SessionDetailState(SessionFactsState, AppState):
     link: str = ""
-    price: str = ""
     seats: str = ""
-    deadline: str = ""
-    tags: list[str] = []
-    description: str = ""
-    cancel_note: str = ""
     revenue: str = ""
 
     can_edit: bool = False
@@ -88,18 +71,12 @@ class SessionDetailState(AppState):
     report_note: str = ""
     report_measured: bool = False
     can_join: bool = False
-    tick_ms: int = 0
 
     cancel_open: bool = False
     cancel_reason: str = ""
     cancel_error: str = ""
     delete_open: bool = False
     busy: bool = False
-    current_id: int = 0
-
-    _session_id: int | None = None
-    _in_app: bool = False
-    _next_change: datetime | None = None
 
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
@@ -115,39 +92,12 @@ class SessionDetailState(AppState):
                 db=db, actor=user, video_session_id=self._session_id
             )
         s, lang, tz = view.session, self.lang, self.viewer_tz
-        self._in_app = attendance.opens_in_app(s)
+        self._fill_facts(s, view.status, view.tags, now)
         self.can_join = attendance.join_window_open(s, now)
-        self._next_change = attendance.next_change_at(s, now)
-        self.tick_ms = tick_delay_ms(self._next_change, now)
         self._fill_report(report)
-        self.found, self.error_text = True, ""
-        self.title, self.description = s.title, s.description
-        self.status, self.status_label = view.status.value, self.text(f"status.{view.status.value}")
-        self.when = format_when(s.starts_at, lang, tz)
-        self.session_zone_note = (
-            ""
-            if s.timezone == tz
-            else self.text(
-                "detail.session_zone",
-                when=format_when(s.starts_at, lang, s.timezone),
-                zone=s.timezone,
-            )
-        )
-        self.duration = format_duration(s.duration_minutes, lang)
-        self.platform_label = self.text(f"platform.{s.platform}")
         self.link = s.link  # the owner may see the private link
-        self.price = (
-            format_money(s.price_cents, lang, s.currency) if s.is_paid else self.text("common.free")
-        )
         capacity = "∞" if s.capacity is None else str(s.capacity)
         self.seats = self.text("teacher.enrolled", enrolled=s.enrolled_count, capacity=capacity)
-        self.deadline = format_when(s.enrollment_deadline or s.starts_at, lang, tz)
-        self.tags = view.tags
-        self.cancel_note = (
-            self.text("detail.cancelled_because", reason=s.cancel_reason or "")
-            if view.status == EffectiveStatus.CANCELLED
-            else ""
-        )
         self.revenue = format_money(view.revenue_cents, lang, s.currency)
         self.can_edit = view.status in EDITABLE
         self.can_publish = view.status == EffectiveStatus.DRAFT

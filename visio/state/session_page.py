@@ -2,35 +2,25 @@
 
 The platform link is not part of this state until its owner or an enrolled student joins a
 non-Jitsi session (`meeting_url`, a fallback if the new tab was blocked); Jitsi sessions are
-joined on the room page. What the page shows changes with the clock (join button, status): a
-hidden timer calls `tick`, which reloads only once the next such instant has passed.
+joined on the room page. The page's timer calls `tick`, which reloads only once the next change
+(see session_facts) has passed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TypedDict
 
 import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.i18n.formatting import format_clock, format_duration, format_money, format_when
+from visio.i18n.formatting import format_clock, format_money
 from visio.services import attendance, calendar, enrollments
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
 from visio.settings import settings
 from visio.state.app import AppState
-
-TICK_MAX_MS = 30_000
-
-
-def tick_delay_ms(next_change: datetime | None, now: datetime) -> int:
-    """How long the page's timer waits: until just after the next change, at most 30 s; 0: none."""
-    if next_change is None:
-        return 0
-    wait = int((next_change - now).total_seconds() * 1000) + 500
-    return max(1_000, min(TICK_MAX_MS, wait))
+from visio.state.session_facts import SessionFactsState, tick_delay_ms
 
 
 class MaterialItem(TypedDict):
@@ -40,26 +30,10 @@ class MaterialItem(TypedDict):
     href: str
 
 
-class SessionPageState(AppState):
-    found: bool = False
-    loading: bool = True
-    error_text: str = ""
-
-    title: str = ""
+class SessionPageState(SessionFactsState, AppState):
     teacher: str = ""
-    description: str = ""
-    status: str = ""
-    status_label: str = ""
-    when: str = ""
-    zone_note: str = ""
-    duration: str = ""
-    platform_label: str = ""
     seats: str = ""
-    price: str = ""
     is_paid: bool = False
-    deadline: str = ""
-    tags: list[str] = []
-    cancel_note: str = ""
     refund_note: str = ""
 
     action: str = ""
@@ -71,16 +45,11 @@ class SessionPageState(AppState):
     can_download: bool = False
     opens_at_iso: str = ""
     join_window_note: str = ""
-    tick_ms: int = 0
     meeting_url: str = ""
 
     busy: bool = False
     pay_open: bool = False
     unenroll_open: bool = False
-    current_id: int = 0
-    _session_id: int | None = None
-    _in_app: bool = False
-    _next_change: datetime | None = None
 
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
@@ -89,47 +58,20 @@ class SessionPageState(AppState):
                 db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
             )
         s, lang, tz = view.session, self.lang, self.viewer_tz
-        self._in_app = attendance.opens_in_app(s)
-        self._next_change = attendance.next_change_at(s, now)
-        self.tick_ms = tick_delay_ms(self._next_change, now)
+        self._fill_facts(s, view.status, view.tags, now)
         self.opens_at_iso = view.join_opens_at.isoformat()
         self.join_window_note = self.text(
             "page.join_window",
             time=format_clock(view.join_opens_at, lang, tz),
             minutes=settings.join_opens_minutes,
         )
-        self.found, self.error_text = True, ""
-        self.title, self.teacher, self.description = s.title, view.teacher_name, s.description
-        self.status = view.status.value
-        self.status_label = self.text(f"status.{view.status.value}")
-        self.when = format_when(s.starts_at, lang, tz)
-        self.zone_note = (
-            ""
-            if s.timezone == tz
-            else self.text(
-                "detail.session_zone",
-                when=format_when(s.starts_at, lang, s.timezone),
-                zone=s.timezone,
-            )
-        )
-        self.duration = format_duration(s.duration_minutes, lang)
-        self.platform_label = self.text(f"platform.{s.platform}")
+        self.teacher = view.teacher_name
         self.seats = (
             self.text("student.unlimited_seats")
             if view.seats_left is None
             else self.text("student.seats_left", n=view.seats_left)
         )
         self.is_paid = s.is_paid
-        self.price = (
-            format_money(s.price_cents, lang, s.currency) if s.is_paid else self.text("common.free")
-        )
-        self.deadline = format_when(view.deadline, lang, tz)
-        self.tags = view.tags
-        self.cancel_note = (
-            self.text("detail.cancelled_because", reason=s.cancel_reason or "")
-            if view.status.value == "cancelled"
-            else ""
-        )
         self.refund_note = (
             self.text("page.refunded", amount=format_money(view.refunded_cents, lang))
             if view.refunded_cents

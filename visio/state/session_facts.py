@@ -1,0 +1,91 @@
+"""What both session pages show of a session, the student's and its teacher's, filled one way.
+
+What a page shows changes with the clock (join button, status): each page has a hidden timer
+that waits `tick_ms`, until just after the next such instant, then reloads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import reflex as rx
+
+from visio.i18n.formatting import format_duration, format_money, format_when
+from visio.models import EffectiveStatus, VideoSession
+from visio.services import attendance
+from visio.services.enrollments import enrollment_deadline
+
+TICK_MAX_MS = 30_000
+
+
+def tick_delay_ms(next_change: datetime | None, now: datetime) -> int:
+    """How long the page's timer waits: until just after the next change, at most 30 s; 0: none."""
+    if next_change is None:
+        return 0
+    wait = int((next_change - now).total_seconds() * 1000) + 500
+    return max(1_000, min(TICK_MAX_MS, wait))
+
+
+class SessionFactsState(rx.State, mixin=True):
+    """A session's facts in the viewer's language and zone.
+
+    A mixin, as SessionListState: each page state gets its own copy of these vars. The page
+    state also derives from AppState, which gives `text`, `lang` and `viewer_tz`.
+    """
+
+    found: bool = False
+    loading: bool = True
+    error_text: str = ""
+
+    title: str = ""
+    description: str = ""
+    status: str = ""
+    status_label: str = ""
+    when: str = ""
+    zone_note: str = ""  # the start in the session's own zone, when it is not the viewer's
+    duration: str = ""
+    platform_label: str = ""
+    price: str = ""
+    deadline: str = ""
+    tags: list[str] = []
+    cancel_note: str = ""
+    tick_ms: int = 0
+    current_id: int = 0
+
+    _session_id: int | None = None
+    _in_app: bool = False
+    _next_change: datetime | None = None
+
+    def _fill_facts(
+        self, s: VideoSession, status: EffectiveStatus, tags: list[str], now: datetime
+    ) -> None:
+        lang, tz = self.lang, self.viewer_tz  # type: ignore[attr-defined]
+        text = self.text  # type: ignore[attr-defined]
+        self._in_app = attendance.opens_in_app(s)
+        self._next_change = attendance.next_change_at(s, now)
+        self.tick_ms = tick_delay_ms(self._next_change, now)
+        self.found, self.error_text = True, ""
+        self.title, self.description = s.title, s.description
+        self.status, self.status_label = status.value, text(f"status.{status.value}")
+        self.when = format_when(s.starts_at, lang, tz)
+        self.zone_note = (
+            ""
+            if s.timezone == tz
+            else text(
+                "detail.session_zone",
+                when=format_when(s.starts_at, lang, s.timezone),
+                zone=s.timezone,
+            )
+        )
+        self.duration = format_duration(s.duration_minutes, lang)
+        self.platform_label = text(f"platform.{s.platform}")
+        self.price = (
+            format_money(s.price_cents, lang, s.currency) if s.is_paid else text("common.free")
+        )
+        self.deadline = format_when(enrollment_deadline(s), lang, tz)
+        self.tags = tags
+        self.cancel_note = (
+            text("detail.cancelled_because", reason=s.cancel_reason or "")
+            if status == EffectiveStatus.CANCELLED
+            else ""
+        )
