@@ -99,10 +99,17 @@ class AppState(rx.State):
     def _show_user(self, user: User, balance_cents: int) -> None:
         self._user_id = user.id
         self._user_tz = user.timezone
-        self.user_name = user.full_name
-        self.user_email = user.email
-        self.user_role = user.role
-        self.balance_cents = balance_cents
+        shown = {
+            "user_name": user.full_name,
+            "user_email": user.email,
+            "user_role": user.role,
+            "balance_cents": balance_cents,
+        }
+        for name, value in shown.items():
+            # Reflex sends every var assigned, even to the same value: every event resolves
+            # the user again, and the header's figures need not travel each time.
+            if getattr(self, name) != value:
+                setattr(self, name, value)
         if user.locale in LANGUAGES and not self.lang_choice:
             self.lang_choice = user.locale
 
