@@ -14,7 +14,15 @@ from visio.api.schemas import (
     UserOut,
 )
 from visio.clock import utcnow
-from visio.models import EffectiveStatus, Enrollment, LedgerEntry, Material, User, VideoSession
+from visio.models import (
+    EffectiveStatus,
+    Enrollment,
+    EnrollmentStatus,
+    LedgerEntry,
+    Material,
+    User,
+    VideoSession,
+)
 from visio.services import api_views, catalog
 from visio.services.catalog import SessionRow
 from visio.services.sessions import effective_status
@@ -68,11 +76,13 @@ def session_out(
 def session_items(
     db: Session, actor: User, rows: list[SessionRow], now: datetime | None = None
 ) -> list[SessionOut]:
-    """A page of listed sessions, with two grouped lookups: materials and whose link shows."""
-    sessions = [row.session for row in rows]
-    ids: list[int] = [s.id for s in sessions]  # type: ignore[misc]
+    """A page of listed sessions, with one grouped lookup (materials).
+
+    The link shows to the session's teacher and to a student whose row says an active seat:
+    every listing fills `enrollment_status` for the student (a row without it hides the link).
+    """
+    ids: list[int] = [row.session.id for row in rows]  # type: ignore[misc]
     counts = api_views.materials_count_by_session(db, ids)
-    participating = api_views.participant_session_ids(db, actor, sessions)
     at = now or utcnow()
     return [
         session_out(
@@ -80,7 +90,8 @@ def session_items(
             teacher_name=row.teacher_name,
             tags=row.tags,
             materials_count=counts.get(row.session.id, 0),  # type: ignore[arg-type]
-            show_link=row.session.id in participating,
+            show_link=row.session.teacher_id == actor.id
+            or row.enrollment_status == EnrollmentStatus.ACTIVE,
             status=effective_status(row.session, at),
         )
         for row in rows

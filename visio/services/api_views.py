@@ -2,8 +2,7 @@
 
 - `enrolled_sessions`: a student's sessions with the catalog's filters (the pages' `my_enrollments`
   only knows its four tabs). It reuses the catalog's own filter, order and paging pieces.
-- `participant_session_ids`, `materials_count_by_session`: per-page lookups (one query each) for
-  the session JSON: whose link may be shown, and how many materials a session has.
+- `materials_count_by_session`: a per-page lookup (one query) for the session JSON.
 - `patch_session`: a partial edit, applied to the session's current values by `update_session`.
 """
 
@@ -70,22 +69,6 @@ def enrolled_sessions(
         for s, name, status in found
     ]
     return Page(rows, int(total), page, page_size)
-
-
-def participant_session_ids(db: Session, actor: User, sessions: list[VideoSession]) -> set[int]:
-    """Which of these sessions `actor` takes part in (see `attendance.is_participant`)."""
-    owned = {s.id for s in sessions if s.teacher_id == actor.id}
-    others = [s.id for s in sessions if s.id not in owned]
-    if not others:
-        return owned  # type: ignore[return-value]
-    enrolled = db.exec(
-        select(Enrollment.session_id).where(
-            Enrollment.session_id.in_(others),  # type: ignore[attr-defined]
-            Enrollment.student_id == actor.id,
-            Enrollment.status == EnrollmentStatus.ACTIVE,
-        )
-    ).all()
-    return owned | set(enrolled)  # type: ignore[arg-type]
 
 
 def materials_count_by_session(db: Session, session_ids: list[int]) -> dict[int, int]:
