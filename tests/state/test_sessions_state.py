@@ -40,6 +40,11 @@ def test_a_catalog_past_the_count_cap_says_there_is_more(bound, db, now_clock, m
     state.on_load()
     assert (state.total, state.pages, state.more) == (2 * PAGE_SIZE, 2, True)
     assert state.page_label == "Page 1 sur 2+"
+    state.go_to_page(2)  # full, and past it more to see: Next stays open
+    assert (state.page, state.pages, len(state.cards)) == (2, 3, PAGE_SIZE)
+    state.go_to_page(3)
+    assert (state.page, state.pages, len(state.cards)) == (3, 3, 1)
+    assert state.page_label == "Page 3 sur 3"  # a partial page is the last one
 
 
 def test_a_date_filter_out_of_the_calendar_gets_a_message_not_a_crash(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]

@@ -515,9 +515,11 @@ def test_the_open_catalog_is_counted_up_to_a_cap_and_pages_on_past_it(
     first = open_to(db, student, clock, page_size=2)
     assert (first.total, first.capped, first.pages) == (3, True, 2)
     assert [r.session.id for r in first.rows] == [made[0].id, made[1].id]
+    second = catalog.available_sessions(db=db, actor=student, page=2, page_size=2, clock=clock)
+    assert (second.pages, len(second.rows)) == (3, 2)  # a full page past the count: one more
     third = catalog.available_sessions(db=db, actor=student, page=3, page_size=2, clock=clock)
     assert [r.session.id for r in third.rows] == [made[4].id]  # past the count, rows still list
-    assert (third.total, third.capped) == (3, True)
+    assert (third.total, third.capped, third.pages) == (3, True, 3)
 
     monkeypatch.setattr(catalog, "COUNT_CAP", 5)  # exactly as many as the cap: not capped
     exactly = open_to(db, student, clock)

@@ -80,7 +80,11 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        """Pages to offer; past a capped count, one more while the current page is full."""
+        counted = max(1, -(-self.total // self.page_size))
+        if not self.capped:
+            return counted
+        return max(counted, self.page + (1 if len(self.rows) == self.page_size else 0))
 
 
 @dataclass(frozen=True)

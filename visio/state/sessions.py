@@ -184,7 +184,9 @@ class SessionListState(rx.State, mixin=True):
             return None
         self.filter_error = ""
         self.cards = [self._card(row, now) for row in result.rows]
-        self.total, self.pages, self.more = result.total, result.pages, result.capped
+        self.total, self.pages = result.total, result.pages
+        # "N+" while there may be more: a capped count, and this page full (a partial one is last).
+        self.more = result.capped and len(result.rows) == result.page_size
         self.loading = False
         return None
 
