@@ -85,7 +85,7 @@ def enroll(
 
         wallet = None
         if session.is_paid:  # a free seat moves no money: it locks no wallet
-            wallet = wallets.lock_wallets_of(db, [actor.id])[actor.id]  # type: ignore[list-item, index]
+            wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
             wallets.check_funds(wallet, session.price_cents)
 
         if enrollment is None:
@@ -164,7 +164,7 @@ def unenroll(
         ).first()
         if joined is not None:  # a seat that was used is not refunded
             raise Conflict("already_joined")
-        wallet = wallets.lock_wallets_of(db, [actor.id])[actor.id]  # type: ignore[list-item, index]
+        wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
         refunded = 0
         purchase = db.exec(
             select(Purchase).where(
@@ -226,9 +226,7 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
             ).all()
             total = sum(p.amount_cents for p in held)
             if total:
-                teacher_wallet = wallets.lock_wallets_of(db, [session.teacher_id])[
-                    session.teacher_id
-                ]
+                teacher_wallet = wallets.lock_wallet_of(db, session.teacher_id)
                 wallets.transfer(
                     db,
                     wallets.lock_escrow(db),

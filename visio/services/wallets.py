@@ -67,6 +67,14 @@ def lock_wallets_of(db: Session, user_ids: list[int]) -> dict[int, Wallet]:
     return {w.user_id: w for w in locked}  # type: ignore[attr-defined, misc]
 
 
+def lock_wallet_of(db: Session, user_id: int) -> Wallet:
+    """Lock one user's wallet (every account has one from registration on)."""
+    wallet = lock_wallets_of(db, [user_id]).get(user_id)
+    if wallet is None:
+        raise NotAuthenticated()
+    return wallet
+
+
 def lock_escrow(db: Session) -> Wallet:
     """Lock the escrow wallet: the last lock a transaction takes (see locking)."""
     found = locking.lock_where(db, Wallet, Wallet.kind == WalletKind.ESCROW)
