@@ -174,17 +174,8 @@ class SessionDetailState(SessionFactsState, AppState):
             return ", ".join(self.text(f"field.{name}") for name in data.get("fields", []))
         return ""
 
-    def _load(self):  # type: ignore[no-untyped-def]
-        user, redirect = self.guard(Role.TEACHER)
-        if user is None:
-            self.found = False
-            return redirect
-        try:
-            self._fill(user)
-        except DomainError as error:
-            self.found, self.error_text = False, self.message(error)
-        self.loading = False
-        return None
+    def _page_role(self) -> str | None:
+        return Role.TEACHER
 
     @rx.event
     def on_load(self):

@@ -14,6 +14,7 @@ from visio.i18n.formatting import format_duration, format_money, format_when
 from visio.models import EffectiveStatus, VideoSession
 from visio.services import attendance
 from visio.services.enrollments import enrollment_deadline
+from visio.services.errors import DomainError
 
 TICK_MAX_MS = 30_000
 
@@ -55,6 +56,26 @@ class SessionFactsState(rx.State, mixin=True):
     _session_id: int | None = None
     _in_app: bool = False
     _next_change: datetime | None = None
+
+    def _page_role(self) -> str | None:
+        """Who may open the page (None: anyone signed in)."""
+        raise NotImplementedError
+
+    def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    def _load(self):  # type: ignore[no-untyped-def]
+        """Resolve the user again, then fill the page; a refusal shows as the page's error."""
+        user, redirect = self.guard(self._page_role())  # type: ignore[attr-defined]
+        if user is None:
+            self.found = False
+            return redirect
+        try:
+            self._fill(user)
+        except DomainError as error:
+            self.found, self.error_text = False, self.message(error)  # type: ignore[attr-defined]
+        self.loading = False
+        return None
 
     def _fill_facts(
         self, s: VideoSession, status: EffectiveStatus, tags: list[str], now: datetime

@@ -100,16 +100,7 @@ class SessionPageState(SessionFactsState, AppState):
         ]
         self.balance_cents = view.balance_cents
 
-    def _load(self):  # type: ignore[no-untyped-def]
-        user, redirect = self.guard()
-        if user is None:
-            self.found = False
-            return redirect
-        try:
-            self._fill(user)
-        except DomainError as error:
-            self.found, self.error_text = False, self.message(error)
-        self.loading = False
+    def _page_role(self) -> str | None:
         return None
 
     @rx.event
