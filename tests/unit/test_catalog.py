@@ -521,6 +521,9 @@ def test_the_open_catalog_is_counted_up_to_a_cap_and_pages_on_past_it(
     assert [r.session.id for r in third.rows] == [made[4].id]  # past the count, rows still list
     assert (third.total, third.capped, third.pages) == (3, True, 3)
 
+    words = open_to(db, student, clock, page_size=2, q=made[0].title.split()[0])
+    assert (words.total, words.capped, len(words.rows)) == (3, True, 2)  # a search says 3+ too
+
     monkeypatch.setattr(catalog, "COUNT_CAP", 5)  # exactly as many as the cap: not capped
     exactly = open_to(db, student, clock)
     assert (exactly.total, exactly.capped, len(exactly.rows)) == (5, False, 5)

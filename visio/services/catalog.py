@@ -425,7 +425,8 @@ def available_sessions(
     order = _student_order(f.sort)
     # The page is chosen on ids alone, then its rows, tags and marks are read for those only.
     # With words, the search already reads every match to sort them: they are counted in the
-    # same pass (the index narrows them). Without, counting stops at COUNT_CAP.
+    # same pass (the index narrows them). Without, counting stops at COUNT_CAP. Either way the
+    # total says at most COUNT_CAP, and `capped` whether there are more.
     counted = func.count().over() if f.q else literal(None)
     chosen = (
         select(S.id, counted.label("total"))
@@ -442,7 +443,8 @@ def available_sessions(
         .order_by(*order)
     ).all()
     if f.q and found:
-        total, capped = int(found[0][-1]), False
+        matched = int(found[0][-1])
+        total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
     else:  # no words, or a page past the last: count apart
         total, capped = _count_upto(db, where, COUNT_CAP)
     rows = [
