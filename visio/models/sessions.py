@@ -69,6 +69,13 @@ class VideoSession(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     escrow_released_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The schedule its students were promised: set at publication, and followed by time edits
+    # only while nobody is enrolled. Moves are bounded by it, escrow waits for its end.
+    planned_starts_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    planned_ends_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The last change of start or duration made with students enrolled: from then until the
+    # start, each of them may unenroll with a full refund whatever the deadline.
+    rescheduled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
