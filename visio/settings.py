@@ -64,6 +64,10 @@ class Settings:
     )
 
     @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
     def jitsi_uses_jwt(self) -> bool:
         return bool(self.jitsi_app_id and self.jitsi_app_secret)
 
