@@ -34,6 +34,8 @@ class Settings:
     )
     jitsi_domain: str = field(default_factory=lambda: _str("JITSI_DOMAIN", "meet.jit.si"))
     join_opens_minutes: int = field(default_factory=lambda: _int("JOIN_OPENS_MINUTES", 10))
+    # With students enrolled, a session moves earlier only with this much notice.
+    min_notice_hours: int = field(default_factory=lambda: _int("VISIO_MIN_NOTICE_HOURS", 24))
     # Self-hosted Jitsi or JaaS with token auth: both set, each join gets its own signed JWT.
     jitsi_app_id: str = field(default_factory=lambda: _str("VISIO_JITSI_APP_ID", ""))
     jitsi_app_secret: str = field(

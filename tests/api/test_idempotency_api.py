@@ -83,20 +83,27 @@ def test_a_retried_enroll_returns_the_first_answer_and_charges_once(http, make, 
     assert_error(http.post(url, headers=student.headers), 409, "already_enrolled")
 
 
-def test_a_refused_request_is_replayed_as_refused(http, make, server_db) -> None:  # type: ignore[no-untyped-def]
+def test_a_refusal_is_not_replayed_once_its_cause_has_passed(http, make, server_db) -> None:  # type: ignore[no-untyped-def]
     session = make.session(make.teacher(), is_paid=True, price_cents=600)
     student = make.student(funds_cents=100)
     headers = {**student.headers, "Idempotency-Key": _key()}
     url = f"/api/sessions/{session.id}/enroll"
 
     first = http.post(url, headers=headers)
+    again = http.post(url, headers=headers)
+    assert_error(first, 402, "insufficient_funds")
+    assert_error(again, 402, "insufficient_funds")  # still short: refused again, not replayed
+    assert "idempotent-replayed" not in again.headers
+
     http.post("/api/wallet/topup", headers=student.headers, json={"amount_cents": 1000})
     retry = http.post(url, headers=headers)
+    replay = http.post(url, headers=headers)
 
-    assert_error(first, 402, "insufficient_funds")
-    assert (retry.status_code, retry.json()) == (402, first.json())
-    assert _purchases(server_db, student) == 0
-    assert http.post(url, headers={**student.headers, "Idempotency-Key": _key()}).status_code == 201
+    assert retry.status_code == 201, retry.text
+    assert (replay.status_code, replay.json()) == (201, retry.json())
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert _purchases(server_db, student) == 1
+    assert balances(server_db, student.user)[student.user.email] == 500
 
 
 def test_a_retried_top_up_credits_once(http, make, server_db) -> None:  # type: ignore[no-untyped-def]

@@ -123,6 +123,44 @@ def test_create_refusals(http, make) -> None:  # type: ignore[no-untyped-def]
     assert_error(create(student), 403, "wrong_role")
 
 
+def test_create_takes_the_start_as_date_too_and_refuses_both_names(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    starts = (datetime.now(UTC) + timedelta(days=4)).replace(microsecond=0)
+    body = _new_session()
+    del body["starts_at"]
+
+    created = http.post(
+        "/api/sessions", headers=teacher.headers, json={**body, "date": starts.isoformat()}
+    )
+    assert created.status_code == 201, created.text
+    assert _at(created.json()["date"]) == starts
+
+    both = {**body, "date": starts.isoformat(), "starts_at": starts.isoformat()}
+    assert_error(http.post("/api/sessions", headers=teacher.headers, json=both), 422,
+                 "invalid_input")  # fmt: skip
+
+
+def test_a_price_for_a_free_session_is_refused_not_dropped(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    refused = assert_error(
+        http.post("/api/sessions", headers=teacher.headers, json=_new_session(price_cents=900)),
+        422,
+        "price_without_paid",
+    )
+    assert refused["field"] == "price_cents"
+
+    free = make.session(teacher, publish=False)
+    url = f"/api/sessions/{free.id}"
+    assert_error(http.patch(url, headers=teacher.headers, json={"price_cents": 700}), 422,
+                 "price_without_paid")  # fmt: skip
+    paid = make.session(teacher, publish=False, is_paid=True, price_cents=1200)
+    made_free = http.patch(
+        f"/api/sessions/{paid.id}", headers=teacher.headers, json={"is_paid": False}
+    )
+    assert made_free.status_code == 200, made_free.text
+    assert (made_free.json()["is_paid"], made_free.json()["price_cents"]) == (False, 0)
+
+
 # --- list -----------------------------------------------------------------------------------
 
 
@@ -183,46 +221,74 @@ def test_list_refusals(http, make) -> None:  # type: ignore[no-untyped-def]
     assert_error(available, 403, "wrong_role")
 
 
-def test_student_lists_enrolled_and_available_sessions_link_only_where_enrolled(http, make) -> None:  # type: ignore[no-untyped-def]
+def test_student_lists_enrolled_and_available_sessions_without_any_link(http, make) -> None:  # type: ignore[no-untyped-def]
     teacher, student = make.teacher(), make.student()
     tag = f"t{make.clock().timestamp():.0f}"[-12:]
     mine = make.session(teacher, tags=[tag], title="Enrolled one")
     open_one = make.session(teacher, tags=[tag], title="Open one")
     make.enroll(student, mine)
 
-    enrolled = http.get("/api/sessions", headers=student.headers).json()
-    assert [item["id"] for item in enrolled["items"]] == [mine.id]
-    assert enrolled["items"][0]["link"] == mine.link
+    enrolled = http.get("/api/sessions", headers=student.headers)
+    assert [item["id"] for item in enrolled.json()["items"]] == [mine.id]
+    assert enrolled.json()["items"][0]["link"] is None
+    assert mine.link not in enrolled.text  # enrolled or not: the link comes from join only
 
     available = http.get(
         "/api/sessions", headers=student.headers, params={"scope": "available", "tag": tag}
-    ).json()
-    by_id = {item["id"]: item for item in available["items"]}
+    )
+    by_id = {item["id"]: item for item in available.json()["items"]}
     assert set(by_id) == {mine.id, open_one.id}
-    assert by_id[open_one.id]["link"] is None
-    assert by_id[mine.id]["link"] == mine.link  # enrolled: the link is theirs
+    assert {item["link"] for item in by_id.values()} == {None}
+    assert mine.link not in available.text
 
     stranger = make.student()
     seen = http.get(
         "/api/sessions", headers=stranger.headers, params={"scope": "available", "tag": tag}
     ).json()
     assert {item["link"] for item in seen["items"]} == {None}
-    assert (
-        mine.link
-        not in http.get(
-            "/api/sessions", headers=stranger.headers, params={"scope": "available"}
-        ).text
+
+
+def test_a_paid_seat_link_cannot_be_read_ahead_then_kept_after_a_refund(http, make) -> None:  # type: ignore[no-untyped-def]
+    """The attack of issue 11: read the Zoom link days ahead, unenroll refunded, keep the link."""
+    teacher, student = make.teacher(), make.student(funds_cents=5000)
+    zoom = f"https://us02web.zoom.us/j/{make.clock().timestamp():.0f}"
+    session = make.session(
+        teacher,
+        starts_in=timedelta(days=3),
+        is_paid=True,
+        price_cents=1500,
+        platform="zoom",
+        link=zoom,
     )
+    make.enroll(student, session)
+
+    for answer in (
+        http.get(f"/api/sessions/{session.id}", headers=student.headers),
+        http.get("/api/sessions", headers=student.headers, params={"scope": "mine"}),
+        http.get("/api/sessions", headers=student.headers, params={"scope": "available"}),
+    ):
+        assert answer.status_code == 200, answer.text
+        assert zoom not in answer.text
+    too_early = http.post(f"/api/sessions/{session.id}/join", headers=student.headers)
+    assert_error(too_early, 409, "join_not_open")
+    assert zoom not in too_early.text
+
+    left = http.delete(f"/api/sessions/{session.id}/enroll", headers=student.headers)
+    assert left.status_code == 200, left.text
+    assert left.json()["refunded_cents"] == 1500
+    assert zoom not in left.text
+    # The teacher still sees it on their own session.
+    assert http.get(f"/api/sessions/{session.id}", headers=teacher.headers).json()["link"] == zoom
 
 
 # --- read -----------------------------------------------------------------------------------
 
 
-def test_details_show_the_link_only_to_the_owner_and_enrolled_students(http, cast) -> None:  # type: ignore[no-untyped-def]
+def test_details_show_the_link_only_to_the_owner(http, cast) -> None:  # type: ignore[no-untyped-def]
     url = f"/api/sessions/{cast.session.id}"
     for who, link in (
         (cast.owner, cast.session.link),
-        (cast.enrolled, cast.session.link),
+        (cast.enrolled, None),  # in the join window, yet: the link comes from join, recorded
         (cast.student, None),
         (cast.other_teacher, None),
     ):
@@ -303,6 +369,35 @@ def test_patch_refusals(http, cast, make) -> None:  # type: ignore[no-untyped-de
         409,
         "invalid_status",
     )
+
+
+def test_a_teacher_cannot_move_a_paid_workshop_to_now_and_keep_the_money(http, make) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11's attack over HTTP: an 8-hour paid workshop a week out, moved to start in one
+    minute for 5 minutes, then pushed two years out."""
+    teacher, student = make.teacher(), make.student(funds_cents=5000)
+    workshop = make.session(
+        teacher, starts_in=timedelta(days=7), duration_minutes=480, is_paid=True, price_cents=3000
+    )
+    make.enroll(student, workshop)
+    url = f"/api/sessions/{workshop.id}"
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+
+    now_for_5 = http.patch(url, headers=teacher.headers, json={"starts_at": soon, "duration": 5})
+    assert assert_error(now_for_5, 409, "reschedule_notice_too_short")["field"] == "starts_at"
+    far = (workshop.starts_at + timedelta(days=730)).isoformat()
+    too_late = http.patch(url, headers=teacher.headers, json={"starts_at": far})
+    assert assert_error(too_late, 409, "reschedule_too_late")["field"] == "starts_at"
+    cut = http.patch(url, headers=teacher.headers, json={"duration": 5})
+    assert assert_error(cut, 409, "duration_cut_too_far")["field"] == "duration"
+    assert http.get(url, headers=teacher.headers).json()["duration"] == 480
+
+    # A fair postponement is taken, and the student may leave refunded until the new start.
+    later = workshop.starts_at + timedelta(days=20)
+    moved = http.patch(url, headers=teacher.headers, json={"starts_at": later.isoformat()})
+    assert moved.status_code == 200, moved.text
+    left = http.delete(f"{url}/enroll", headers=student.headers)
+    assert left.status_code == 200, left.text
+    assert left.json()["refunded_cents"] == 3000
 
 
 def test_publish_schedules_a_draft_once(http, cast) -> None:  # type: ignore[no-untyped-def]

@@ -222,7 +222,16 @@ def test_the_price_cannot_change_once_someone_paid(db, clock, teacher):
         db, clock, teacher, session, Conflict, "edit_price_after_payment", price_cents=1_000
     )
     assert error.field == "price"
-    assert_refused(db, clock, teacher, session, Conflict, "edit_price_after_payment", is_paid=False)
+    assert_refused(
+        db,
+        clock,
+        teacher,
+        session,
+        Conflict,
+        "edit_price_after_payment",
+        is_paid=False,
+        price_cents=0,
+    )
 
 
 def test_the_price_stays_locked_after_the_payer_was_refunded(db, clock, teacher):

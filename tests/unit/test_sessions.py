@@ -167,9 +167,11 @@ def test_create_session_at_each_bound_is_accepted(db, clock, teacher, overrides)
     assert db.get(VideoSession, created.id).status == StoredStatus.DRAFT
 
 
-def test_create_free_session_ignores_a_price(db, clock, teacher):
-    created = create(db, clock, teacher, is_paid=False, price_cents=2_000)
-    assert (created.is_paid, created.price_cents) == (False, 0)
+def test_create_free_session_with_a_price_is_refused(db, clock, teacher):
+    with pytest.raises(InvalidInput) as refused:
+        create(db, clock, teacher, is_paid=False, price_cents=2_000)
+    assert (refused.value.code, refused.value.field) == ("price_without_paid", "price")
+    assert db.exec(select(VideoSession)).all() == []
 
 
 def test_tags_are_shared_between_sessions(db, clock, teacher):

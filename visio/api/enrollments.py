@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from visio.api import idempotency, presenters
@@ -26,7 +26,6 @@ router = APIRouter(prefix="/sessions", tags=["enrollment"])
 )
 def enroll(
     session_id: SessionId,
-    request: Request,
     db: DbDep,
     user: UserDep,
     idempotency_key: idempotency.KeyHeader = None,
@@ -43,7 +42,6 @@ def enroll(
         )
 
     return idempotency.respond(
-        request=request,
         db=db,
         user=user,
         key=idempotency_key,

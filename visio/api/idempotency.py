@@ -10,8 +10,9 @@ row for (user, key) in a transaction of its own; the unique constraint makes the
 fail, and that request waits for the first one's answer instead of running.
 
 - The same key for another request (another route, session or body): 409 `idempotency_conflict`.
-- Refusals (402, 409...) are answers like any other: stored and replayed. A 5xx (a busy
-  database, a bug) gives the key back, so that a retry runs again.
+- Only what was done is replayed. A refusal (402 `insufficient_funds`, 409 `session_full`...) did
+  nothing, and the situation behind it may pass (a top-up, a freed seat): it gives the key back,
+  so that a retry runs again, as does a 5xx (a busy database, a bug).
 - An identical request still running after WAIT_SECONDS: 409 `idempotency_in_progress`.
 - Keys are kept KEEP_FOR (a day), then pruned by the app's background task.
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Header, Request
+from fastapi import Header
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -35,11 +36,10 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from visio.api import errors
 from visio.clock import utcnow
 from visio.models import IdempotencyKey, User
 from visio.services import locking
-from visio.services.errors import Busy, Conflict, DomainError
+from visio.services.errors import Busy, Conflict
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,6 @@ def fingerprint(scope: str, payload: Any) -> str:
 
 def respond(
     *,
-    request: Request,
     db: Session,
     user: User,
     key: str | None,
@@ -101,19 +100,13 @@ def respond(
     stored = _claim(db, user_id, key, scope, fingerprint(scope, payload))
     if stored is not None:
         return JSONResponse(stored.body, stored.status_code, headers={REPLAYED_HEADER: "true"})
-    headers: dict[str, str] = {}
     try:
         body = jsonable_encoder(run())
-    except DomainError as error:
-        status_code, body, headers = errors.domain_error_parts(request, error)
-        if status_code >= 500:
-            _release(db, user_id, key)
-            raise
-    except BaseException:
+    except BaseException:  # a refusal, or a failure: nothing was done, a retry may run
         _release(db, user_id, key)
         raise
     _store(db, user_id, key, Answer(status_code, body))
-    return JSONResponse(body, status_code, headers=headers)
+    return JSONResponse(body, status_code)
 
 
 def _claim(db: Session, user_id: int, key: str, scope: str, digest: str) -> Answer | None:

@@ -17,7 +17,6 @@ from visio.clock import utcnow
 from visio.models import (
     EffectiveStatus,
     Enrollment,
-    EnrollmentStatus,
     LedgerEntry,
     Material,
     User,
@@ -48,7 +47,7 @@ def session_out(
     show_link: bool,
     status: EffectiveStatus,
 ) -> SessionOut:
-    """A session's JSON; the link only when `show_link` (its owner or an enrolled student)."""
+    """A session's JSON; the link only when `show_link` (its owner: students get it from join)."""
     return SessionOut(
         id=session.id,  # type: ignore[arg-type]
         title=session.title,
@@ -78,8 +77,9 @@ def session_items(
 ) -> list[SessionOut]:
     """A page of listed sessions, with one grouped lookup (materials).
 
-    The link shows to the session's teacher and to a student whose row says an active seat:
-    every listing fills `enrollment_status` for the student (a row without it hides the link).
+    The link shows to the session's teacher only. A student gets it from the join action, inside
+    the join window, which records the join (and so ends the right to a refund): a link read days
+    ahead would be a seat kept for free after unenrolling.
     """
     ids: list[int] = [row.session.id for row in rows]  # type: ignore[misc]
     counts = api_views.materials_count_by_session(db, ids)
@@ -90,8 +90,7 @@ def session_items(
             teacher_name=row.teacher_name,
             tags=row.tags,
             materials_count=counts.get(row.session.id, 0),  # type: ignore[arg-type]
-            show_link=row.session.teacher_id == actor.id
-            or row.enrollment_status == EnrollmentStatus.ACTIVE,
+            show_link=row.session.teacher_id == actor.id,
             status=effective_status(row.session, at),
         )
         for row in rows

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -22,6 +23,7 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
+    model_validator,
 )
 
 from visio.clock import EARLIEST_YEAR, LATEST_YEAR, in_calendar
@@ -83,6 +85,13 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _one_start(values: Any) -> Any:
+    """`date` and `starts_at` name the same field: a body may send one of them, not both."""
+    if isinstance(values, dict) and "date" in values and "starts_at" in values:
+        raise ValueError("send the start as `starts_at` or `date`, not both")
+    return values
+
+
 # --- errors ---------------------------------------------------------------------------------
 
 
@@ -131,9 +140,15 @@ class LoginOut(BaseModel):
 class SessionIn(Body):
     """A new session (always created as a draft)."""
 
+    _one_start = model_validator(mode="before")(_one_start)
+
     title: Text
     description: Text = ""
-    starts_at: Instant = Field(description="ISO 8601 with an offset, e.g. 2026-05-04T18:00+02:00")
+    starts_at: Instant = Field(
+        validation_alias=AliasChoices("starts_at", "date"),
+        description="The start, ISO 8601 with an offset, e.g. 2026-05-04T18:00+02:00; "
+        "`date` (the answers' name) is accepted too",
+    )
     duration: Integer = Field(description="Minutes")
     timezone: Text | None = Field(
         default=None, description="IANA zone, e.g. Europe/Paris; default: the account's"
@@ -152,9 +167,15 @@ class SessionIn(Body):
 class SessionPatchIn(Body):
     """The fields to change; the others keep their values."""
 
+    _one_start = model_validator(mode="before")(_one_start)
+
     title: Text = Field(default=None)  # type: ignore[assignment]
     description: Text = Field(default=None)  # type: ignore[assignment]
-    starts_at: Instant = Field(default=None)  # type: ignore[assignment]
+    starts_at: Instant = Field(  # type: ignore[assignment]
+        default=None,
+        validation_alias=AliasChoices("starts_at", "date"),
+        description="`date` is accepted too",
+    )
     duration: Integer = Field(default=None, description="Minutes")  # type: ignore[assignment]
     timezone: Text = Field(default=None)  # type: ignore[assignment]
     platform: Platform = Field(default=None)  # type: ignore[assignment]
@@ -174,7 +195,10 @@ class SessionOut(BaseModel):
     duration: int = Field(description="Minutes")
     timezone: str
     platform: Platform
-    link: str | None = Field(description="Only for the owner and enrolled students, else null")
+    link: str | None = Field(
+        description="Only for the session's teacher, else null: students get it from POST "
+        "/api/sessions/{id}/join, inside the join window"
+    )
     teacher_id: int
     teacher_name: str
     status: EffectiveStatus

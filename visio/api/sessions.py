@@ -30,7 +30,6 @@ from visio.api.schemas import (
 from visio.models import EffectiveStatus, Platform, Role, User
 from visio.services import (
     api_views,
-    attendance,
     catalog,
     session_view,
     sessions,
@@ -122,7 +121,7 @@ def list_sessions(
     page_size: Annotated[int, Query(ge=1, le=catalog.MAX_PAGE_SIZE)] = 20,
     tz: TimeZone = None,
 ) -> SessionPageOut:
-    """One page of sessions, filtered and sorted; the link only where the caller takes part."""
+    """One page of sessions, filtered and sorted; the link only on the caller's own sessions."""
     filters = SessionFilters(
         q=q or "",
         status=status,
@@ -174,14 +173,14 @@ def create_session(body: SessionIn, db: DbDep, user: UserDep) -> SessionOut:
 
 @router.get("/{session_id}", response_model=SessionOut, responses=error_responses(401, 404, 422))
 def get_session(session_id: SessionId, db: DbDep, user: UserDep) -> SessionOut:
-    """A session; drafts only for their teacher, the link only for its participants."""
+    """A session; drafts only for their teacher, the link only for its teacher."""
     view = session_view.public_view(db=db, actor=user, video_session_id=session_id)
     return presenters.session_out(
         view.session,
         teacher_name=view.teacher_name,
         tags=view.tags,
         materials_count=len(view.materials),
-        show_link=attendance.is_participant(db, view.session, user),
+        show_link=view.session.teacher_id == user.id,
         status=view.status,
     )
 

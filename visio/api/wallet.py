@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from visio.api import idempotency, presenters
@@ -50,7 +50,6 @@ def wallet(
 )
 def top_up(
     body: TopUpIn,
-    request: Request,
     db: DbDep,
     user: UserDep,
     idempotency_key: idempotency.KeyHeader = None,
@@ -66,7 +65,6 @@ def top_up(
         )
 
     return idempotency.respond(
-        request=request,
         db=db,
         user=user,
         key=idempotency_key,

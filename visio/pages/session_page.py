@@ -303,6 +303,17 @@ def _body() -> rx.Component:
                     id="refund-note",
                 ),
             ),
+            rx.cond(
+                P.moved_note != "",
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("calendar-clock")),
+                    rx.callout.text(rx.text(T["page.moved_title"], weight="bold")),
+                    rx.callout.text(P.moved_note),
+                    color_scheme="amber",
+                    width="100%",
+                    id="moved-note",
+                ),
+            ),
             rx.card(
                 rx.vstack(
                     meta("calendar", P.when),

@@ -390,7 +390,12 @@ def _student_filters() -> rx.Component:
 def _student_card(card: rx.Var) -> rx.Component:
     return rx.vstack(
         session_card(card, True),
-        rx.cond(card["note"] != "", rx.text(card["note"], size="1", color="green")),
+        rx.cond(
+            card["note"] != "",
+            rx.text(
+                card["note"], size="1", color_scheme=card["note_color"], class_name="card-note"
+            ),
+        ),
         width="100%",
         spacing="1",
     )

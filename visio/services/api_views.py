@@ -98,6 +98,8 @@ def patch_session(
     session = db.get(VideoSession, video_session_id)
     if session is None:
         raise NotFound("session_not_found")
+    if changes.get("is_paid") is False and "price_cents" not in changes:
+        changes = {**changes, "price_cents": 0}  # made free: the old price goes with it
     data = replace(session_edit.current_input(db, session), **changes)
     db.rollback()  # update_session locks the row as its transaction's first statement
     return session_edit.update_session(

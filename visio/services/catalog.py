@@ -68,6 +68,7 @@ class SessionRow:
     revenue_cents: int = 0  # teacher listing: purchases held or released
     enrollment_status: str | None = None  # my_enrollments: the student's enrollment
     refunded_cents: int = 0  # my_enrollments: what the student got back for this session
+    moved: bool = False  # my_enrollments: rescheduled since the student enrolled (refund right)
 
 
 @dataclass(frozen=True)
@@ -487,7 +488,7 @@ def my_enrollments(
         .where(*where)
     ).one()
     found = db.exec(
-        select(S, User.full_name, Enrollment.status)
+        select(S, User.full_name, Enrollment.status, Enrollment.enrolled_at)
         .select_from(Enrollment)
         .join(S, S.id == Enrollment.session_id)
         .join(User, User.id == S.teacher_id)
@@ -496,7 +497,7 @@ def my_enrollments(
         .offset(_offset(page, page_size))
         .limit(page_size)
     ).all()
-    ids = [s.id for s, _, _ in found]
+    ids = [s.id for s, _, _, _ in found]
     tags = tags_by_session(db, ids)  # type: ignore[arg-type]
     refunded = (
         _purchase_sums(db, ids, (PurchaseStatus.REFUNDED,), student_id=actor.id)  # type: ignore[arg-type]
@@ -510,8 +511,11 @@ def my_enrollments(
             tags[s.id],  # type: ignore[index]
             enrollment_status=enrollment_status,
             refunded_cents=refunded.get(s.id, 0),  # type: ignore[arg-type]
+            moved=enrollment_status == EnrollmentStatus.ACTIVE
+            and s.rescheduled_at is not None
+            and enrolled_at <= s.rescheduled_at,
         )
-        for s, name, enrollment_status in found
+        for s, name, enrollment_status, enrolled_at in found
     ]
     return Page(rows, total, page, page_size)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -39,6 +40,19 @@ class EnrollResult:
 def enrollment_deadline(session: VideoSession) -> datetime:
     """When enrolling (and unenrolling with a refund) closes: the deadline, else the start."""
     return session.enrollment_deadline or session.starts_at
+
+
+def moved_since(session: VideoSession, enrollment: Enrollment) -> bool:
+    """The session's start or duration changed after this student enrolled."""
+    return session.rescheduled_at is not None and enrollment.enrolled_at <= session.rescheduled_at
+
+
+def unenroll_closes_at(session: VideoSession, enrollment: Enrollment) -> datetime:
+    """Until when the student may give their seat back refunded.
+
+    The enrollment deadline; or the (new) start for a student the session was moved on.
+    """
+    return session.starts_at if moved_since(session, enrollment) else enrollment_deadline(session)
 
 
 def _lock_session(db: Session, session_id: int) -> VideoSession:
@@ -155,14 +169,16 @@ def unenroll(
         ).first()
         if enrollment is None:
             raise Conflict("not_enrolled")
-        if session.status != StoredStatus.SCHEDULED or now >= enrollment_deadline(session):
+        if session.status != StoredStatus.SCHEDULED or now >= unenroll_closes_at(
+            session, enrollment
+        ):
             raise Conflict("deadline_passed")
-        joined = db.exec(
-            select(Attendance.id).where(
-                Attendance.session_id == session.id, Attendance.user_id == actor.id
-            )
-        ).first()
-        if joined is not None:  # a seat that was used is not refunded
+        joined = select(Attendance.id).where(
+            Attendance.session_id == session.id, Attendance.user_id == actor.id
+        )
+        if moved_since(session, enrollment):  # a join before the move is not a used seat
+            joined = joined.where(Attendance.last_seen_at >= session.rescheduled_at)
+        if db.exec(joined).first() is not None:  # a seat that was used is not refunded
             raise Conflict("already_joined")
         wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
         refunded = 0
@@ -195,11 +211,22 @@ def unenroll(
         raise
 
 
+def release_due(session: VideoSession, now: datetime) -> bool:
+    """A session's held money may go to its teacher: over, as planned first too, not yet paid."""
+    planned_end = session.planned_ends_at or session.ends_at
+    return (
+        session.status == StoredStatus.SCHEDULED
+        and session.escrow_released_at is None
+        and now >= max(session.ends_at, planned_end)
+    )
+
+
 def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> int:
     """Pay the held money of finished sessions to their teachers, once; returns sessions done.
 
-    Idempotent: a session is marked released in the same transaction as its payouts, and is
-    re-checked after its row is locked, so overlapping runs never pay twice.
+    Never before the end first planned: a session moved earlier (or shortened) keeps its students'
+    money until then. Idempotent: a session is marked released in the same transaction as its
+    payouts, and is re-checked after its row is locked, so overlapping runs never pay twice.
     """
     now = clock()
     due = db.exec(
@@ -207,6 +234,7 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
         .where(
             VideoSession.status == StoredStatus.SCHEDULED,
             VideoSession.ends_at <= now,
+            func.coalesce(VideoSession.planned_ends_at, VideoSession.ends_at) <= now,
             VideoSession.escrow_released_at.is_(None),  # type: ignore[union-attr]
         )
         .order_by(VideoSession.ends_at)
@@ -216,7 +244,7 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
     for session_id in due:
         try:
             session = _lock_session(db, session_id)
-            if session.escrow_released_at is not None or session.status != StoredStatus.SCHEDULED:
+            if not release_due(session, now):
                 db.rollback()
                 continue
             held = db.exec(

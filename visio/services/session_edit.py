@@ -3,12 +3,18 @@
 Drafts change freely. A scheduled session keeps its students' trust: its date and duration
 change only before it starts, its price never once someone has paid, and its capacity never
 below the seats already taken. Cancelled and finished sessions are history: no edits.
+
+With students enrolled, a change of date or duration must stay fair to them (`check_fair_move`):
+no earlier start with less than VISIO_MIN_NOTICE_HOURS of notice, no start more than
+MAX_POSTPONE_DAYS after the one first planned, no cut of more than half the planned duration.
+Each such change is stamped (`rescheduled_at`): the students enrolled then may unenroll with a full
+refund until the new start, and escrow waits for the end first planned (see enrollments).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -23,9 +29,31 @@ from visio.services.sessions import (
     effective_status,
     jitsi_link,
     lock_owned,
+    planned_schedule,
     set_tags,
     validate,
 )
+from visio.settings import settings
+
+MAX_POSTPONE_DAYS = 90
+
+
+def check_fair_move(
+    session: VideoSession, *, starts_at: datetime, duration_minutes: int, now: datetime
+) -> None:
+    """Refuse a move of a session with students enrolled that would be unfair to them."""
+    planned_start, planned_end = planned_schedule(session)
+    notice = timedelta(hours=settings.min_notice_hours)
+    if starts_at < session.starts_at and starts_at < now + notice:
+        raise Conflict(
+            "reschedule_notice_too_short", field="starts_at", hours=settings.min_notice_hours
+        )
+    if starts_at > planned_start + timedelta(days=MAX_POSTPONE_DAYS):
+        raise Conflict("reschedule_too_late", field="starts_at", days=MAX_POSTPONE_DAYS)
+    planned_minutes = int((planned_end - planned_start).total_seconds() // 60)
+    shortest = (planned_minutes + 1) // 2
+    if duration_minutes < shortest:
+        raise Conflict("duration_cut_too_far", field="duration_minutes", min=shortest)
 
 
 def current_input(db: Session, session: VideoSession) -> SessionInput:
@@ -74,6 +102,13 @@ def update_session(
         )
         if session.status == StoredStatus.SCHEDULED:
             _check_scheduled_edit(db, session, clean, before, now)
+            if start_changed and session.enrolled_count:
+                check_fair_move(
+                    session,
+                    starts_at=clean.starts_at,
+                    duration_minutes=clean.duration_minutes,
+                    now=now,
+                )
 
         changed = sorted(
             name
@@ -98,6 +133,15 @@ def update_session(
             return session
         _apply(db, session, clean, before)
         session.updated_at = now
+        moved = "starts_at" in changed or "duration_minutes" in changed
+        if moved and session.status == StoredStatus.SCHEDULED:
+            if session.enrolled_count:  # they may leave refunded until the new start
+                session.rescheduled_at = now
+            else:  # nobody to keep a promise to: the new schedule is the one announced
+                session.planned_starts_at, session.planned_ends_at = (
+                    session.starts_at,
+                    session.ends_at,
+                )
         audit.record(
             db,
             actor_id=actor.id,
@@ -106,6 +150,11 @@ def update_session(
             target_id=session.id,
             at=now,
             fields=changed,
+            **(
+                {"from": before.starts_at.isoformat(), "to": clean.starts_at.isoformat()}
+                if "starts_at" in changed
+                else {}
+            ),
         )
         db.commit()
         return session

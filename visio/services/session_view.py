@@ -28,9 +28,9 @@ from visio.models import (
 from visio.services import wallets
 from visio.services.attendance import join_opens_at
 from visio.services.catalog import tags_by_session
-from visio.services.enrollments import enrollment_deadline
+from visio.services.enrollments import enrollment_deadline, moved_since, unenroll_closes_at
 from visio.services.errors import NotAuthenticated, NotFound
-from visio.services.sessions import effective_status
+from visio.services.sessions import effective_status, planned_schedule
 
 
 class Action(StrEnum):
@@ -66,6 +66,10 @@ class PublicView:
     refunded_cents: int
     materials: list[MaterialLine]
     can_download: bool
+    # The start or duration changed since the viewer enrolled: when it was first planned, and
+    # until when they may unenroll refunded (None: not moved for them).
+    planned_starts_at: datetime | None = None
+    refund_until: datetime | None = None
 
     @property
     def balance_after_cents(self) -> int:
@@ -73,9 +77,14 @@ class PublicView:
 
 
 def _action(
-    session: VideoSession, status: EffectiveStatus, actor: User, active: bool, now: datetime
+    session: VideoSession,
+    status: EffectiveStatus,
+    actor: User,
+    enrollment: Enrollment | None,
+    now: datetime,
 ) -> tuple[Action, str]:
     opens, deadline = join_opens_at(session), enrollment_deadline(session)
+    active = enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE
     if status == EffectiveStatus.CANCELLED:
         return Action.NONE, "session_cancelled"
     if status == EffectiveStatus.FINISHED:
@@ -87,8 +96,9 @@ def _action(
         return Action.MANAGE, ""
     if actor.role != Role.STUDENT:
         return Action.NONE, "wrong_role"
-    if active:
-        return (Action.UNENROLL, "") if now < deadline else (Action.WAIT, "")
+    if enrollment is not None and active:
+        closes = unenroll_closes_at(session, enrollment)
+        return (Action.UNENROLL, "") if now < closes else (Action.WAIT, "")
     if now >= deadline:
         return Action.NONE, "deadline_passed"
     if session.capacity is not None and session.enrolled_count >= session.capacity:
@@ -120,7 +130,8 @@ def public_view(
         )
     ).first()
     active = enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE
-    action, reason = _action(session, status, actor, active, now)
+    action, reason = _action(session, status, actor, enrollment, now)
+    moved = active and enrollment is not None and moved_since(session, enrollment)
     refunded = db.exec(
         select(func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
             Purchase.session_id == session.id,
@@ -150,4 +161,6 @@ def public_view(
         refunded_cents=int(refunded),
         materials=[MaterialLine(int(i), k, t) for i, k, t in materials],
         can_download=active or session.teacher_id == actor.id,
+        planned_starts_at=planned_schedule(session)[0] if moved else None,
+        refund_until=session.starts_at if moved else None,
     )

@@ -71,6 +71,14 @@ def effective_status(session: VideoSession, now: datetime) -> EffectiveStatus:
     return EffectiveStatus(session.status)
 
 
+def planned_schedule(session: VideoSession) -> tuple[datetime, datetime]:
+    """The start and end the session's students were promised (its current ones before that)."""
+    return (
+        session.planned_starts_at or session.starts_at,
+        session.planned_ends_at or session.ends_at,
+    )
+
+
 def parse_local_datetime(value: str, tz: str, *, field: str) -> datetime:
     """An ISO local date-time typed in zone `tz`, as aware UTC."""
     try:
@@ -154,6 +162,9 @@ def validate(
         raise InvalidInput("deadline_after_start", field="enrollment_deadline")
     if deadline is not None and deadline_changed and deadline <= now:
         raise InvalidInput("deadline_in_past", field="enrollment_deadline")
+    if not data.is_paid and data.price_cents not in (0, None):
+        # A price on a free session is a mistake somewhere: say so rather than drop it.
+        raise InvalidInput("price_without_paid", field="price")
     price = data.price_cents if data.is_paid else 0
     if data.is_paid and not _is_int(price):
         raise InvalidInput("number_invalid", field="price")
@@ -267,6 +278,7 @@ def publish_session(
             raise Conflict("price_required")
         session.status = StoredStatus.SCHEDULED
         session.published_at = session.updated_at = now
+        session.planned_starts_at, session.planned_ends_at = session.starts_at, session.ends_at
         audit.record(
             db,
             actor_id=actor.id,

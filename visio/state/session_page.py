@@ -14,7 +14,7 @@ import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.i18n.formatting import format_clock, format_money
+from visio.i18n.formatting import format_clock, format_money, format_when
 from visio.services import attendance, calendar, enrollments
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
@@ -35,6 +35,7 @@ class SessionPageState(SessionFactsState, AppState):
     seats: str = ""
     is_paid: bool = False
     refund_note: str = ""
+    moved_note: str = ""  # the session moved since the student enrolled: their refund right
 
     action: str = ""
     reason_text: str = ""
@@ -75,6 +76,15 @@ class SessionPageState(SessionFactsState, AppState):
         self.refund_note = (
             self.text("page.refunded", amount=format_money(view.refunded_cents, lang))
             if view.refunded_cents
+            else ""
+        )
+        self.moved_note = (
+            self.text(
+                "page.moved",
+                planned=format_when(view.planned_starts_at, lang, tz),
+                until=format_when(view.refund_until, lang, tz),
+            )
+            if view.planned_starts_at is not None and view.refund_until is not None
             else ""
         )
         self.action = view.action.value

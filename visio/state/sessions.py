@@ -48,6 +48,7 @@ class SessionCard(TypedDict):
     tags: list[str]
     revenue: str
     note: str
+    note_color: str  # green: good news (enrolled, refunded); amber: the student may act
 
 
 class StatusCount(TypedDict):
@@ -137,11 +138,16 @@ class SessionListState(rx.State, mixin=True):
             seats = self.text("student.seats_left", n=max(0, s.capacity - s.enrolled_count))
         else:
             seats = self.text("teacher.enrolled", enrolled=s.enrolled_count, capacity=s.capacity)
-        note = ""
+        note, note_color = "", "green"
         if student and row.enrollment_status == "active" and self.view == "browse":
             note = self.text("page.you_are_enrolled")
+        if row.moved and status == "scheduled":
+            note, note_color = self.text("student.moved_note"), "amber"
         if row.refunded_cents:
-            note = self.text("page.refunded", amount=format_money(row.refunded_cents, self.lang))
+            note, note_color = (
+                self.text("page.refunded", amount=format_money(row.refunded_cents, self.lang)),
+                "green",
+            )
         return SessionCard(
             id=s.id or 0,
             href=f"/sessions/{s.id}" if student else f"/teacher/video-sessions/{s.id}",
@@ -161,6 +167,7 @@ class SessionListState(rx.State, mixin=True):
             if s.is_paid and not student
             else "",
             note=note,
+            note_color=note_color,
         )
 
     def _query(self, db, user, now) -> catalog.Page:  # type: ignore[no-untyped-def]
