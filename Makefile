@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run test bench lint migrate demo chromium wrk clean
+.PHONY: run test bench lint migrate demo user chromium wrk clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,18 @@ migrate: $(VENV)/.installed
 	mkdir -p data
 	$(BIN)/alembic upgrade head
 
+# Demo data into an empty database; in production only with VISIO_ALLOW_DEMO=true.
 demo: migrate
 	$(BIN)/python -m visio.demo
 
+# The first teacher (or any account) of a real deployment: make user ROLE=teacher EMAIL=... NAME=...
+user: migrate
+	$(BIN)/python -m visio.users create --role "$(ROLE)" --email "$(EMAIL)" --name "$(NAME)"
+
 # With REFLEX_REDIS_URL set, Reflex runs several workers sharing state in Redis
 # (VISIO_WORKERS of them; Reflex's default is 2 per core + 1).
-run: demo
+run: migrate
+	$(BIN)/python -m visio.demo --auto
 	@echo "Visio on http://localhost:$(PORT)"
 	$(if $(VISIO_WORKERS),GRANIAN_WORKERS=$(VISIO_WORKERS)) $(BIN)/reflex run --env prod --single-port --backend-port $(PORT)
 

@@ -1,11 +1,14 @@
 """Demo data for `make run`: a teacher, two students with credit, a session in each status.
 
 Everything goes through the services (past sessions are created with a clock set in the past),
-so the demo obeys the same rules as real use. Runs only on an empty database.
+so the demo obeys the same rules as real use. Runs only on an empty database, and never in
+production unless asked for explicitly (`make demo` with VISIO_ALLOW_DEMO=true): `make run` passes
+`--auto`, which loads nothing there.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +20,10 @@ from visio.db import get_engine
 from visio.models import User
 from visio.services import accounts, attendance, enrollments, sessions, wallets
 from visio.services.sessions import SessionInput
+from visio.settings import settings
 
 PASSWORD = "visio-demo-2026"
+DEMO_DOMAIN = "visio.demo"  # every demo account's e-mail is at it (startup looks for them)
 TZ = "Europe/Paris"
 
 
@@ -200,14 +205,23 @@ def load(db: Session, now: datetime | None = None) -> bool:
     return True
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Load the demo into an empty database; `--auto` (make run): never in production."""
+    auto = "--auto" in (sys.argv[1:] if argv is None else argv)
+    if settings.is_production and (auto or not settings.allow_demo):
+        print(
+            "VISIO_ENV=production: demo data not loaded"
+            + ("." if auto else " (set VISIO_ALLOW_DEMO=true for a public demonstration).")
+        )
+        return 0 if auto else 1
     with Session(get_engine(), expire_on_commit=False) as db:
         loaded = load(db)
     print("Demo data loaded." if loaded else "Database already has data: demo data skipped.")
     print(f"Demo logins (password for all: {PASSWORD}):")
     for login in LOGINS:
         print(f"  {login.role:8} {login.email}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -15,6 +15,11 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    return default if raw == "" else raw in ("1", "true", "yes", "on")
+
+
 def _str(name: str, default: str) -> str:
     raw = os.environ.get(name)
     return raw if raw not in (None, "") else default
@@ -25,6 +30,8 @@ class Settings:
     """Visio's configuration; one instance, `settings`, is built at import."""
 
     env: str = field(default_factory=lambda: _str("VISIO_ENV", "development"))
+    # Production that is a public demonstration: demo money and demo accounts allowed.
+    allow_demo: bool = field(default_factory=lambda: _bool("VISIO_ALLOW_DEMO", False))
     db_url: str = field(default_factory=lambda: _str("REFLEX_DB_URL", DEFAULT_DB_URL))
     redis_url: str = field(default_factory=lambda: _str("REFLEX_REDIS_URL", ""))
     currency: str = field(default_factory=lambda: _str("VISIO_CURRENCY", "EUR"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio import startup
 from visio.api import create_api
 from visio.background import release_escrow_every_minute
 from visio.pages.auth import login_page, register_page
@@ -24,6 +25,7 @@ from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 from visio.state.stats import StatsState
 from visio.state.wallet import WalletState
 
+startup.check()  # production never serves on demo money (see visio.startup)
 app = rx.App(
     api_transformer=create_api(),
     head_components=[

@@ -224,7 +224,7 @@ def test_external_platform_keeps_a_valid_https_link(db, clock, teacher, platform
         ("zoom", "   ", "link_required"),
         ("custom", "https://user:secret@example.org/room", "link_invalid"),
         ("custom", "https://exa mple.org/room", "link_invalid"),
-        ("custom", "https://localhost/room", "link_invalid"),
+        ("custom", "https://localhost/room", "link_private_address"),
         ("custom", "https://example.org/" + "a" * 2048, "link_too_long"),
     ],
 )

@@ -131,6 +131,8 @@ MESSAGES: dict[str, str] = {
     "error.capacity_out_of_range": "Capacity must be between {min} and {max}, or empty.",
     "error.deadline_after_start": "The enrollment deadline must be before the start.",
     "error.price_out_of_range": "The price must be between {min} and {max}.",
+    "error.text_hidden_characters": "This text holds invisible or direction-changing characters ({chars}): remove them.",
+    "error.link_private_address": "This link points at a local or private network address: use a public https link.",
     "error.price_without_paid": "A free session has no price: make it paid, or leave the price out.",
     "error.tag_too_long": "Tags have at most {max} characters.",
     "error.too_many_tags": "At most {max} tags.",

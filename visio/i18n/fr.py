@@ -138,6 +138,8 @@ MESSAGES: dict[str, str] = {
     "error.capacity_out_of_range": "La capacité doit être comprise entre {min} et {max}, ou vide.",
     "error.deadline_after_start": "La date limite d'inscription doit précéder le début.",
     "error.price_out_of_range": "Le prix doit être compris entre {min} et {max}.",
+    "error.text_hidden_characters": "Ce texte contient des caractères invisibles ou qui inversent le sens d'écriture ({chars}) : retirez-les.",
+    "error.link_private_address": "Ce lien pointe vers une adresse locale ou privée : donnez un lien https public.",
     "error.price_without_paid": "Une session gratuite n'a pas de prix : rendez-la payante, ou retirez le prix.",
     "error.tag_too_long": "Les tags ont au plus {max} caractères.",
     "error.too_many_tags": "Au plus {max} tags.",

@@ -26,6 +26,7 @@ from visio.services.errors import (
     NotAuthenticated,
     Throttled,
 )
+from visio.services.text import check_visible
 from visio.settings import settings
 
 LOCALES = ("fr", "en")
@@ -59,7 +60,7 @@ def register(
     clock: Clock = utcnow,
 ) -> User:
     """Create a teacher or student account and its wallet."""
-    name = " ".join((full_name or "").split())
+    name = check_visible(" ".join((full_name or "").split()), field="full_name")
     address = normalize_email(email)
     if len(name) < 2:
         raise InvalidInput("full_name_too_short", field="full_name", min=2)
@@ -250,3 +251,15 @@ def require_role(actor: User | None, role: str) -> User:
     if actor.role != role:
         raise Forbidden("wrong_role", role=role)
     return actor
+
+
+def emails_in_domain(*, db: Session, domain: str) -> bool:
+    """Whether any account's e-mail is at `domain` (the demo accounts', say)."""
+    suffix = "@" + domain.lower()
+    return db.exec(select(User.id).where(User.email.endswith(suffix)).limit(1)).first() is not None
+
+
+def is_registered(*, db: Session, email: str) -> bool:
+    """Whether an account has this e-mail (for operators' tools, never for visitors)."""
+    address = normalize_email(email)
+    return db.exec(select(User.id).where(User.email == address)).first() is not None

@@ -36,6 +36,7 @@ from visio.services import audit, locking
 from visio.services.accounts import require_role
 from visio.services.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from visio.services.links import check_https_url
+from visio.services.text import check_visible
 from visio.settings import settings
 
 log = logging.getLogger(__name__)
@@ -197,7 +198,7 @@ def clean_filename(filename: str, content_type: str) -> str:
 
 def clean_title(title: str | None) -> str:
     """A title on one line, 1 to 200 characters."""
-    text = " ".join((title or "").split())
+    text = check_visible(" ".join((title or "").split()), field="title")
     if not text:
         raise InvalidInput("material_title_required", field="title")
     if len(text) > TITLE_MAX:

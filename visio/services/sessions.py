@@ -31,6 +31,7 @@ from visio.services.accounts import require_role
 from visio.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from visio.services.links import check_platform_link
 from visio.services.materials import delete_stored_files
+from visio.services.text import check_visible
 from visio.settings import settings
 
 TITLE_MIN, TITLE_MAX = 3, 120
@@ -101,6 +102,7 @@ def normalize_tags(tags: list[str]) -> list[str]:
         tag = " ".join((raw or "").split()).lower().lstrip("#")
         if not tag:
             continue
+        check_visible(tag, field="tags")
         if len(tag) > TAG_MAX_LENGTH:
             raise InvalidInput("tag_too_long", field="tags", max=TAG_MAX_LENGTH, tag=tag[:40])
         if tag not in seen:
@@ -121,7 +123,7 @@ def validate(
 
     On an edit, a start or deadline left as it was is not required to still be in the future.
     """
-    title = " ".join((data.title or "").split())
+    title = check_visible(" ".join((data.title or "").split()), field="title")
     if len(title) < TITLE_MIN:
         raise InvalidInput("title_too_short", field="title", min=TITLE_MIN)
     if len(title) > TITLE_MAX:

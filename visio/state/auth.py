@@ -7,14 +7,8 @@ import reflex as rx
 from visio.db import open_db
 from visio.services import accounts
 from visio.services.errors import DomainError
+from visio.services.links import safe_next_path
 from visio.state.app import AppState, home_for
-
-
-def _safe_next(path: str | None, fallback: str) -> str:
-    """Only same-site paths are followed after login (no open redirect)."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return fallback
 
 
 class AuthState(AppState):
@@ -33,7 +27,7 @@ class AuthState(AppState):
     def open_login(self):
         self.errors, self.form_error, self.pending = {}, "", False
         if self.current_user() is not None:
-            return rx.redirect(_safe_next(self.next_path, home_for(self.user_role)))
+            return rx.redirect(safe_next_path(self.next_path, home_for(self.user_role)))
         if not self.browser_tz:
             return AppState.load_shell
 
@@ -59,7 +53,7 @@ class AuthState(AppState):
             return
         self.token = result.token
         self.current_user()
-        return rx.redirect(_safe_next(self.next_path, home_for(result.user.role)))
+        return rx.redirect(safe_next_path(self.next_path, home_for(result.user.role)))
 
     @rx.event
     def register(self, form: dict):
@@ -87,5 +81,5 @@ class AuthState(AppState):
         self.current_user()
         return [
             rx.toast.success(self.text("register.welcome", name=user.full_name)),
-            rx.redirect(_safe_next(self.next_path, home_for(user.role))),
+            rx.redirect(safe_next_path(self.next_path, home_for(user.role))),
         ]
