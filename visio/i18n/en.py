@@ -187,7 +187,7 @@ MESSAGES: dict[str, str] = {
     "detail.delete_hint": "Delete this session for good.",
     "detail.about": "Details",
     "detail.deadline": "Enrollment until",
-    "detail.private_link": "Private link (you and enrolled students only)",
+    "detail.private_link": "Private link (yours; students get it from \"Join\", once the session opens)",
     "detail.session_zone": "{when} ({zone}, the session's time zone)",
     "detail.students": "Enrolled students",
     "detail.no_students": "No student has enrolled yet.",

@@ -194,7 +194,7 @@ MESSAGES: dict[str, str] = {
     "detail.delete_hint": "Supprimer définitivement cette session.",
     "detail.about": "Détails",
     "detail.deadline": "Inscriptions jusqu'au",
-    "detail.private_link": "Lien privé (vous et les inscrits uniquement)",
+    "detail.private_link": "Lien privé (le vôtre ; les inscrits le reçoivent par « Rejoindre », à l'ouverture)",
     "detail.session_zone": "{when} ({zone}, le fuseau de la session)",
     "detail.students": "Étudiants inscrits",
     "detail.no_students": "Aucun étudiant inscrit pour l'instant.",
