@@ -18,7 +18,7 @@ from tests.factories import (
 from tests.state.conftest import new_state, redirect_target, toasts
 from visio.clock import FrozenClock, utcnow
 from visio.models import StoredStatus, VideoSession
-from visio.services import accounts, sessions
+from visio.services import accounts, enrollments, sessions
 from visio.state.session_detail import SessionDetailState
 from visio.state.session_form import SessionFormState
 
@@ -244,4 +244,28 @@ def test_editing_a_started_session_with_a_bad_price_shows_only_the_price_error(
     state.submit(False)
 
     assert state.errors == {"price": "Enter a price like 15 or 15,50."}
+    assert fresh(db, VideoSession, session.id) == before
+
+
+def test_an_unfair_move_is_shown_under_the_date_and_changes_nothing(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_teacher(db, clock=now_clock)
+    session = make_session(
+        db, teacher=teacher, clock=now_clock, publish=True, duration_minutes=240, timezone="UTC"
+    )
+    student = make_student(db, clock=now_clock)
+    enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=now_clock)
+    state = _state(db, teacher)
+    state.open_edit(session.id)
+    soon = utcnow() + timedelta(hours=2)
+    state.date, state.time = soon.strftime("%Y-%m-%d"), soon.strftime("%H:%M")
+    state.duration = "60"
+    before = fresh(db, VideoSession, session.id)
+
+    assert state.submit(False) is None
+
+    assert state.errors["starts_at"] == (
+        "Students are enrolled: the session can only move earlier to a start at least "
+        "24 hours from now."
+    )
+    assert state.dialog_open is True
     assert fresh(db, VideoSession, session.id) == before
