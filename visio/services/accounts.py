@@ -105,7 +105,7 @@ def register(
     password_hash = passwords.hash_password(password)
     now = clock()
     if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
-        return _registration_refused(db, answer, at=now)
+        return _already_registered(db, answer, at=now)
     user = User(
         email=normalized,
         full_name=name,
@@ -130,11 +130,11 @@ def register(
         db.commit()
     except IntegrityError:  # the same email registered at the same moment
         db.rollback()
-        return _registration_refused(db, answer, at=now)
+        return _already_registered(db, answer, at=now)
     return Registration(email=normalized, full_name=name, role=role, user=user)
 
 
-def _registration_refused(db: Session, answer: Registration, *, at: datetime) -> Registration:
+def _already_registered(db: Session, answer: Registration, *, at: datetime) -> Registration:
     """Someone registered an email that has an account: note it on the account, answer alike."""
     existing = db.exec(select(User.id).where(User.email == answer.email)).one()
     audit.record(
