@@ -15,6 +15,7 @@ config = rx.Config(
     app_name="visio",
     db_url=settings.db_url,
     redis_url=settings.redis_url or None,
+    trusted_proxy_hops=settings.trusted_proxy_hops,  # X-Forwarded-For, for pages and API alike
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],

@@ -237,7 +237,7 @@ def _profile_handlers(ctx: Context, db_url: str, email: str, session_id: int, wh
     visio_db.bind_engine(engine)
     try:
         with open_db(engine) as db:
-            token = accounts.login(db=db, email=email, password=data.PASSWORD).token
+            token = accounts.login(db=db, email=email, password=data.PASSWORD, address=None).token
         if which == "enroll":
             path = f"/sessions/{session_id}"
             _, page = page_state(SessionPageState, token, "/sessions/[session_id]", path)

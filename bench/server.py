@@ -87,6 +87,7 @@ def running_app(
             "REFLEX_DB_URL": db_url,
             "GRANIAN_WORKERS": str(workers),
             "VISIO_STORAGE_DIR": str(workdir / "files"),
+            "VISIO_RATE_LIMITS": "off",  # a load test: every client is one address here
             "REFLEX_WEB_WORKDIR": str(BENCH_DIR / ".web"),
             "REFLEX_STATES_WORKDIR": str(BENCH_DIR / ".states"),
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -154,7 +154,9 @@ def run(ctx: Context) -> Outcome:
         with open_db(engine) as db:
             for role, user_id in who.items():
                 user = db.exec(select(User).where(User.id == user_id)).one()
-                tokens[role] = accounts.login(db=db, email=user.email, password=data.PASSWORD).token
+                tokens[role] = accounts.login(
+                    db=db, email=user.email, password=data.PASSWORD, address=None
+                ).token
         for label, state_cls, role, pathname, pattern in _state_classes():
             path = pattern.format(**picks)
             ctx.log(f"state size: {label} ({path}) ...")

@@ -31,15 +31,19 @@ def make_user(
     full_name: str | None = None,
     password: str = STRONG_PASSWORD,
 ) -> User:
-    """A registered account (with its wallet), through `accounts.register`."""
-    return accounts.register(
+    """A registered account (with its wallet), through `accounts.register` (no client address:
+    test set-up is not throttled)."""
+    user = accounts.register(
         db=db,
         full_name=full_name or f"{role.title()} {uuid.uuid4().hex[:6]}",
         email=email or unique_email(role),
         password=password,
         role=role,
+        address=None,
         clock=clock,
-    )
+    ).user
+    assert user is not None, "the email already had an account"
+    return user
 
 
 def make_teacher(db: Session, *, clock: Clock, **kwargs: Any) -> User:

@@ -81,15 +81,24 @@ def load(db: Session, now: datetime | None = None) -> bool:
         email=LOGINS[0].email,
         password=PASSWORD,
         role="teacher",
+        address=None,
         locale="fr",
         clock=past,
-    )
+    ).user
+    assert teacher is not None  # the database had no users
     accounts.update_preferences(db=db, actor=teacher, timezone=TZ)
     students = []
     for login, name in zip(LOGINS[1:], ("Léa Dubois", "Omar Haddad"), strict=True):
         student = accounts.register(
-            db=db, full_name=name, email=login.email, password=PASSWORD, role="student", clock=past
-        )
+            db=db,
+            full_name=name,
+            email=login.email,
+            password=PASSWORD,
+            role="student",
+            address=None,
+            clock=past,
+        ).user
+        assert student is not None
         wallets.top_up(db=db, actor=student, amount_cents=10_000, clock=past)
         students.append(student)
     lea, omar = students

@@ -51,10 +51,26 @@ class Settings:
     # How often the in-app room reports that it is still open (time attended comes from it).
     heartbeat_seconds: int = field(default_factory=lambda: _int("VISIO_HEARTBEAT_SECONDS", 30))
     token_ttl_hours: int = field(default_factory=lambda: _int("VISIO_TOKEN_TTL_HOURS", 24 * 14))
+    # Throttling (visio/services/rate_limits.py), counted per window of this many minutes and
+    # sized for a class that registers and logs in together from one school address.
+    # "off" is for load tests only: refused in production.
+    rate_limits: str = field(default_factory=lambda: _str("VISIO_RATE_LIMITS", "on"))
+    rate_window_minutes: int = field(default_factory=lambda: _int("VISIO_RATE_WINDOW_MINUTES", 15))
     login_max_failures: int = field(default_factory=lambda: _int("VISIO_LOGIN_MAX_FAILURES", 5))
-    login_window_minutes: int = field(
-        default_factory=lambda: _int("VISIO_LOGIN_WINDOW_MINUTES", 15)
+    login_max_per_email: int = field(default_factory=lambda: _int("VISIO_LOGIN_MAX_PER_EMAIL", 20))
+    login_max_per_address: int = field(
+        default_factory=lambda: _int("VISIO_LOGIN_MAX_PER_ADDRESS", 100)
     )
+    register_max_per_address: int = field(
+        default_factory=lambda: _int("VISIO_REGISTER_MAX_PER_ADDRESS", 60)
+    )
+    known_address_days: int = field(default_factory=lambda: _int("VISIO_KNOWN_ADDRESS_DAYS", 90))
+    # X-Forwarded-For is believed only through this many reverse proxies (Reflex reads it too).
+    trusted_proxy_hops: int = field(default_factory=lambda: _int("REFLEX_TRUSTED_PROXY_HOPS", 0))
+    # Password hashes computed at once per worker (argon2 takes memory_kib each); a request
+    # that waits longer than hash_wait_seconds for a turn is answered "busy, try again".
+    hash_concurrency: int = field(default_factory=lambda: _int("VISIO_HASH_CONCURRENCY", 2))
+    hash_wait_seconds: int = field(default_factory=lambda: _int("VISIO_HASH_WAIT_SECONDS", 10))
     # argon2 cost; tests lower it so that hashing does not dominate the suite.
     argon2_time_cost: int = field(default_factory=lambda: _int("VISIO_ARGON2_TIME_COST", 3))
     argon2_memory_kib: int = field(default_factory=lambda: _int("VISIO_ARGON2_MEMORY_KIB", 65536))
@@ -72,9 +88,19 @@ class Settings:
         default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
     )
 
+    def __post_init__(self) -> None:
+        if self.rate_limits not in ("on", "off"):
+            raise ValueError(f"VISIO_RATE_LIMITS must be on or off, not {self.rate_limits!r}")
+        if self.is_production and not self.rate_limits_on:
+            raise ValueError("VISIO_RATE_LIMITS=off is for load tests: refused in production")
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.rate_limits == "on"
 
     @property
     def jitsi_uses_jwt(self) -> bool:

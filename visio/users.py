@@ -36,12 +36,14 @@ def create(*, role: str, email: str, name: str, password: str) -> str:
         if accounts.is_registered(db=db, email=email):
             raise SystemExit(f"{email} already has an account: nothing was created.")
         try:
-            user = accounts.register(
-                db=db, full_name=name, email=email, password=password, role=role
+            made = accounts.register(
+                db=db, full_name=name, email=email, password=password, role=role, address=None
             )
         except DomainError as error:
             raise SystemExit(error_message(error.code, "en", error.params)) from None
-    return f"Created the {user.role} account {user.email} ({user.full_name})."
+    if made.user is None:  # taken meanwhile
+        raise SystemExit(f"{email} already has an account: nothing was created.")
+    return f"Created the {made.role} account {made.email} ({made.full_name})."
 
 
 def main(argv: list[str] | None = None) -> int:

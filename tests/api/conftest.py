@@ -136,7 +136,7 @@ class Make:
     clock: FrozenClock
 
     def person(self, user: User) -> Person:
-        found = accounts.login(db=self.db, email=user.email, password=STRONG_PASSWORD)
+        found = accounts.login(db=self.db, email=user.email, password=STRONG_PASSWORD, address=None)
         return Person(user=user, token=found.token)
 
     def teacher(self) -> Person:

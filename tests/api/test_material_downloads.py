@@ -26,7 +26,7 @@ class Setup:
 
 
 def _token(db: Session, user) -> str:  # type: ignore[no-untyped-def]
-    return accounts.login(db=db, email=user.email, password=STRONG_PASSWORD).token
+    return accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, address=None).token
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from tests.factories import (
     top_up,
     unique_email,
 )
-from visio.models import AuthSession, LedgerEntry, StoredStatus, User, VideoSession
+from visio.models import AuthSession, KnownAddress, LedgerEntry, StoredStatus, User, VideoSession
 from visio.services import accounts, payments, sessions, wallets
 from visio.services.errors import (
     Busy,
@@ -39,25 +39,34 @@ from visio.settings import settings
 
 @pytest.mark.postgres
 def test_accounts_work_on_postgresql(pg_db, clock):
+    address = "192.0.2.1"
     user = accounts.register(
         db=pg_db,
         full_name="Rosalind Franklin",
         email=unique_email("rf").upper(),
         password=STRONG_PASSWORD,
         role="student",
+        address=address,
+        clock=clock,
+    ).user
+    taken = accounts.register(
+        db=pg_db,
+        full_name="Someone Else",
+        email=user.email.upper(),
+        password=STRONG_PASSWORD,
+        role="teacher",
+        address=address,
         clock=clock,
     )
-    with pytest.raises(Conflict):
-        accounts.register(
-            db=pg_db,
-            full_name="Someone Else",
-            email=user.email.upper(),
-            password=STRONG_PASSWORD,
-            role="teacher",
-            clock=clock,
+    assert taken.user is None
+    assert fresh(pg_db, User, user.id)["full_name"] == "Rosalind Franklin"
+
+    def log_in(password: str = STRONG_PASSWORD) -> accounts.Login:
+        return accounts.login(
+            db=pg_db, email=user.email, password=password, address=address, clock=clock
         )
 
-    login = accounts.login(db=pg_db, email=user.email, password=STRONG_PASSWORD, clock=clock)
+    login = log_in()
     assert accounts.user_for_token(db=pg_db, token=login.token, clock=clock).id == user.id
     stored = pg_db.exec(select(AuthSession).where(AuthSession.user_id == user.id)).one()
     assert stored.expires_at.tzinfo is not None and stored.created_at == clock()
@@ -67,11 +76,12 @@ def test_accounts_work_on_postgresql(pg_db, clock):
 
     for _ in range(settings.login_max_failures):
         with pytest.raises(InvalidCredentials):
-            accounts.login(db=pg_db, email=user.email, password="Wrong-Password-9", clock=clock)
+            log_in("Wrong-Password-9")
     with pytest.raises(Throttled):
-        accounts.login(db=pg_db, email=user.email, password=STRONG_PASSWORD, clock=clock)
-    clock.advance(minutes=settings.login_window_minutes, seconds=1)
-    assert accounts.login(db=pg_db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+        log_in()
+    clock.advance(minutes=settings.rate_window_minutes, seconds=1)
+    assert log_in().token
+    assert pg_db.exec(select(KnownAddress).where(KnownAddress.user_id == user.id)).one()
 
     accounts.update_preferences(
         db=pg_db, actor=user, locale="en", timezone="Asia/Tokyo", clock=clock

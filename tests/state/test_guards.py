@@ -12,7 +12,7 @@ from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
 
 def _token(db: Session, email: str) -> str:
-    return accounts.login(db=db, email=email, password=STRONG_PASSWORD).token
+    return accounts.login(db=db, email=email, password=STRONG_PASSWORD, address=None).token
 
 
 def test_student_opening_the_teacher_page_is_redirected_and_gets_no_teacher_data(

@@ -29,7 +29,7 @@ def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _state(db: Session, user, lang: str = "en") -> MaterialsState:  # type: ignore[no-untyped-def]
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD).token
+    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, address=None).token
     state = new_state(MaterialsState, token)
     state.lang_choice = lang
     return state

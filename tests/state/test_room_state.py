@@ -30,7 +30,7 @@ def _state(db: Session, cls, user, path: str, pattern: str):  # type: ignore[no-
     token = (
         ""
         if user is None
-        else accounts.login(db=db, email=user.email, password=STRONG_PASSWORD).token
+        else accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, address=None).token
     )
     state = new_state(cls, token)
     state.lang_choice = "en"

@@ -23,7 +23,7 @@ from visio.state.session_detail import SessionDetailState
 
 def _page(db: Session, user, session_id: int, lang: str = "en") -> SessionDetailState:  # type: ignore[no-untyped-def]
     """The page state of `user`, at /teacher/video-sessions/<session_id> in the browser."""
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD).token
+    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, address=None).token
     state = new_state(SessionDetailState, token)
     state.lang_choice = lang
     state.router = RouterData.from_router_data(

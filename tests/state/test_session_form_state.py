@@ -24,7 +24,7 @@ from visio.state.session_form import SessionFormState
 
 
 def _state(db: Session, user, lang: str = "en") -> SessionFormState:  # type: ignore[no-untyped-def]
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD).token
+    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, address=None).token
     state = new_state(SessionFormState, token)
     state.lang_choice = lang
     return state

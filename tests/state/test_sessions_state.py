@@ -21,7 +21,7 @@ def _browsing(db, now_clock, sessions: int, lang: str = "en") -> StudentSessions
             starts_at=now_clock() + timedelta(days=day),
         )
     student = make_student(db, clock=now_clock)
-    token = accounts.login(db=db, email=student.email, password=STRONG_PASSWORD).token
+    token = accounts.login(db=db, email=student.email, password=STRONG_PASSWORD, address=None).token
     state = new_state(StudentSessionsState, token)
     state.lang_choice = lang
     return state

@@ -20,7 +20,7 @@ from visio.state.stats import PAGE_SIZE, StatsState
 
 
 def _token(db: Session, email: str) -> str:
-    return accounts.login(db=db, email=email, password=STRONG_PASSWORD).token
+    return accounts.login(db=db, email=email, password=STRONG_PASSWORD, address=None).token
 
 
 def _teacher_state(db: Session, email: str, lang: str = "en") -> StatsState:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,28 +18,45 @@ from tests.factories import (
     table_counts,
     unique_email,
 )
-from visio.models import AuditEvent, AuthSession, LoginFailure, Role, User, Wallet, WalletKind
-from visio.services import accounts, passwords, wallets
+from visio.models import (
+    AuditEvent,
+    AuthSession,
+    KnownAddress,
+    RateCounter,
+    Role,
+    User,
+    Wallet,
+    WalletKind,
+)
+from visio.services import accounts, passwords, rate_limits, wallets
 from visio.services.errors import (
-    Conflict,
+    Busy,
     Forbidden,
     InvalidCredentials,
     InvalidInput,
     NotAuthenticated,
     Throttled,
 )
-from visio.settings import settings
+from visio.settings import Settings, settings
+
+ADDRESS = "203.0.113.7"  # the client's address, as the API and the pages pass it
 
 
 def register(db, clock, **overrides):
+    """A new account (the `user` of the registration)."""
     values = {
         "full_name": "Ada Lovelace",
         "email": unique_email("ada"),
         "password": STRONG_PASSWORD,
         "role": Role.STUDENT,
+        "address": ADDRESS,
     }
     values.update(overrides)
-    return accounts.register(db=db, clock=clock, **values)
+    return accounts.register(db=db, clock=clock, **values).user
+
+
+def login(db, clock, email, password=STRONG_PASSWORD, address=ADDRESS):
+    return accounts.login(db=db, email=email, password=password, address=address, clock=clock)
 
 
 # --- register -------------------------------------------------------------------------------
@@ -119,15 +138,99 @@ def test_register_accepts_names_of_exactly_two_and_120_characters(db, clock):
     assert register(db, clock, full_name="x" * 120).full_name == "x" * 120
 
 
-def test_register_with_duplicate_email_is_refused_whatever_its_case(db, clock):
-    register(db, clock, email="Grace@Example.org")
+def test_register_with_a_taken_email_answers_as_for_a_new_one_and_creates_nothing(db, clock):
+    owner = register(db, clock, email="Grace@Example.org", full_name="Grace Hopper")
     before = table_counts(db)
 
-    with pytest.raises(Conflict) as refused:
-        register(db, clock, email="  grace@EXAMPLE.ORG", full_name="Grace Again")
+    again = accounts.register(
+        db=db,
+        full_name=" Grace  Again ",
+        email="  grace@EXAMPLE.ORG",
+        password="Another-Harbour-Lantern-7",
+        role=Role.TEACHER,
+        address=ADDRESS,
+        clock=clock,
+    )
+    new = accounts.register(
+        db=db,
+        full_name="Grace Again",
+        email="grace.new@example.org",
+        password="Another-Harbour-Lantern-7",
+        role=Role.TEACHER,
+        address=ADDRESS,
+        clock=clock,
+    )
 
-    assert (refused.value.code, refused.value.field) == ("email_taken", "email")
+    # What a caller can see is the same shape, made of what was typed, never of the account.
+    assert (again.email, again.full_name, again.role) == (
+        "grace@example.org",
+        "Grace Again",
+        "teacher",
+    )
+    assert again.user is None and new.user is not None
+    after = table_counts(db)
+    assert after["users"] == before["users"] + 1  # only the new email made an account
+    stored = db.get(User, owner.id)
+    assert (stored.full_name, stored.role) == ("Grace Hopper", "student")
+    assert passwords.verify_password(STRONG_PASSWORD, stored.password_hash)
+    # The owner's account keeps a trace of the attempt, for the mail that will tell them.
+    assert audit_actions(db, target_id=owner.id, target_type="user")[-1] == (
+        "user.registration_attempted"
+    )
+
+
+def test_register_with_a_taken_email_costs_a_password_hash_too(db, clock, monkeypatch):
+    taken = register(db, clock).email
+    hashed = []
+    real_hash = passwords.hash_password
+    monkeypatch.setattr(passwords, "hash_password", lambda pw: hashed.append(pw) or real_hash(pw))
+
+    register(db, clock, email=taken, password="Another-Harbour-Lantern-7")
+    register(db, clock, password="Another-Harbour-Lantern-7")
+
+    assert hashed == ["Another-Harbour-Lantern-7"] * 2
+
+
+def test_registrations_are_throttled_per_client_address(db, clock, monkeypatch):
+    monkeypatch.setattr(accounts, "settings", replace(settings, register_max_per_address=3))
+    for _ in range(3):
+        register(db, clock)
+    before = table_counts(db)
+
+    with pytest.raises(Throttled) as throttled:
+        register(db, clock)
+
+    assert throttled.value.code == "too_many_attempts"
+    assert 1 <= throttled.value.params["minutes"] <= settings.rate_window_minutes
     assert table_counts(db) == before
+    assert register(db, clock, address="198.51.100.2") is not None  # another school
+    clock.advance(minutes=settings.rate_window_minutes)
+    assert register(db, clock) is not None
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["Password1!", "P@ssw0rd2024", "Summer2024!", "!!Football!!", "Azerty123456", "M0nkey!!2024"],
+)
+def test_register_refuses_common_passwords_dressed_up_with_case_digits_and_leetspeak(
+    db, clock, password
+):
+    with pytest.raises(InvalidInput) as refused:
+        register(db, clock, password=password)
+    assert (refused.value.code, refused.value.field) == ("password_common", "password")
+
+
+def test_register_refuses_passwords_easy_to_guess_that_no_list_holds(db, clock):
+    with pytest.raises(InvalidInput) as refused:
+        register(db, clock, password="zxcvbnmasdfg")  # a keyboard walk
+    assert (refused.value.code, refused.value.field) == ("password_weak", "password")
+
+
+@pytest.mark.parametrize(
+    "password", [STRONG_PASSWORD, "visio-demo-2026", "Tr0ub4dor&3-Horse", "k" + "Qz7-" * 60]
+)
+def test_register_accepts_strong_passwords_long_ones_included(db, clock, password):
+    assert register(db, clock, password=password) is not None
 
 
 # --- login ----------------------------------------------------------------------------------
@@ -136,9 +239,7 @@ def test_register_with_duplicate_email_is_refused_whatever_its_case(db, clock):
 def test_login_returns_a_token_stored_only_as_its_sha256(db, clock):
     user = register(db, clock, email="linus@example.org")
 
-    result = accounts.login(
-        db=db, email=" LINUS@example.org", password=STRONG_PASSWORD, clock=clock
-    )
+    result = login(db, clock, " LINUS@example.org")
 
     assert result.user.id == user.id
     stored = db.exec(select(AuthSession).where(AuthSession.user_id == user.id)).one()
@@ -152,18 +253,16 @@ def test_login_returns_a_token_stored_only_as_its_sha256(db, clock):
 
 def test_login_twice_gives_two_different_tokens(db, clock):
     user = register(db, clock)
-    first = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock)
-    second = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock)
-    assert first.token != second.token
+    assert login(db, clock, user.email).token != login(db, clock, user.email).token
 
 
 def test_login_with_wrong_password_or_unknown_email_gives_the_same_error(db, clock):
     user = register(db, clock)
 
     with pytest.raises(InvalidCredentials) as wrong_password:
-        accounts.login(db=db, email=user.email, password="Not-The-Password-1", clock=clock)
+        login(db, clock, user.email, "Not-The-Password-1")
     with pytest.raises(InvalidCredentials) as unknown_email:
-        accounts.login(db=db, email=unique_email(), password=STRONG_PASSWORD, clock=clock)
+        login(db, clock, unique_email())
 
     assert wrong_password.value.code == unknown_email.value.code == "invalid_credentials"
     assert wrong_password.value.params == unknown_email.value.params == {}
@@ -171,42 +270,157 @@ def test_login_with_wrong_password_or_unknown_email_gives_the_same_error(db, clo
     assert db.exec(select(AuthSession)).all() == []
 
 
+def test_login_with_an_over_long_password_is_refused_before_any_work(db, clock, monkeypatch):
+    user = register(db, clock)
+    monkeypatch.setattr(passwords, "verify_password", lambda *_: pytest.fail("hashed"))
+    before = table_counts(db)
+
+    with pytest.raises(InvalidInput) as refused:
+        login(db, clock, user.email, "x" * 5000)
+
+    assert (refused.value.code, refused.value.field) == ("password_too_long", "password")
+    assert refused.value.params == {"max": passwords.MAX_LENGTH}
+    assert table_counts(db) == before  # not even counted as an attempt
+
+
 def test_login_is_throttled_after_too_many_failures_then_works_after_the_window(db, clock):
     user = register(db, clock)
     for _ in range(settings.login_max_failures):
         with pytest.raises(InvalidCredentials):
-            accounts.login(db=db, email=user.email, password="Wrong-Password-9", clock=clock)
+            login(db, clock, user.email, "Wrong-Password-9")
         clock.advance(seconds=10)
 
-    # Even the right password is refused while the failures are recent.
+    # From the same address, even the right password is refused while the failures are recent.
     with pytest.raises(Throttled) as throttled:
-        accounts.login(db=db, email=user.email.upper(), password=STRONG_PASSWORD, clock=clock)
+        login(db, clock, user.email.upper())
     assert throttled.value.code == "too_many_attempts"
-    assert throttled.value.params == {"minutes": settings.login_window_minutes}
+    assert 1 <= throttled.value.params["minutes"] <= settings.rate_window_minutes
     assert db.exec(select(AuthSession)).all() == []
 
-    clock.advance(minutes=settings.login_window_minutes)
-    assert accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
-    # A success forgets the failures of that email.
-    assert db.exec(select(LoginFailure).where(LoginFailure.email == user.email)).all() == []
+    clock.advance(minutes=settings.rate_window_minutes)
+    assert login(db, clock, user.email).token
 
 
-def test_login_failures_below_the_limit_do_not_throttle(db, clock):
+def test_failures_from_one_address_do_not_lock_the_owner_out_elsewhere(db, clock):
     user = register(db, clock)
-    for _ in range(settings.login_max_failures - 1):
+    for _ in range(settings.login_max_failures):
         with pytest.raises(InvalidCredentials):
-            accounts.login(db=db, email=user.email, password="Wrong-Password-9", clock=clock)
-    assert accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+            login(db, clock, user.email, "Wrong-Password-9", address="192.0.2.66")
+    with pytest.raises(Throttled):
+        login(db, clock, user.email, address="192.0.2.66")
+
+    assert login(db, clock, user.email, address="198.51.100.9").token
+
+
+def test_a_success_forgets_the_failures_of_its_address_and_email(db, clock):
+    user = register(db, clock)
+    for _ in range(3):
+        for _ in range(settings.login_max_failures - 1):
+            with pytest.raises(InvalidCredentials):
+                login(db, clock, user.email, "Wrong-Password-9")
+        assert login(db, clock, user.email).token
+
+
+def test_failures_below_the_limit_and_successes_do_not_throttle(db, clock, monkeypatch):
+    monkeypatch.setattr(accounts, "settings", replace(settings, login_max_per_address=3))
+    user = register(db, clock)
+    for _ in range(2):
+        with pytest.raises(InvalidCredentials):
+            login(db, clock, user.email, "Wrong-Password-9")
+    for _ in range(10):  # a class logging in from one address: successes cost nothing
+        assert login(db, clock, user.email).token
+
+
+def test_one_address_failing_on_many_emails_is_throttled(db, clock, monkeypatch):
+    monkeypatch.setattr(accounts, "settings", replace(settings, login_max_per_address=3))
+    user = register(db, clock)
+    for _ in range(3):
+        with pytest.raises(InvalidCredentials):
+            login(db, clock, unique_email("guess"), "Wrong-Password-9")
+
+    with pytest.raises(Throttled):
+        login(db, clock, user.email)
+    assert login(db, clock, user.email, address="198.51.100.9").token
+
+
+def test_the_per_email_limit_refuses_new_addresses_but_never_the_owners_known_one(db, clock):
+    user = register(db, clock)
+    assert login(db, clock, user.email, address="198.51.100.1").token  # the owner, at home
+    attackers = [f"192.0.2.{n}" for n in range(1, 5)]
+    per_address = settings.login_max_per_email // len(attackers)
+    assert per_address <= settings.login_max_failures
+    for attacker in attackers:
+        for _ in range(per_address):
+            with pytest.raises(InvalidCredentials):
+                login(db, clock, user.email, "Wrong-Password-9", address=attacker)
+
+    with pytest.raises(Throttled):  # even the right password, from an address never used
+        login(db, clock, user.email, address="192.0.2.99")
+    with pytest.raises(Throttled):  # an unknown email behaves the same: nothing is revealed
+        login(db, clock, user.email, "Wrong-Password-9", address="192.0.2.98")
+    assert login(db, clock, user.email, address="198.51.100.1").token
 
 
 def test_throttling_one_email_leaves_other_emails_alone(db, clock):
     victim, other = register(db, clock), register(db, clock)
     for _ in range(settings.login_max_failures):
         with pytest.raises(InvalidCredentials):
-            accounts.login(db=db, email=victim.email, password="Wrong-Password-9", clock=clock)
+            login(db, clock, victim.email, "Wrong-Password-9")
     with pytest.raises(Throttled):
-        accounts.login(db=db, email=victim.email, password=STRONG_PASSWORD, clock=clock)
-    assert accounts.login(db=db, email=other.email, password=STRONG_PASSWORD, clock=clock).token
+        login(db, clock, victim.email)
+    assert login(db, clock, other.email).token
+
+
+def test_rate_limits_off_lets_every_attempt_through(db, clock, monkeypatch):
+    monkeypatch.setattr(rate_limits, "settings", replace(settings, rate_limits="off"))
+    user = register(db, clock)
+    for _ in range(settings.login_max_failures * 2):
+        with pytest.raises(InvalidCredentials):
+            login(db, clock, user.email, "Wrong-Password-9")
+    assert login(db, clock, user.email).token
+    assert db.exec(select(RateCounter)).all() == []
+
+
+def test_production_refuses_rate_limits_off(monkeypatch):
+    monkeypatch.setenv("VISIO_RATE_LIMITS", "off")
+    assert not Settings().rate_limits_on  # a load test, in development
+    monkeypatch.setenv("VISIO_ENV", "production")
+    with pytest.raises(ValueError, match="VISIO_RATE_LIMITS=off"):
+        Settings()
+    monkeypatch.setenv("VISIO_RATE_LIMITS", "no")
+    with pytest.raises(ValueError, match="on or off"):
+        Settings()
+
+
+def test_purging_drops_ended_windows_and_addresses_not_seen_for_long(db, clock):
+    user = register(db, clock)
+    assert login(db, clock, user.email, address="198.51.100.1").token
+    with pytest.raises(InvalidCredentials):
+        login(db, clock, user.email, "Wrong-Password-9")
+    assert rate_limits.purge(db=db, clock=clock) == 0
+    assert accounts.forget_old_addresses(db=db, clock=clock) == 0
+
+    clock.advance(minutes=2 * settings.rate_window_minutes, seconds=1)  # a window later
+    assert login(db, clock, user.email, address="198.51.100.2").token  # seen later
+    assert rate_limits.purge(db=db, clock=clock) > 0
+    assert {row.window_index for row in db.exec(select(RateCounter)).all()} == {
+        int(clock().timestamp()) // (settings.rate_window_minutes * 60)
+    }
+    clock.advance(days=settings.known_address_days, seconds=-1)
+    assert accounts.forget_old_addresses(db=db, clock=clock) == 1
+    assert len(db.exec(select(KnownAddress)).all()) == 1
+
+
+def test_hashing_waits_for_a_free_slot_and_answers_busy_when_none_frees(monkeypatch):
+    monkeypatch.setattr(passwords, "settings", replace(settings, hash_wait_seconds=0))
+    monkeypatch.setattr(passwords, "_hashing_slots", threading.BoundedSemaphore(1))
+    passwords._hashing_slots.acquire()  # another request is hashing
+    try:
+        with pytest.raises(Busy):
+            passwords.hash_password(STRONG_PASSWORD)
+    finally:
+        passwords._hashing_slots.release()
+    assert passwords.verify_password(STRONG_PASSWORD, passwords.hash_password(STRONG_PASSWORD))
 
 
 # --- tokens ---------------------------------------------------------------------------------
@@ -214,7 +428,7 @@ def test_throttling_one_email_leaves_other_emails_alone(db, clock):
 
 def test_user_for_token_is_none_once_the_token_expired(db, clock):
     user = register(db, clock)
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+    token = login(db, clock, user.email).token
 
     clock.advance(hours=settings.token_ttl_hours, seconds=-1)
     assert accounts.user_for_token(db=db, token=token, clock=clock).id == user.id
@@ -224,7 +438,7 @@ def test_user_for_token_is_none_once_the_token_expired(db, clock):
 
 def test_user_for_token_is_none_after_logout(db, clock):
     user = register(db, clock)
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+    token = login(db, clock, user.email).token
 
     accounts.logout(db=db, token=token, clock=clock)
 
@@ -238,7 +452,7 @@ def test_user_for_token_is_none_after_logout(db, clock):
 
 def test_user_and_balance_reads_both_for_a_live_token_only(db, clock):
     user = register(db, clock)
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+    token = login(db, clock, user.email).token
     wallets.top_up(db=db, actor=user, amount_cents=2_500, clock=clock)
 
     found, balance = accounts.user_and_balance(db=db, token=token, clock=clock)
@@ -251,8 +465,8 @@ def test_user_and_balance_reads_both_for_a_live_token_only(db, clock):
 
 def test_logout_revokes_only_its_own_token(db, clock):
     user = register(db, clock)
-    kept = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
-    dropped = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, clock=clock).token
+    kept = login(db, clock, user.email).token
+    dropped = login(db, clock, user.email).token
 
     accounts.logout(db=db, token=dropped, clock=clock)
 

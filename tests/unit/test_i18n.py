@@ -32,6 +32,7 @@ def test_every_error_code_raised_by_a_service_has_a_message_in_both_languages() 
         "password_too_long",
         "password_common",
         "password_like_identity",
+        "password_weak",
     }  # returned by passwords.weakness()
     from visio.services import errors
 

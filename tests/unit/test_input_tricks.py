@@ -104,6 +104,7 @@ def test_names_refuse_hidden_characters(db, clock):
             email=unique_email(),
             password="Violet-Harbour-Lantern-42",
             role="teacher",
+            address=None,
             clock=clock,
         )
     assert (refused.value.code, refused.value.field) == ("text_hidden_characters", "full_name")

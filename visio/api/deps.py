@@ -12,6 +12,7 @@ from sqlmodel import Session
 from visio.db import open_db
 from visio.models import User
 from visio.services import accounts
+from visio.settings import settings
 
 TOKEN_COOKIE = "visio_token"  # the pages' login cookie (see visio.state.app.AppState.token)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (and overflows)
@@ -38,6 +39,19 @@ def request_token(request: Request) -> str | None:
     return request.cookies.get(TOKEN_COOKIE) or None
 
 
+def client_address(request: Request) -> str:
+    """The caller's address, as throttling counts it: the peer's, or the one the trusted
+    reverse proxies (REFLEX_TRUSTED_PROXY_HOPS of them) put in X-Forwarded-For."""
+    address = request.client.host if request.client else "unknown"
+    hops = settings.trusted_proxy_hops
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            address = forwarded[-hops]
+    return address
+
+
 def current_user(
     db: Annotated[Session, Depends(get_db)],
     token: Annotated[str | None, Depends(request_token)],
@@ -49,5 +63,6 @@ def current_user(
 
 DbDep = Annotated[Session, Depends(get_db)]
 UserDep = Annotated[User, Depends(current_user)]
+AddressDep = Annotated[str, Depends(client_address)]
 SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The session's id")]
 MaterialId = Annotated[int, Path(ge=1, le=MAX_ID, description="The material's id")]

@@ -75,8 +75,9 @@ DESCRIPTIONS = {
     415: "Unsupported request body type",
     422: "Invalid input: a field breaks a rule (`detail` is a message and `field` names it) "
     "or the request does not parse (`detail` lists the problems)",
-    429: "Too many failed logins for this email: wait (see Retry-After)",
-    503: "The database is busy: try again",
+    429: "Too many attempts (logins, registrations) from this address or for this email: "
+    "wait (see Retry-After)",
+    503: "The server is busy (a database lock, or password checks queued): try again",
 }
 
 

@@ -128,6 +128,14 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+class RegisteredOut(BaseModel):
+    """The same answer whether the email was new or already had an account: log in next."""
+
+    email: str
+    full_name: str
+    role: Role
+
+
 class LoginOut(BaseModel):
     token: str = Field(description="Send it as `Authorization: Bearer <token>`")
     token_type: Literal["bearer"] = "bearer"

@@ -91,7 +91,7 @@ MESSAGES: dict[str, str] = {
     "error.not_authenticated": "Please log in first.",
     "error.invalid_credentials": "Wrong email or password.",
     "error.too_many_attempts": (
-        "Too many failed attempts for this email. Try again in {minutes} minutes."
+        "Too many attempts from here or for this email. Try again in {minutes} minutes."
     ),
     "error.forbidden": "You are not allowed to do that.",
     "error.wrong_role": "This page is for another kind of account.",
@@ -106,11 +106,13 @@ MESSAGES: dict[str, str] = {
     "error.full_name_too_short": "Enter your full name (at least {min} characters).",
     "error.full_name_too_long": "The name is too long (at most {max} characters).",
     "error.email_invalid": "Enter a valid email address, like name@example.com.",
-    "error.email_taken": "An account already exists with this email.",
     "error.role_invalid": "Choose teacher or student.",
     "error.password_too_short": "The password needs at least {min} characters.",
-    "error.password_too_long": "The password is too long.",
+    "error.password_too_long": "The password is too long (at most {max} characters).",
     "error.password_common": "This password is too well known. Choose another one.",
+    "error.password_weak": (
+        "This password is too easy to guess: try a few unrelated words, or a longer one."
+    ),
     "error.password_like_identity": "The password must not be your name or email.",
     "error.locale_invalid": "This language is not available.",
     "error.timezone_invalid": "Unknown time zone.",
@@ -187,7 +189,7 @@ MESSAGES: dict[str, str] = {
     "detail.delete_hint": "Delete this session for good.",
     "detail.about": "Details",
     "detail.deadline": "Enrollment until",
-    "detail.private_link": "Private link (yours; students get it from \"Join\", once the session opens)",
+    "detail.private_link": 'Private link (yours; students get it from "Join", once the session opens)',
     "detail.session_zone": "{when} ({zone}, the session's time zone)",
     "detail.students": "Enrolled students",
     "detail.no_students": "No student has enrolled yet.",

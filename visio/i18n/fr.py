@@ -98,7 +98,7 @@ MESSAGES: dict[str, str] = {
     "error.not_authenticated": "Veuillez d'abord vous connecter.",
     "error.invalid_credentials": "E-mail ou mot de passe incorrect.",
     "error.too_many_attempts": (
-        "Trop de tentatives échouées pour cet e-mail. Réessayez dans {minutes} minutes."
+        "Trop de tentatives depuis cet accès ou pour cet e-mail. Réessayez dans {minutes} minutes."
     ),
     "error.forbidden": "Vous n'avez pas le droit de faire cela.",
     "error.wrong_role": "Cette page est réservée à un autre type de compte.",
@@ -113,11 +113,14 @@ MESSAGES: dict[str, str] = {
     "error.full_name_too_short": "Indiquez votre nom complet (au moins {min} caractères).",
     "error.full_name_too_long": "Le nom est trop long (au plus {max} caractères).",
     "error.email_invalid": "Saisissez une adresse e-mail valide, comme nom@exemple.fr.",
-    "error.email_taken": "Un compte existe déjà avec cet e-mail.",
     "error.role_invalid": "Choisissez enseignant ou étudiant.",
     "error.password_too_short": "Le mot de passe doit contenir au moins {min} caractères.",
-    "error.password_too_long": "Le mot de passe est trop long.",
+    "error.password_too_long": "Le mot de passe est trop long ({max} caractères au plus).",
     "error.password_common": "Ce mot de passe est trop connu. Choisissez-en un autre.",
+    "error.password_weak": (
+        "Ce mot de passe est trop facile à deviner : essayez quelques mots sans rapport "
+        "entre eux, ou un mot de passe plus long."
+    ),
     "error.password_like_identity": "Le mot de passe ne doit pas être votre nom ou votre e-mail.",
     "error.locale_invalid": "Cette langue n'est pas disponible.",
     "error.timezone_invalid": "Fuseau horaire inconnu.",

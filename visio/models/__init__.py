@@ -1,6 +1,6 @@
 """SQLModel tables only: no queries, no rules. Importing this package registers every table."""
 
-from visio.models.accounts import AuthSession, LoginFailure, Role, User
+from visio.models.accounts import AuthSession, KnownAddress, RateCounter, Role, User
 from visio.models.audit import AuditEvent
 from visio.models.idempotency import IdempotencyKey
 from visio.models.money import (
@@ -34,13 +34,14 @@ __all__ = [
     "EnrollmentStatus",
     "EntryKind",
     "IdempotencyKey",
+    "KnownAddress",
     "LedgerEntry",
-    "LoginFailure",
     "Material",
     "MaterialKind",
     "Platform",
     "Purchase",
     "PurchaseStatus",
+    "RateCounter",
     "Role",
     "SessionTag",
     "StoredStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
 from visio.clock import utcnow
@@ -49,14 +49,24 @@ class AuthSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
-class LoginFailure(SQLModel, table=True):
-    """One failed login for an email: recent ones throttle further attempts."""
+class KnownAddress(SQLModel, table=True):
+    """A client address an account logged in from (its SHA-256 only): the per-email login limit
+    never refuses it, so an attacker elsewhere cannot lock the owner out."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_email_at", "email", "failed_at"),)
+    __tablename__ = "known_addresses"
 
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254)
-    failed_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
-    )
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    address_hash: str = Field(max_length=64, primary_key=True)
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
+class RateCounter(SQLModel, table=True):
+    """How many attempts a throttling key made in one fixed time window (the database backend
+    of visio.services.rate_limits; Redis replaces it at scale)."""
+
+    __tablename__ = "rate_counters"
+
+    key: str = Field(max_length=100, primary_key=True)
+    window_index: int = Field(primary_key=True)  # Unix time // the window's length
+    count: int = Field(default=0)
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))

@@ -7,25 +7,25 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import AuthSession, LoginFailure, Role, User, Wallet
-from visio.services import audit, passwords, wallets
+from visio.models import AuthSession, KnownAddress, Role, User, Wallet
+from visio.services import audit, passwords, rate_limits, wallets
 from visio.services.errors import (
-    Conflict,
     Forbidden,
     InvalidCredentials,
     InvalidInput,
     NotAuthenticated,
-    Throttled,
 )
+from visio.services.rate_limits import Limit
 from visio.services.text import check_visible
 from visio.settings import settings
 
@@ -41,12 +41,28 @@ class Login:
     user: User
 
 
+@dataclass(frozen=True)
+class Registration:
+    """What registering answers, the same whether the email was new or already had an account
+    (`email`, `full_name`, `role` as given, normalized): a caller must not tell the two apart.
+    `user` is the new account, None when the email was taken (nothing was created then)."""
+
+    email: str
+    full_name: str
+    role: str
+    user: User | None
+
+
 def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _address_hash(address: str) -> str:
+    return hashlib.sha256(f"visio-address:{address}".encode()).hexdigest()
 
 
 def register(
@@ -56,31 +72,45 @@ def register(
     email: str,
     password: str,
     role: str,
+    address: str | None,
     locale: str | None = None,
     clock: Clock = utcnow,
-) -> User:
-    """Create a teacher or student account and its wallet."""
+) -> Registration:
+    """Create a teacher or student account and its wallet; throttled per client address.
+
+    `address` is the client's (None only for what no client asked: demo data, scripts). An email
+    that already has an account gets the same answer at the same cost, changes nothing, and
+    leaves an audit event on that account (so that its owner can be told).
+    """
     name = check_visible(" ".join((full_name or "").split()), field="full_name")
-    address = normalize_email(email)
+    normalized = normalize_email(email)
     if len(name) < 2:
         raise InvalidInput("full_name_too_short", field="full_name", min=2)
     if len(name) > 120:
         raise InvalidInput("full_name_too_long", field="full_name", max=120)
-    if len(address) > 254 or not _EMAIL.match(address):
+    if len(normalized) > 254 or not _EMAIL.match(normalized):
         raise InvalidInput("email_invalid", field="email")
     if role not in (Role.TEACHER, Role.STUDENT):
         raise InvalidInput("role_invalid", field="role")
-    problem = passwords.weakness(password or "", email=address, full_name=name)
+    problem = passwords.weakness(password or "", email=normalized, full_name=name)
     if problem:
-        raise InvalidInput(problem, field="password", min=passwords.MIN_LENGTH)
-    if db.exec(select(User.id).where(User.email == address)).first() is not None:
-        raise Conflict("email_taken", field="email")
+        raise InvalidInput(
+            problem, field="password", min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH
+        )
+    if address is not None:
+        limit = Limit("register", settings.register_max_per_address, settings.rate_window_minutes)
+        rate_limits.take_all(db, taken=[(limit, (address,))], clock=clock)
 
+    answer = Registration(email=normalized, full_name=name, role=role, user=None)
+    # Hashed before looking the email up: a taken email costs as much as a new one.
+    password_hash = passwords.hash_password(password)
     now = clock()
+    if db.exec(select(User.id).where(User.email == normalized)).first() is not None:
+        return _already_registered(db, answer, at=now)
     user = User(
-        email=address,
+        email=normalized,
         full_name=name,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         role=role,
         locale=locale if locale in LOCALES else None,
         created_at=now,
@@ -101,33 +131,64 @@ def register(
         db.commit()
     except IntegrityError:  # the same email registered at the same moment
         db.rollback()
-        raise Conflict("email_taken", field="email") from None
-    return user
+        return _already_registered(db, answer, at=now)
+    return Registration(email=normalized, full_name=name, role=role, user=user)
 
 
-def login(*, db: Session, email: str, password: str, clock: Clock = utcnow) -> Login:
-    """Check the credentials and open a login session; failures for an email are throttled."""
-    address = normalize_email(email)
-    now = clock()
-    window_start = now - timedelta(minutes=settings.login_window_minutes)
-    failures = db.exec(
-        select(func.count())
-        .select_from(LoginFailure)
-        .where(LoginFailure.email == address, LoginFailure.failed_at >= window_start)
-    ).one()
-    if failures >= settings.login_max_failures:
-        raise Throttled(minutes=settings.login_window_minutes)
-
-    user = db.exec(select(User).where(User.email == address)).first() if address else None
-    # Verify against a dummy hash for an unknown email so that both cases cost the same.
-    ok = passwords.verify_password(
-        password or "", user.password_hash if user else passwords.dummy_hash()
+def _already_registered(db: Session, answer: Registration, *, at: datetime) -> Registration:
+    """Someone registered an email that has an account: note it on the account, answer alike."""
+    existing = db.exec(select(User.id).where(User.email == answer.email)).one()
+    audit.record(
+        db,
+        actor_id=None,
+        action="user.registration_attempted",
+        target_type="user",
+        target_id=existing,
+        at=at,
+        role=answer.role,
     )
+    db.commit()
+    return answer
+
+
+def login(
+    *, db: Session, email: str, password: str, address: str | None, clock: Clock = utcnow
+) -> Login:
+    """Check the credentials and open a login session; attempts are throttled.
+
+    Counted before the password is hashed: per client address and email (a success forgets
+    these), per address, and per email, a limit that refuses only addresses the account never
+    logged in from. `address` is None only for what no client asked (tests' set-up, scripts).
+    """
+    email = normalize_email(email)
+    password = password or ""
+    if len(password) > passwords.MAX_LENGTH:  # refused before any work: argon2 would take it all
+        raise InvalidInput("password_too_long", field="password", max=passwords.MAX_LENGTH)
+    pair = per_address = per_email = None
+    if address is not None:
+        window = settings.rate_window_minutes
+        pair, per_address = rate_limits.take_all(
+            db,
+            taken=[
+                (Limit("login", settings.login_max_failures, window), (address, email)),
+                (Limit("login_address", settings.login_max_per_address, window), (address,)),
+            ],
+            clock=clock,
+        )
+        # Counted only once the address passed its own limits: one attacker alone cannot
+        # push an account over its per-email limit.
+        limit = Limit("login_email", settings.login_max_per_email, window)
+        per_email = rate_limits.take(db, limit=limit, parts=(email,), clock=clock)
+
+    user = db.exec(select(User).where(User.email == email)).first() if email else None
+    if per_email is not None and per_email.over and not _known_address(db, user, address):
+        rate_limits.refuse_over([per_email], clock=clock)
+    # Verify against a dummy hash for an unknown email so that both cases cost the same.
+    ok = passwords.verify_password(password, user.password_hash if user else passwords.dummy_hash())
     if not (ok and user):
-        db.add(LoginFailure(email=address[:254], failed_at=now))
-        db.commit()
         raise InvalidCredentials()
 
+    now = clock()
     token = secrets.token_urlsafe(32)
     db.add(
         AuthSession(
@@ -137,12 +198,45 @@ def login(*, db: Session, email: str, password: str, clock: Clock = utcnow) -> L
             expires_at=now + timedelta(hours=settings.token_ttl_hours),
         )
     )
-    db.exec(delete(LoginFailure).where(LoginFailure.email == address))
+    if address is not None:
+        _remember_address(db, user_id=user.id, address=address, at=now)
     audit.record(
         db, actor_id=user.id, action="user.logged_in", target_type="user", target_id=user.id, at=now
     )
     db.commit()
+    rate_limits.reset(db, pair)
+    rate_limits.give_back(db, [per_address, per_email], clock=clock)
     return Login(token=token, user=user)
+
+
+def _known_address(db: Session, user: User | None, address: str | None) -> bool:
+    if user is None or address is None:
+        return False
+    key = (user.id, _address_hash(address))
+    return db.get(KnownAddress, key) is not None
+
+
+def _remember_address(db: Session, *, user_id: int, address: str, at: datetime) -> None:
+    """Add (or refresh) a known address of the account, inside the caller's transaction."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    table = KnownAddress.__table__  # type: ignore[attr-defined]
+    statement = dialect.insert(table).values(
+        user_id=user_id, address_hash=_address_hash(address), last_seen_at=at
+    )
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.address_hash],
+            set_={"last_seen_at": statement.excluded.last_seen_at},
+        )
+    )
+
+
+def forget_old_addresses(*, db: Session, clock: Clock = utcnow) -> int:
+    """Forget the known addresses not seen for VISIO_KNOWN_ADDRESS_DAYS: how many."""
+    before = clock() - timedelta(days=settings.known_address_days)
+    gone = db.execute(delete(KnownAddress).where(KnownAddress.last_seen_at < before))
+    db.commit()
+    return int(gone.rowcount or 0)
 
 
 def user_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) -> User | None:

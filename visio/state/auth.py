@@ -40,13 +40,20 @@ class AuthState(AppState):
         if role in ("teacher", "student"):
             self.role_choice = role
 
+    def client_address(self) -> str:
+        """The browser's address, as throttling counts it (REFLEX_TRUSTED_PROXY_HOPS applies)."""
+        return self.router.session.client_ip or "unknown"
+
     @rx.event
     def login(self, form: dict):
         self.errors, self.form_error = {}, ""
         try:
             with open_db() as db:
                 result = accounts.login(
-                    db=db, email=form.get("email", ""), password=form.get("password", "")
+                    db=db,
+                    email=form.get("email", ""),
+                    password=form.get("password", ""),
+                    address=self.client_address(),
                 )
         except DomainError as error:
             self.form_error = self.message(error)
@@ -58,19 +65,25 @@ class AuthState(AppState):
     @rx.event
     def register(self, form: dict):
         self.errors, self.form_error = {}, ""
+        address = self.client_address()
         try:
             with open_db() as db:
-                user = accounts.register(
+                done = accounts.register(
                     db=db,
                     full_name=form.get("full_name", ""),
                     email=form.get("email", ""),
                     password=form.get("password", ""),
                     role=self.role_choice,
                     locale=self.lang,
+                    address=address,
                 )
-                if self.browser_tz:
-                    accounts.update_preferences(db=db, actor=user, timezone=self.browser_tz)
-                result = accounts.login(db=db, email=user.email, password=form["password"])
+                # The answer is the same for a taken email: the login says whether it was
+                # this person's (the right password) or a failed login like any other.
+                result = accounts.login(
+                    db=db, email=done.email, password=form["password"], address=address
+                )
+                if done.user is not None and self.browser_tz:
+                    accounts.update_preferences(db=db, actor=result.user, timezone=self.browser_tz)
         except DomainError as error:
             if error.field:
                 self.errors = {error.field: self.message(error)}
@@ -80,6 +93,6 @@ class AuthState(AppState):
         self.token = result.token
         self.current_user()
         return [
-            rx.toast.success(self.text("register.welcome", name=user.full_name)),
-            rx.redirect(safe_next_path(self.next_path, home_for(user.role))),
+            rx.toast.success(self.text("register.welcome", name=result.user.full_name)),
+            rx.redirect(safe_next_path(self.next_path, home_for(result.user.role))),
         ]
