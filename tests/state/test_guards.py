@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import Session
 
 from tests.factories import STRONG_PASSWORD, make_session, make_student, make_teacher
@@ -60,7 +62,7 @@ def test_login_handler_keeps_the_token_and_sends_the_user_home(bound, db, now_cl
     student = make_student(db, clock=now_clock)
     state = new_state(AuthState)
 
-    result = state.login({"email": student.email.upper(), "password": STRONG_PASSWORD})
+    result = asyncio.run(state.login({"email": student.email.upper(), "password": STRONG_PASSWORD}))
 
     assert redirect_target(result) == "/student/video-sessions"
     assert accounts.user_for_token(db=db, token=state.token).id == student.id
@@ -73,9 +75,9 @@ def test_login_handler_shows_the_same_message_for_unknown_email_and_wrong_passwo
     student = make_student(db, clock=now_clock)
     state = new_state(AuthState)
     state.lang_choice = "en"
-    state.login({"email": student.email, "password": "wrong-password-here"})
+    asyncio.run(state.login({"email": student.email, "password": "wrong-password-here"}))
     wrong_password = state.form_error
-    state.login({"email": "nobody@example.org", "password": "wrong-password-here"})
+    asyncio.run(state.login({"email": "nobody@example.org", "password": "wrong-password-here"}))
     assert wrong_password == state.form_error == "Wrong email or password."
     assert state.token == ""
 
@@ -83,6 +85,8 @@ def test_login_handler_shows_the_same_message_for_unknown_email_and_wrong_passwo
 def test_register_handler_puts_the_error_next_to_its_field(bound, db) -> None:  # type: ignore[no-untyped-def]
     state = new_state(AuthState)
     state.lang_choice = "fr"
-    state.register({"full_name": "Marie Curie", "email": "marie@", "password": STRONG_PASSWORD})
+    asyncio.run(
+        state.register({"full_name": "Marie Curie", "email": "marie@", "password": STRONG_PASSWORD})
+    )
     assert state.errors == {"email": "Saisissez une adresse e-mail valide, comme nom@exemple.fr."}
     assert state.token == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from visio.db import open_db
@@ -9,6 +11,35 @@ from visio.services import accounts
 from visio.services.errors import DomainError
 from visio.services.links import safe_next_path
 from visio.state.app import AppState, home_for
+
+
+def _login(email: str, password: str, address: str) -> accounts.Login:
+    with open_db() as db:
+        return accounts.login(db=db, email=email, password=password, address=address)
+
+
+def _register(
+    form: dict[str, str], *, role: str, locale: str, timezone: str, address: str
+) -> accounts.Login:
+    """Register, then log in with what was typed.
+
+    The answer is the same for a taken email: the login says whether it was this person's (the
+    right password) or a failed login like any other.
+    """
+    with open_db() as db:
+        done = accounts.register(
+            db=db,
+            full_name=form["full_name"],
+            email=form["email"],
+            password=form["password"],
+            role=role,
+            locale=locale,
+            address=address,
+        )
+        result = accounts.login(db=db, email=done.email, password=form["password"], address=address)
+        if done.user is not None and timezone:
+            accounts.update_preferences(db=db, actor=result.user, timezone=timezone)
+    return result
 
 
 class AuthState(AppState):
@@ -45,16 +76,14 @@ class AuthState(AppState):
         return self.router.session.client_ip or "unknown"
 
     @rx.event
-    def login(self, form: dict):
+    async def login(self, form: dict):
         self.errors, self.form_error = {}, ""
         try:
-            with open_db() as db:
-                result = accounts.login(
-                    db=db,
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    address=self.client_address(),
-                )
+            # Off the event loop: a password hash (or a wait for a hashing slot) must not stall
+            # every other page of this worker.
+            result = await asyncio.to_thread(
+                _login, form.get("email", ""), form.get("password", ""), self.client_address()
+            )
         except DomainError as error:
             self.form_error = self.message(error)
             return
@@ -63,27 +92,17 @@ class AuthState(AppState):
         return rx.redirect(safe_next_path(self.next_path, home_for(result.user.role)))
 
     @rx.event
-    def register(self, form: dict):
+    async def register(self, form: dict):
         self.errors, self.form_error = {}, ""
-        address = self.client_address()
         try:
-            with open_db() as db:
-                done = accounts.register(
-                    db=db,
-                    full_name=form.get("full_name", ""),
-                    email=form.get("email", ""),
-                    password=form.get("password", ""),
-                    role=self.role_choice,
-                    locale=self.lang,
-                    address=address,
-                )
-                # The answer is the same for a taken email: the login says whether it was
-                # this person's (the right password) or a failed login like any other.
-                result = accounts.login(
-                    db=db, email=done.email, password=form["password"], address=address
-                )
-                if done.user is not None and self.browser_tz:
-                    accounts.update_preferences(db=db, actor=result.user, timezone=self.browser_tz)
+            result = await asyncio.to_thread(
+                _register,
+                {k: form.get(k, "") for k in ("full_name", "email", "password")},
+                role=self.role_choice,
+                locale=self.lang,
+                timezone=self.browser_tz,
+                address=self.client_address(),
+            )
         except DomainError as error:
             if error.field:
                 self.errors = {error.field: self.message(error)}
