@@ -16,7 +16,7 @@ def test_teacher_and_student_register_log_in_and_are_kept_to_their_pages(new_pag
     teacher_email, student_email = unique_email("prof"), unique_email("eleve")
 
     register(page, role="teacher", name="Ada Lovelace", email=teacher_email)
-    assert page.get_by_role("heading", name="Sessions Visio").is_visible()
+    page.get_by_role("heading", name="Sessions Visio").wait_for()
     page.locator("#empty-state").wait_for()  # a new teacher has no session yet
     assert "Ada Lovelace" in page.locator("#account-menu").inner_text()
     page.reload()
