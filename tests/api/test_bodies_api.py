@@ -18,15 +18,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import simple_websocket
+from reflex_base.utils.format import format_event_handler
 
 from tests.api.conftest import PDF, Served, assert_error, serve_api
 from tests.factories import STRONG_PASSWORD
 from visio.settings import settings
+from visio.state.materials import MaterialsState
 
-UPLOAD_HANDLER = (
-    "reflex___state____state.visio___state___app____app_state"
-    ".visio___state___materials____materials_state.handle_upload"
-)
+UPLOAD_HANDLER = format_event_handler(MaterialsState.handle_upload)
+NOT_AN_UPLOAD_HANDLER = format_event_handler(MaterialsState.set_link_title)
 BOUNDARY = "visio-test-boundary"
 
 
@@ -273,6 +273,15 @@ def test_reflex_upload_without_a_teachers_login_is_refused_unread(served, make) 
     bare = {"Content-Type": MULTIPART, "Content-Length": str(300 * 1024 * 1024),
             "Cookie": f"visio_token={teacher.token}"}  # fmt: skip
     assert_raw_error(raw_request(served.url, "POST", "/_upload", bare), 400, "bad_request")
+
+
+@pytest.mark.parametrize("handler", [NOT_AN_UPLOAD_HANDLER, "no.such.handler"])
+def test_reflex_upload_to_a_handler_that_takes_no_files_is_400_unread(
+    served, make, handler
+) -> None:  # type: ignore[no-untyped-def]
+    headers = {**_reflex_headers(make.teacher().token), "Reflex-Event-Handler": handler}
+    answer = raw_request(served.url, "POST", "/_upload", headers)
+    assert_raw_error(answer, 400, "bad_request")
 
 
 def test_a_teachers_reflex_upload_over_the_limit_is_413_unread(served, make) -> None:  # type: ignore[no-untyped-def]

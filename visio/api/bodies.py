@@ -78,9 +78,33 @@ def declared_length(scope: Scope) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+def takes_uploads(handler_name: str) -> bool:
+    """Reflex would pass files to this event handler. It checks that itself, but only once
+    it has read the body, and answers a handler that takes none with a stack trace."""
+    from reflex_base.event import resolve_upload_chunk_handler_param, resolve_upload_handler_param
+    from reflex_base.registry import RegistrationContext
+    from reflex_base.utils.exceptions import UploadTypeError, UploadValueError
+
+    try:
+        registered = RegistrationContext.get().event_handlers.get(handler_name)
+    except LookupError:  # no Reflex app here: nothing to check against
+        return True
+    if registered is None:
+        return False
+    for resolve in (resolve_upload_handler_param, resolve_upload_chunk_handler_param):
+        try:
+            resolve(registered.handler)
+        except (UploadTypeError, UploadValueError):
+            continue
+        return True
+    return False
+
+
 def reflex_upload_refusal(request: Request) -> Response | None:
     """Why Reflex's upload endpoint refuses this request before reading it, if it does."""
     if not all(request.headers.get(name) for name in REFLEX_UPLOAD_HEADERS):
+        return errors.http_error_response(request, 400)
+    if not takes_uploads(request.headers["reflex-event-handler"]):
         return errors.http_error_response(request, 400)
     try:
         with open_db() as db:
