@@ -329,7 +329,7 @@ def test_a_malformed_websocket_frame_is_one_log_line(app_server, frame) -> None:
     assert len([line for line in text.splitlines() if "bad client frame" in line]) == 1
 
 
-def test_broken_multipart_and_oversized_fields_log_no_stack_trace(
+def test_broken_multipart_oversized_fields_and_polling_junk_log_no_stack_trace(
     app_server, http, cast, make
 ) -> None:  # type: ignore[no-untyped-def]
     start = len(app_server.log.read_text(errors="replace"))
@@ -362,5 +362,7 @@ def test_broken_multipart_and_oversized_fields_log_no_stack_trace(
         "/_upload", headers=reflex_headers, content=b"--" + BOUNDARY.encode() + b"\r\ngarbage"
     )
     assert broken_upload.status_code < 500
+    polling = http.post("/_event/?EIO=4&transport=polling", content=b"junk")  # websocket only
+    assert polling.status_code == 400
     text = _wait_for(app_server.log, start, "request body too large: POST /api/auth/login")
     assert "Traceback" not in text, text
