@@ -168,7 +168,7 @@ class BoundedBodies:
         except Exception:
             if not cut:
                 raise
-            # The app let the cut through (or failed on it): it was answered below.
+            # The app let the cut through (or failed on it): the 413 below answers it.
         if cut and not started:
             await self._too_large(scope, receive, send)
 
