@@ -78,6 +78,8 @@ class Settings:
     max_upload_bytes: int = field(
         default_factory=lambda: _int("VISIO_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
     )
+    # Any request body but a file upload (JSON, forms): larger ones are refused unread (413).
+    max_body_bytes: int = field(default_factory=lambda: _int("VISIO_MAX_BODY_BYTES", 64 * 1024))
     storage_dir: Path = field(
         default_factory=lambda: Path(_str("VISIO_STORAGE_DIR", str(ROOT / "data" / "files")))
     )

@@ -222,6 +222,30 @@ def test_a_student_cannot_add_materials(db, clock, session, storage) -> None:  #
     assert _stored(storage) == []
 
 
+def test_who_may_add_is_checked_before_any_upload_is_read(db, clock, teacher, session) -> None:  # type: ignore[no-untyped-def]
+    """The API and the page's upload call this before reading a byte of the body."""
+    student, other = make_student(db, clock=clock), make_teacher(db, clock=clock)
+    materials.check_can_add(db=db, actor=teacher, video_session_id=session.id)
+    materials.check_can_add(db=db, actor=teacher, video_session_id=None)
+    refusals = [
+        (None, session.id, NotAuthenticated, "not_authenticated"),
+        (student, session.id, Forbidden, "wrong_role"),
+        (other, session.id, Forbidden, "not_owner"),
+        (teacher, 987654, NotFound, "session_not_found"),
+        (None, None, NotAuthenticated, "not_authenticated"),
+        (student, None, Forbidden, "wrong_role"),
+    ]
+    for actor, session_id, error, code in refusals:
+        with pytest.raises(error) as refused:
+            materials.check_can_add(db=db, actor=actor, video_session_id=session_id)
+        assert refused.value.code == code
+    sessions.cancel_session(
+        db=db, actor=teacher, video_session_id=session.id, reason="Off", clock=clock
+    )
+    with pytest.raises(Conflict):
+        materials.check_can_add(db=db, actor=teacher, video_session_id=session.id)
+
+
 def test_adding_to_an_unknown_session_is_not_found(db, clock, teacher) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFound) as refused:
         materials.add_link(

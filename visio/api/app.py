@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
-from visio.api import auth, enrollments, errors, materials, sessions, wallet
+from visio.api import auth, bodies, enrollments, errors, materials, sessions, wallet
 
 PREFIX = "/api"
 DESCRIPTION = """\
@@ -50,6 +50,7 @@ def create_api() -> FastAPI:
         generate_unique_id_function=lambda route: route.name,
     )
     errors.install(api)
+    bodies.install(api)
     api.include_router(_health_router(), prefix=PREFIX)
     api.include_router(auth.router, prefix=PREFIX)
     api.include_router(sessions.router, prefix=PREFIX)

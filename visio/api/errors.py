@@ -57,6 +57,7 @@ API_FIELDS = {"duration_minutes": "duration", "price": "price_cents", "amount": 
 
 # Codes of errors the HTTP layer itself answers (unknown path, wrong method, body type...).
 CODE_BY_STATUS = {
+    400: "bad_request",
     404: "not_found",
     405: "method_not_allowed",
     413: "request_too_large",

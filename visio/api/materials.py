@@ -11,16 +11,13 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from visio.api import presenters
+from visio.api.bodies import BodyTooLarge
 from visio.api.deps import DbDep, MaterialId, SessionId, UserDep
 from visio.api.errors import error_responses
 from visio.api.schemas import LinkIn, MaterialListOut, MaterialOut, storable_text
 from visio.services import materials
-from visio.settings import settings
 
 router = APIRouter(tags=["materials"])
-
-# Room for the largest file, its part headers and a title: a larger body is refused unread (413).
-UPLOAD_BODY_MAX = settings.max_upload_bytes + 64 * 1024
 
 FILE_FORM_SCHEMA = {
     "type": "object",
@@ -81,6 +78,10 @@ async def add_material(
             url=link.url,
         )
     elif media_type == "multipart/form-data":
+        # Strangers are refused before a byte of their upload is read (or spooled to disk).
+        await run_in_threadpool(
+            materials.check_can_add, db=db, actor=user, video_session_id=session_id
+        )
         title, filename, data = await _upload(request)
         added = await run_in_threadpool(
             materials.add_file,
@@ -112,12 +113,12 @@ def _link(raw: bytes) -> LinkIn:
 
 
 async def _upload(request: Request) -> tuple[str | None, str, bytes]:
-    """The upload's title, file name and bytes (read up to one byte past the size limit)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > UPLOAD_BODY_MAX:
-        raise HTTPException(413)
+    """The upload's title, file name and bytes (read up to one byte past the size limit;
+    `bodies.BoundedBodies` has already cut the body itself at the upload limit)."""
     try:
         form = await request.form(max_files=1, max_fields=10)
+    except BodyTooLarge:
+        raise
     except Exception:  # not the multipart body it claims to be, or too many parts
         raise _invalid("file", "multipart_invalid", "Invalid multipart body") from None
     upload, title = form.get("file"), form.get("title")

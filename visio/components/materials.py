@@ -6,7 +6,7 @@ import reflex as rx
 
 from visio.components.dialogs import confirm_dialog
 from visio.components.forms import field
-from visio.services.materials import upload_limit
+from visio.services.materials import FILES_PER_UPLOAD, upload_limit
 from visio.state.materials import ACCEPT, UPLOAD_ID
 from visio.state.materials import MaterialsState as M
 
@@ -160,6 +160,7 @@ def upload_form() -> rx.Component:
             id=UPLOAD_ID,
             accept=ACCEPT,
             max_size=upload_limit(),
+            max_files=FILES_PER_UPLOAD,  # the server refuses a larger body unread
             multiple=True,
             on_drop_rejected=M.files_rejected,
             border=f"1px dashed {rx.color('gray', 7)}",

@@ -491,6 +491,7 @@ MESSAGES: dict[str, str] = {
     "error.method_not_allowed": "This method is not allowed here.",
     "error.unsupported_media_type": "Send JSON, or a multipart form for a file.",
     "error.request_too_large": "The request is too large.",
+    "error.bad_request": "The request is incomplete or malformed.",
     "error.start_too_far": "Sessions can be planned at most {days} days ahead.",
     "error.text_invalid": "This text contains a character that is not allowed.",
     "error.already_joined": "You have already joined this session: the seat can no longer be given back.",

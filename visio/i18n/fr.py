@@ -500,6 +500,7 @@ MESSAGES: dict[str, str] = {
     "error.method_not_allowed": "Cette méthode n'est pas autorisée ici.",
     "error.unsupported_media_type": "Envoyez du JSON, ou un formulaire multipart pour un fichier.",
     "error.request_too_large": "La requête est trop volumineuse.",
+    "error.bad_request": "La requête est incomplète ou mal formée.",
     "error.start_too_far": "Une session se planifie au plus {days} jours à l'avance.",
     "error.text_invalid": "Ce texte contient un caractère non autorisé.",
     "error.already_joined": "Vous avez déjà rejoint cette session : la place ne peut plus être rendue.",

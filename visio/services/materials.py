@@ -104,6 +104,10 @@ def storage_root() -> Path:
     return settings.storage_dir
 
 
+# The page sends the files a teacher picked in one request: at most this many.
+FILES_PER_UPLOAD = 5
+
+
 def upload_limit() -> int:
     """The largest file accepted, in bytes (a function so that tests can lower it)."""
     return settings.max_upload_bytes
@@ -233,6 +237,19 @@ def _owned(db: Session, actor: User | None, session_id: int, *, lock: bool) -> V
     return session  # type: ignore[return-value]
 
 
+def check_can_add(*, db: Session, actor: User | None, video_session_id: int | None) -> None:
+    """Refuse, before an upload is read, a caller who may not add materials to the session:
+    not a teacher, not its owner, or the session cancelled. Without a session (the page's
+    upload, whose session its state knows) only the role can be checked here."""
+    try:
+        if video_session_id is None:
+            require_role(actor, Role.TEACHER)
+        else:
+            _owned(db, actor, video_session_id, lock=False)
+    finally:
+        db.rollback()  # a check holds nothing while the body is read
+
+
 def _can_view(db: Session, actor: User | None, session: VideoSession) -> None:
     """The owner and actively enrolled students see a session's materials; nobody else."""
     if actor is None:
@@ -328,8 +345,7 @@ def add_file(
     The checks come first, then the file is written, then its row; if the row cannot be
     committed the file is removed again, so a refusal leaves neither behind.
     """
-    _owned(db, actor, video_session_id, lock=False)  # refuse strangers before reading anything
-    db.rollback()
+    check_can_add(db=db, actor=actor, video_session_id=video_session_id)
     limit = upload_limit()
     if not data:
         raise InvalidInput("file_empty", field="file")
