@@ -23,7 +23,7 @@ router = APIRouter(tags=["materials"])
 
 GRANT_HELP = (
     "Instead of the bearer token: the signed grant of a download link from the web pages "
-    "(one file, one login, a few minutes)"
+    "(one file, one login, 30 minutes)"
 )
 # Room for the largest file, its part headers and a title: a larger body is refused unread (413).
 UPLOAD_BODY_MAX = settings.max_upload_bytes + 64 * 1024
