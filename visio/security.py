@@ -72,11 +72,17 @@ def build_dir() -> Path:
     return get_web_dir() / "build" / "client"
 
 
-@functools.cache
 def inline_script_hashes() -> tuple[str, ...]:
     """The CSP hashes of every inline script in the built pages (React Router's boot code)."""
+    found = _hashes_in(build_dir())
+    if not found:  # no build yet (or the API alone): look again next time
+        _hashes_in.cache_clear()
+    return found
+
+
+@functools.cache
+def _hashes_in(root: Path) -> tuple[str, ...]:
     found: set[str] = set()
-    root = build_dir()
     for page in root.rglob("*.html") if root.is_dir() else ():
         for body in _INLINE_SCRIPT.findall(page.read_bytes()):
             digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
