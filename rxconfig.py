@@ -16,6 +16,8 @@ config = rx.Config(
     db_url=settings.db_url,
     redis_url=settings.redis_url or None,
     trusted_proxy_hops=settings.trusted_proxy_hops,  # X-Forwarded-For, for pages and API alike
+    # Reflex's default, "*", echoes any Origin with credentials: only the allowlist, if any.
+    cors_allowed_origins=settings.cors_origins,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],

@@ -32,6 +32,7 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("VISIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 SCALE_WORKERS = "2"
+ALLOWED_ORIGIN = "https://lms.example.test"  # the one site the served app lets call its API
 
 
 def _free_port() -> int:
@@ -152,6 +153,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         **extra,
         "REFLEX_DB_URL": db_url,
         "VISIO_STORAGE_DIR": str(work / "files"),
+        "VISIO_CORS_ORIGINS": ALLOWED_ORIGIN,
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",

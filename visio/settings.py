@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,21 @@ def _str(name: str, default: str) -> str:
     return raw if raw not in (None, "") else default
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """A comma-separated allowlist of web origins (`https://host[:port]`); never `null` or `*`."""
+    found = tuple(o.strip().rstrip("/") for o in os.environ.get(name, "").split(",") if o.strip())
+    for origin in found:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+            raise ValueError(f"{name}: {origin!r} is not an origin like https://lms.example.org")
+    return found
+
+
+def _https(env: str) -> bool:
+    """VISIO_HTTPS=on/off; on by default in production, which is served over https."""
+    default = "on" if env == "production" else "off"
+    return _str("VISIO_HTTPS", default).lower() in ("on", "true", "1", "yes")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Visio's configuration; one instance, `settings`, is built at import."""
@@ -32,6 +48,10 @@ class Settings:
     env: str = field(default_factory=lambda: _str("VISIO_ENV", "development"))
     # Production that is a public demonstration: demo money and demo accounts allowed.
     allow_demo: bool = field(default_factory=lambda: _bool("VISIO_ALLOW_DEMO", False))
+    # Other sites whose pages may call the API (with a bearer token); none by default.
+    cors_origins: tuple[str, ...] = field(default_factory=lambda: _origins("VISIO_CORS_ORIGINS"))
+    # Served over https (directly or behind a TLS proxy): Secure login cookie, HSTS.
+    https: bool = field(default_factory=lambda: _https(_str("VISIO_ENV", "development")))
     db_url: str = field(default_factory=lambda: _str("REFLEX_DB_URL", DEFAULT_DB_URL))
     redis_url: str = field(default_factory=lambda: _str("REFLEX_REDIS_URL", ""))
     currency: str = field(default_factory=lambda: _str("VISIO_CURRENCY", "EUR"))

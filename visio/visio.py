@@ -15,6 +15,7 @@ from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
 from visio.pages.stats import statistics_page
 from visio.pages.wallet import wallet_page
+from visio.security import same_origin_or_allowed
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
@@ -49,3 +50,6 @@ SIGNED_IN_PAGES = [
 for page, route, on_load in SIGNED_IN_PAGES:
     app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])
 app.register_lifespan_task(release_escrow_every_minute)
+# The websocket carries the logged-in visitor's events: only the app's own pages (and allowlisted
+# sites) may open it. Reflex hands the socket server its CORS list, where [] would refuse all.
+app.sio.eio.cors_allowed_origins = same_origin_or_allowed  # type: ignore[union-attr]

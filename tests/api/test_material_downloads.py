@@ -14,7 +14,7 @@ from tests.api.conftest import Served
 from tests.factories import STRONG_PASSWORD, make_session, make_student, make_teacher
 from visio.clock import FrozenClock, utcnow
 from visio.models import Material
-from visio.services import accounts, enrollments, materials
+from visio.services import accounts, download_links, enrollments, materials
 
 
 @dataclass(frozen=True)
@@ -89,17 +89,40 @@ def test_owner_downloads_the_file_as_an_attachment(http, setup) -> None:  # type
     assert "private" in response.headers["cache-control"]
 
 
-def test_enrolled_student_downloads_with_a_bearer_token_or_the_login_cookie(
-    http, served, setup
+def test_enrolled_student_downloads_with_a_bearer_token_or_a_signed_link(
+    http, server_db, setup
 ) -> None:  # type: ignore[no-untyped-def]
     token = setup.tokens["enrolled"]
+    grants = download_links.sign(db=server_db, token=token, material_ids=[setup.pdf.id])
     by_header = http.get(_url(setup.pdf.id), headers=_bearer(token))
-    with httpx.Client(base_url=served.url, cookies={"visio_token": token}, timeout=20) as browser:
-        by_cookie = browser.get(_url(setup.pdf.id))
+    by_link = http.get(_url(setup.pdf.id), params={"grant": grants[setup.pdf.id]})
 
-    for response in (by_header, by_cookie):
+    for response in (by_header, by_link):
         assert response.status_code == 200
         assert response.content == setup.content
+
+
+def test_the_login_cookie_downloads_nothing(http, served, setup) -> None:  # type: ignore[no-untyped-def]
+    """Another site's page can make the browser send the cookie: it proves nothing."""
+    token = setup.tokens["enrolled"]
+    with httpx.Client(base_url=served.url, cookies={"visio_token": token}, timeout=20) as browser:
+        _assert_refused(browser.get(_url(setup.pdf.id)), 401, "not_authenticated", setup.content)
+
+
+def test_a_signed_link_opens_one_file_for_one_user_while_they_may(http, server_db, setup) -> None:  # type: ignore[no-untyped-def]
+    stranger = setup.tokens["stranger"]
+    for_stranger = download_links.sign(db=server_db, token=stranger, material_ids=[setup.pdf.id])
+    refused = http.get(_url(setup.pdf.id), params={"grant": for_stranger[setup.pdf.id]})
+    _assert_refused(refused, 403, "not_enrolled", setup.content)
+
+    enrolled = setup.tokens["enrolled"]
+    grant = download_links.sign(db=server_db, token=enrolled, material_ids=[setup.pdf.id])
+    other_file = http.get(_url(setup.link.id), params={"grant": grant[setup.pdf.id]})
+    _assert_refused(other_file, 401, "download_link_invalid", setup.content)
+
+    accounts.logout(db=server_db, token=enrolled)
+    after_logout = http.get(_url(setup.pdf.id), params={"grant": grant[setup.pdf.id]})
+    _assert_refused(after_logout, 401, "download_link_invalid", setup.content)
 
 
 @pytest.mark.parametrize(

@@ -146,7 +146,7 @@ def test_owner_uploads_renames_and_removes_a_file(bound, db, now_clock, storage)
     assert (state.uploading, state.upload_error) == (False, "")
     [row] = state.rows
     assert row["kind"] == "file"
-    assert row["href"] == f"/api/materials/{row['id']}/download"
+    assert row["href"].startswith(f"/api/materials/{row['id']}/download?grant=")  # signed
     assert row["detail"].startswith("week 1.pdf · ")
     assert len(list(storage.iterdir())) == 1
 

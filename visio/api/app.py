@@ -10,7 +10,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
-from visio.api import auth, bodies, enrollments, errors, materials, sessions, wallet
+from visio.api import auth, bodies, docs, enrollments, errors, materials, sessions, wallet
+from visio.security import SecurityHeaders
 
 PREFIX = "/api"
 DESCRIPTION = """\
@@ -44,13 +45,16 @@ def create_api() -> FastAPI:
         version="1",
         description=DESCRIPTION,
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # our own page (visio.api.docs): its scripts pinned
         redoc_url=None,
         # Operation ids are the route functions' names: `enroll`, `top_up`...
         generate_unique_id_function=lambda route: route.name,
     )
     errors.install(api)
     bodies.install(api)
+    # Reflex mounts the pages inside this app: its answers get the headers too.
+    api.add_middleware(SecurityHeaders)
+    api.include_router(docs.router, prefix=PREFIX)
     api.include_router(_health_router(), prefix=PREFIX)
     api.include_router(auth.router, prefix=PREFIX)
     api.include_router(sessions.router, prefix=PREFIX)

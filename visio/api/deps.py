@@ -14,7 +14,6 @@ from visio.models import User
 from visio.services import accounts
 from visio.settings import settings
 
-TOKEN_COOKIE = "visio_token"  # the pages' login cookie (see visio.state.app.AppState.token)
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (and overflows)
 
 # Only documents the scheme in OpenAPI; `request_token` reads the header itself.
@@ -31,12 +30,14 @@ def get_db() -> Iterator[Session]:
 
 
 def request_token(request: Request) -> str | None:
-    """`Authorization: Bearer <token>` if the header is sent, else the browser's login cookie."""
-    header = request.headers.get("authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-    return request.cookies.get(TOKEN_COOKIE) or None
+    """The token of `Authorization: Bearer <token>`.
+
+    Never the pages' login cookie: a browser sends it along with requests that another site's
+    page makes, so it would prove nothing about who asked (downloads from the pages use links
+    signed for one file instead, see visio.services.download_links).
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 def client_address(request: Request) -> str:
@@ -61,8 +62,17 @@ def current_user(
     return accounts.authenticate(db=db, token=token)
 
 
+def bearer_token(
+    token: Annotated[str | None, Depends(request_token)],
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> str | None:
+    """The bearer token, if any: for routes that also take another proof (a download link)."""
+    return token
+
+
 DbDep = Annotated[Session, Depends(get_db)]
 UserDep = Annotated[User, Depends(current_user)]
 AddressDep = Annotated[str, Depends(client_address)]
+TokenDep = Annotated[str | None, Depends(bearer_token)]
 SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The session's id")]
 MaterialId = Annotated[int, Path(ge=1, le=MAX_ID, description="The material's id")]

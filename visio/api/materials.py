@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
@@ -12,12 +14,17 @@ from starlette.exceptions import HTTPException
 
 from visio.api import presenters
 from visio.api.bodies import BodyTooLarge
-from visio.api.deps import DbDep, MaterialId, SessionId, UserDep
+from visio.api.deps import DbDep, MaterialId, SessionId, TokenDep, UserDep
 from visio.api.errors import error_responses
 from visio.api.schemas import LinkIn, MaterialListOut, MaterialOut, storable_text
-from visio.services import materials
+from visio.services import accounts, download_links, materials
 
 router = APIRouter(tags=["materials"])
+
+GRANT_HELP = (
+    "Instead of the bearer token: the signed grant of a download link from the web pages "
+    "(one file, one login, 30 minutes)"
+)
 
 FILE_FORM_SCHEMA = {
     "type": "object",
@@ -142,8 +149,18 @@ async def _upload(request: Request) -> tuple[str | None, str, bytes]:
         **error_responses(401, 403, 404, 422),
     },
 )
-def download_material(material_id: MaterialId, db: DbDep, user: UserDep) -> FileResponse:
+def download_material(
+    material_id: MaterialId,
+    db: DbDep,
+    token: TokenDep,
+    grant: Annotated[str | None, Query(max_length=200, description=GRANT_HELP)] = None,
+) -> FileResponse:
     """The stored file of a material: for the session's teacher and its enrolled students."""
+    user = (
+        download_links.user_for_grant(db=db, material_id=material_id, grant=grant)
+        if grant is not None
+        else accounts.authenticate(db=db, token=token)
+    )
     found = materials.open_download(db=db, actor=user, material_id=material_id)
     return FileResponse(
         found.path,

@@ -89,6 +89,7 @@ MESSAGES: dict[str, str] = {
     "error.unexpected": "Something went wrong on our side. Please try again.",
     "error.invalid_input": "This value is not valid.",
     "error.not_authenticated": "Please log in first.",
+    "error.download_link_invalid": "This download link has expired: open the page again.",
     "error.invalid_credentials": "Wrong email or password.",
     "error.too_many_attempts": (
         "Too many attempts from here or for this email. Try again in {minutes} minutes."

@@ -96,6 +96,7 @@ MESSAGES: dict[str, str] = {
     "error.unexpected": "Un problème est survenu de notre côté. Veuillez réessayer.",
     "error.invalid_input": "Cette valeur n'est pas valide.",
     "error.not_authenticated": "Veuillez d'abord vous connecter.",
+    "error.download_link_invalid": "Ce lien de téléchargement a expiré : rouvrez la page.",
     "error.invalid_credentials": "E-mail ou mot de passe incorrect.",
     "error.too_many_attempts": (
         "Trop de tentatives depuis cet accès ou pour cet e-mail. Réessayez dans {minutes} minutes."

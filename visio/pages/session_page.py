@@ -253,7 +253,13 @@ def _materials() -> rx.Component:
                             rx.icon(rx.cond(m["kind"] == "file", "file-text", "link"), size=16),
                             rx.cond(
                                 P.can_download & (m["href"] != ""),
-                                rx.link(m["title"], href=m["href"], is_external=True),
+                                rx.link(
+                                    m["title"],
+                                    href=m["href"],
+                                    is_external=True,
+                                    rel="noopener noreferrer",
+                                    style={"overflow_wrap": "anywhere"},
+                                ),
                                 rx.text(m["title"]),
                             ),
                             align="center",

@@ -246,6 +246,13 @@ def user_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) -> 
     return db.exec(select(User).join(AuthSession).where(*_live_token(token, clock))).first()
 
 
+def login_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) -> AuthSession | None:
+    """The live login (neither revoked nor expired) that a token opens, or None."""
+    if not token:
+        return None
+    return db.exec(select(AuthSession).where(*_live_token(token, clock))).first()
+
+
 def user_and_balance(
     *, db: Session, token: str | None, clock: Clock = utcnow
 ) -> tuple[User, int] | None:

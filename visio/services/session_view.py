@@ -18,6 +18,7 @@ from visio.models import (
     Enrollment,
     EnrollmentStatus,
     Material,
+    MaterialKind,
     Purchase,
     PurchaseStatus,
     Role,
@@ -48,6 +49,7 @@ class MaterialLine:
     id: int
     kind: str
     title: str
+    url: str | None  # a link's address, for those who may open the materials only
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,9 @@ def public_view(
             Purchase.status == PurchaseStatus.REFUNDED,
         )
     ).one()
+    can_open = active or session.teacher_id == actor.id
     materials = db.exec(
-        select(Material.id, Material.kind, Material.title)
+        select(Material.id, Material.kind, Material.title, Material.url)
         .where(Material.session_id == session.id)
         .order_by(Material.created_at, Material.id)
     ).all()
@@ -159,8 +162,11 @@ def public_view(
         reason=reason,
         balance_cents=wallets.balance_of(db, actor.id),  # type: ignore[arg-type]
         refunded_cents=int(refunded),
-        materials=[MaterialLine(int(i), k, t) for i, k, t in materials],
-        can_download=active or session.teacher_id == actor.id,
+        materials=[
+            MaterialLine(int(i), k, t, u if can_open and k == MaterialKind.LINK else None)
+            for i, k, t, u in materials
+        ],
+        can_download=can_open,
         planned_starts_at=planned_schedule(session)[0] if moved else None,
         refund_until=session.starts_at if moved else None,
     )

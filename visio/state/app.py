@@ -26,7 +26,14 @@ def home_for(role: str) -> str:
 class AppState(rx.State):
     """Shared by every page; page states are substates and see these vars."""
 
-    token: str = rx.Cookie("", name="visio_token", max_age=TOKEN_MAX_AGE, same_site="strict")
+    # Secure over https; set by the pages' script, so not HttpOnly: the API ignores it.
+    token: str = rx.Cookie(
+        "",
+        name="visio_token",
+        max_age=TOKEN_MAX_AGE,
+        same_site="strict",
+        secure=settings.https,
+    )
     lang_choice: str = rx.LocalStorage("", name="visio_lang")
     browser_tz: str = rx.LocalStorage("", name="visio_tz")
 

@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 from visio.db import open_db
 from visio.i18n.formatting import babel_locale
 from visio.models import Material, MaterialKind, User
-from visio.services import materials
+from visio.services import download_links, materials
 from visio.services.errors import DomainError
 from visio.state.app import AppState
 
@@ -34,8 +34,9 @@ class MaterialRow(TypedDict):
     icon: str
 
 
-def download_href(material_id: int) -> str:
-    return f"/api/materials/{material_id}/download"
+def download_href(material_id: int, grant: str) -> str:
+    """A file's download, signed for this viewer (the API takes no cookie)."""
+    return f"/api/materials/{material_id}/download?grant={grant}"
 
 
 def _icon(material: Material) -> str:
@@ -81,7 +82,7 @@ class MaterialsState(AppState):
         n = format_decimal(size / (1024 * 1024), "#,##0.#", locale=locale)
         return self.text("materials.size_mb", n=n)
 
-    def _row(self, material: Material) -> MaterialRow:
+    def _row(self, material: Material, grants: dict[int, str]) -> MaterialRow:
         is_link = material.kind == MaterialKind.LINK
         detail = (
             material.url or ""
@@ -93,7 +94,9 @@ class MaterialsState(AppState):
             kind=material.kind,
             title=material.title,
             detail=detail,
-            href=(material.url or "") if is_link else download_href(material.id or 0),
+            href=(material.url or "")
+            if is_link
+            else download_href(material.id or 0, grants.get(material.id or 0, "")),
             icon=_icon(material),
         )
 
@@ -103,10 +106,12 @@ class MaterialsState(AppState):
                 found = materials.list_materials(
                     db=db, actor=user, video_session_id=self._session_id or 0
                 )
+                files = [m.id for m in found if m.kind == MaterialKind.FILE and m.id]
+                grants = download_links.sign(db=db, token=self.token, material_ids=files)
         except DomainError as error:
             self.rows, self.list_error = [], self.message(error)
             return
-        self.rows, self.list_error = [self._row(m) for m in found], ""
+        self.rows, self.list_error = [self._row(m, grants) for m in found], ""
 
     def _user(self) -> User | None:
         user = self.current_user()

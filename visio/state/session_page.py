@@ -15,11 +15,13 @@ import reflex as rx
 from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_clock, format_money, format_when
-from visio.services import attendance, calendar, enrollments
+from visio.models import MaterialKind
+from visio.services import attendance, calendar, download_links, enrollments
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
 from visio.settings import settings
 from visio.state.app import AppState
+from visio.state.materials import download_href
 from visio.state.session_facts import SessionFactsState, tick_delay_ms
 
 
@@ -57,6 +59,12 @@ class SessionPageState(SessionFactsState, AppState):
         with open_db() as db:
             view = public_view(
                 db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+            )
+            files = [m.id for m in view.materials if m.kind == MaterialKind.FILE]
+            grants = (
+                download_links.sign(db=db, token=self.token, material_ids=files, clock=lambda: now)
+                if view.can_download and files
+                else {}
             )
         s, lang, tz = view.session, self.lang, self.viewer_tz
         self._fill_facts(s, view.status, view.tags, now)
@@ -104,7 +112,7 @@ class SessionPageState(SessionFactsState, AppState):
                 id=m.id,
                 title=m.title,
                 kind=m.kind,
-                href=f"/api/materials/{m.id}/download" if m.kind == "file" else "",
+                href=download_href(m.id, grants[m.id]) if m.id in grants else m.url or "",
             )
             for m in view.materials
         ]
