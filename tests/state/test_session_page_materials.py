@@ -29,7 +29,7 @@ def storage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _page(db: Session, user, session_id: int) -> SessionPageState:  # type: ignore[no-untyped-def]
-    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD).token
+    token = accounts.login(db=db, email=user.email, password=STRONG_PASSWORD, address=None).token
     state = new_state(SessionPageState, token)
     state.lang_choice = "en"
     state.router = RouterData.from_router_data(

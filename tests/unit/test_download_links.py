@@ -13,7 +13,9 @@ from visio.services.errors import NotAuthenticated
 
 def _login(db: Session, clock: FrozenClock) -> tuple[int, str]:
     student = make_student(db, clock=clock)
-    token = accounts.login(db=db, email=student.email, password=STRONG_PASSWORD, clock=clock).token
+    token = accounts.login(
+        db=db, email=student.email, password=STRONG_PASSWORD, address=None, clock=clock
+    ).token
     return student.id, token  # type: ignore[return-value]
 
 
