@@ -61,7 +61,7 @@ def test_an_allowlisted_site_may_call_the_api_with_a_bearer_token(http, make) ->
 def test_the_api_ignores_the_login_cookie(http, served, make) -> None:  # type: ignore[no-untyped-def]
     """What a page on another port did: read the victim's wallet, enroll them in a paid session."""
     teacher, victim = make.teacher(), make.student(funds_cents=5000)
-    session = make.session(teacher, price_cents=2000, starts_in=timedelta(days=3))
+    session = make.session(teacher, is_paid=True, price_cents=2000, starts_in=timedelta(days=3))
     foreign = {"Origin": _foreign_origins(served)[0]}
 
     with httpx.Client(base_url=served.url, cookies={"visio_token": victim.token}) as browser:

@@ -256,6 +256,7 @@ def test_an_unfair_move_is_shown_under_the_date_and_changes_nothing(bound, db, n
     enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=now_clock)
     state = _state(db, teacher)
     state.open_edit(session.id)
+    assert state.move_note.startswith("1 student(s) enrolled: the session can move earlier only")
     soon = utcnow() + timedelta(hours=2)
     state.date, state.time = soon.strftime("%Y-%m-%d"), soon.strftime("%H:%M")
     state.duration = "60"

@@ -209,6 +209,12 @@ def _advanced() -> rx.Component:
 def session_form_fields() -> rx.Component:
     return rx.vstack(
         rx.cond(
+            F.move_note != "",
+            rx.callout(
+                F.move_note, icon="users", color_scheme="blue", width="100%", id="move-note"
+            ),
+        ),
+        rx.cond(
             F.form_error != "",
             rx.callout(F.form_error, icon="triangle-alert", color_scheme="red", width="100%"),
         ),

@@ -306,6 +306,7 @@ MESSAGES: dict[str, str] = {
     "page.no_materials": "No material shared yet.",
     "page.materials_after_enroll": "Materials can be downloaded once you are enrolled.",
     "page.refunded": "You have been refunded {amount}.",
+    "form.move_rules": "{n} student(s) enrolled: the session can move earlier only to a start at least {hours} hours away, later by at most {days} days after the date first announced, and its duration can be cut by half at most. After a move, they may unenroll with a full refund until it starts.",
     "page.moved_title": "The teacher moved this session",
     "student.moved_note": "Moved by the teacher: you may unenroll with a full refund until it starts.",
     "page.moved": "It was first planned for {planned}. If the new time does not suit you, you may unenroll with a full refund until it starts ({until}).",

@@ -315,6 +315,7 @@ MESSAGES: dict[str, str] = {
     "page.no_materials": "Aucun support partagé pour l'instant.",
     "page.materials_after_enroll": "Les supports sont téléchargeables une fois inscrit.",
     "page.refunded": "Vous avez été remboursé de {amount}.",
+    "form.move_rules": "{n} étudiant(s) inscrit(s) : la session ne peut être avancée qu'à un début dans {hours} heures au moins, repoussée d'au plus {days} jours après la date annoncée d'abord, et sa durée réduite de moitié au plus. Après un déplacement, ils peuvent se désinscrire avec un remboursement complet jusqu'au début.",
     "page.moved_title": "L'enseignant a déplacé cette session",
     "student.moved_note": "Déplacée par l'enseignant : désinscription remboursée possible jusqu'au début.",
     "page.moved": "Elle était d'abord prévue le {planned}. Si le nouvel horaire ne vous convient pas, vous pouvez vous désinscrire avec un remboursement complet jusqu'à son début ({until}).",

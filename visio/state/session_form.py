@@ -9,12 +9,13 @@ import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.models import Platform, Role, User
+from visio.models import Platform, Role, StoredStatus, User
 from visio.services import materials, sessions
 from visio.services.errors import DomainError, NotAuthenticated
 from visio.services.roster import owned_session
-from visio.services.session_edit import current_input, update_session
+from visio.services.session_edit import MAX_POSTPONE_DAYS, current_input, update_session
 from visio.services.session_form import SessionForm, edit_moves, form_errors, parse_form
+from visio.settings import settings
 from visio.state.app import AppState
 
 TEXT_FIELDS = (
@@ -71,6 +72,7 @@ class SessionFormState(AppState):
 
     errors: dict[str, str] = {}
     form_error: str = ""
+    move_note: str = ""  # students are enrolled: the rules a move must keep
     _touched: set[str] = set()
     _editing_id: int | None = None
     _form_tz: str = ""
@@ -127,6 +129,7 @@ class SessionFormState(AppState):
         self.deadline_date = self.deadline_time = self.tag_input = ""
         self.duration, self.platform, self.is_paid, self.tags = "60", Platform.JITSI, False, []
         self.errors, self.form_error, self._touched = {}, "", set()
+        self.move_note = ""
         self.saving = self.show_advanced = False
         self._form_tz = ""
         self.material_links, self.material_title, self.material_url = [], "", ""
@@ -178,6 +181,13 @@ class SessionFormState(AppState):
         self.show_advanced = bool(
             data.is_paid or data.capacity or data.enrollment_deadline or data.tags
         )
+        if session.status == StoredStatus.SCHEDULED and session.enrolled_count:
+            self.move_note = self.text(
+                "form.move_rules",
+                n=session.enrolled_count,
+                hours=settings.min_notice_hours,
+                days=MAX_POSTPONE_DAYS,
+            )
         self.editing, self._editing_id = True, session.id
         self.dialog_open = True
 
