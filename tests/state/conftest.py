@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -25,6 +28,13 @@ def bound(engine: Engine) -> Iterator[Engine]:
 def now_clock() -> FrozenClock:
     """The state layer reads the real clock: data for it is made relative to now."""
     return FrozenClock(utcnow())
+
+
+def run_async(handler_call: Coroutine[Any, Any, Any]) -> Any:
+    """Run an async handler to its end, as Reflex would: on a loop of its own thread, since
+    the browser tests' Playwright may hold a running loop in this one."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, handler_call).result()
 
 
 def new_state(cls, token: str = ""):  # type: ignore[no-untyped-def]

@@ -3,12 +3,10 @@ and a registration that never reveals an account."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlmodel import select
 
 from tests.factories import STRONG_PASSWORD, audit_actions, make_student
-from tests.state.conftest import new_state, redirect_target
+from tests.state.conftest import new_state, redirect_target, run_async
 from visio.models import User
 from visio.services import accounts
 from visio.settings import settings
@@ -27,7 +25,7 @@ def test_login_page_refuses_an_over_long_password_with_a_clear_message(
     student = make_student(db, clock=now_clock)
     state = _auth_state()
 
-    asyncio.run(state.login({"email": student.email, "password": "x" * 5000}))
+    run_async(state.login({"email": student.email, "password": "x" * 5000}))
 
     assert state.form_error == "The password is too long (at most 256 characters)."
     assert state.token == ""
@@ -37,17 +35,17 @@ def test_login_page_throttles_by_the_browsers_address(bound, db, now_clock) -> N
     student = make_student(db, clock=now_clock)
     state = _auth_state()
     for _ in range(settings.login_max_failures):
-        asyncio.run(state.login({"email": student.email, "password": "Wrong-Password-9"}))
+        run_async(state.login({"email": student.email, "password": "Wrong-Password-9"}))
         assert state.form_error == "Wrong email or password."
 
-    asyncio.run(state.login({"email": student.email, "password": STRONG_PASSWORD}))
+    run_async(state.login({"email": student.email, "password": STRONG_PASSWORD}))
 
     assert state.form_error.startswith("Too many attempts")
     assert state.token == ""
 
 
 def _register(state: AuthState, email: str, password: str, name: str = "Marie Curie"):  # type: ignore[no-untyped-def]
-    return asyncio.run(state.register({"full_name": name, "email": email, "password": password}))
+    return run_async(state.register({"full_name": name, "email": email, "password": password}))
 
 
 def test_register_page_with_a_taken_email_and_another_password_is_a_failed_login(

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlmodel import Session
 
 from tests.factories import STRONG_PASSWORD, make_session, make_student, make_teacher
-from tests.state.conftest import new_state, redirect_target
+from tests.state.conftest import new_state, redirect_target, run_async
 from visio.services import accounts
 from visio.state.auth import AuthState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
@@ -62,7 +60,7 @@ def test_login_handler_keeps_the_token_and_sends_the_user_home(bound, db, now_cl
     student = make_student(db, clock=now_clock)
     state = new_state(AuthState)
 
-    result = asyncio.run(state.login({"email": student.email.upper(), "password": STRONG_PASSWORD}))
+    result = run_async(state.login({"email": student.email.upper(), "password": STRONG_PASSWORD}))
 
     assert redirect_target(result) == "/student/video-sessions"
     assert accounts.user_for_token(db=db, token=state.token).id == student.id
@@ -75,9 +73,9 @@ def test_login_handler_shows_the_same_message_for_unknown_email_and_wrong_passwo
     student = make_student(db, clock=now_clock)
     state = new_state(AuthState)
     state.lang_choice = "en"
-    asyncio.run(state.login({"email": student.email, "password": "wrong-password-here"}))
+    run_async(state.login({"email": student.email, "password": "wrong-password-here"}))
     wrong_password = state.form_error
-    asyncio.run(state.login({"email": "nobody@example.org", "password": "wrong-password-here"}))
+    run_async(state.login({"email": "nobody@example.org", "password": "wrong-password-here"}))
     assert wrong_password == state.form_error == "Wrong email or password."
     assert state.token == ""
 
@@ -85,7 +83,7 @@ def test_login_handler_shows_the_same_message_for_unknown_email_and_wrong_passwo
 def test_register_handler_puts_the_error_next_to_its_field(bound, db) -> None:  # type: ignore[no-untyped-def]
     state = new_state(AuthState)
     state.lang_choice = "fr"
-    asyncio.run(
+    run_async(
         state.register({"full_name": "Marie Curie", "email": "marie@", "password": STRONG_PASSWORD})
     )
     assert state.errors == {"email": "Saisissez une adresse e-mail valide, comme nom@exemple.fr."}
