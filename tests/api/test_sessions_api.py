@@ -30,6 +30,7 @@ SESSION_KEYS = {
     "tags",
     "materials_count",
     "created_at",
+    "moved_from",
 }
 
 
@@ -391,10 +392,15 @@ def test_a_teacher_cannot_move_a_paid_workshop_to_now_and_keep_the_money(http, m
     assert assert_error(cut, 409, "duration_cut_too_far")["field"] == "duration"
     assert http.get(url, headers=teacher.headers).json()["duration"] == 480
 
-    # A fair postponement is taken, and the student may leave refunded until the new start.
-    later = workshop.starts_at + timedelta(days=20)
+    # A fair postponement is taken; the student is told, and may leave refunded until the start.
+    planned = workshop.starts_at
+    later = planned + timedelta(days=20)
     moved = http.patch(url, headers=teacher.headers, json={"starts_at": later.isoformat()})
     assert moved.status_code == 200, moved.text
+    seen = http.get(url, headers=student.headers).json()
+    assert (_at(seen["moved_from"]), _at(seen["date"])) == (planned, later)
+    mine = http.get("/api/sessions", headers=student.headers, params={"scope": "mine"}).json()
+    assert [_at(item["moved_from"]) for item in mine["items"]] == [planned]
     left = http.delete(f"{url}/enroll", headers=student.headers)
     assert left.status_code == 200, left.text
     assert left.json()["refunded_cents"] == 3000

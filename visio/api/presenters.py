@@ -24,7 +24,7 @@ from visio.models import (
 )
 from visio.services import api_views, catalog
 from visio.services.catalog import SessionRow
-from visio.services.sessions import effective_status
+from visio.services.sessions import effective_status, planned_schedule
 from visio.services.wallet_history import EntryLine
 
 
@@ -46,6 +46,7 @@ def session_out(
     materials_count: int,
     show_link: bool,
     status: EffectiveStatus,
+    moved_from: datetime | None = None,
 ) -> SessionOut:
     """A session's JSON; the link only when `show_link` (its owner: students get it from join)."""
     return SessionOut(
@@ -69,6 +70,7 @@ def session_out(
         tags=tags,
         materials_count=materials_count,
         created_at=session.created_at,
+        moved_from=moved_from,
     )
 
 
@@ -92,6 +94,7 @@ def session_items(
             materials_count=counts.get(row.session.id, 0),  # type: ignore[arg-type]
             show_link=row.session.teacher_id == actor.id,
             status=effective_status(row.session, at),
+            moved_from=planned_schedule(row.session)[0] if row.moved else None,
         )
         for row in rows
     ]

@@ -219,6 +219,11 @@ class SessionOut(BaseModel):
     tags: list[str]
     materials_count: int
     created_at: datetime
+    moved_from: datetime | None = Field(
+        None,
+        description="For an enrolled student whose session moved since they enrolled: the start "
+        "first announced. They may then unenroll with a full refund until `date`",
+    )
 
 
 class SessionPageOut(BaseModel):

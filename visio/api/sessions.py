@@ -182,6 +182,7 @@ def get_session(session_id: SessionId, db: DbDep, user: UserDep) -> SessionOut:
         materials_count=len(view.materials),
         show_link=view.session.teacher_id == user.id,
         status=view.status,
+        moved_from=view.planned_starts_at,
     )
 
 

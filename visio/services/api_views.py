@@ -19,6 +19,7 @@ from visio.models import Enrollment, EnrollmentStatus, Material, Role, User, Vid
 from visio.services import catalog, session_edit
 from visio.services.accounts import require_role
 from visio.services.catalog import Page, SessionFilters, SessionRow
+from visio.services.enrollments import moved_since
 from visio.services.errors import NotFound
 
 S = VideoSession
@@ -54,7 +55,7 @@ def enrolled_sessions(
         .where(*where)
     ).one()
     found = db.exec(
-        select(S, User.full_name, Enrollment.status)
+        select(S, User.full_name, Enrollment.status, Enrollment.enrolled_at)
         .select_from(Enrollment)
         .join(S, S.id == Enrollment.session_id)
         .join(User, User.id == S.teacher_id)
@@ -63,10 +64,16 @@ def enrolled_sessions(
         .offset(catalog._offset(page, page_size))
         .limit(page_size)
     ).all()
-    tags = catalog.tags_by_session(db, [s.id for s, _, _ in found])  # type: ignore[misc]
+    tags = catalog.tags_by_session(db, [s.id for s, _, _, _ in found])  # type: ignore[misc]
     rows = [
-        SessionRow(s, name, tags[s.id], enrollment_status=status)  # type: ignore[index]
-        for s, name, status in found
+        SessionRow(
+            s,
+            name,
+            tags[s.id],  # type: ignore[index]
+            enrollment_status=status,
+            moved=status == EnrollmentStatus.ACTIVE and moved_since(s, enrolled_at),
+        )
+        for s, name, status, enrolled_at in found
     ]
     return Page(rows, int(total), page, page_size)
 

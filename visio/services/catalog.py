@@ -44,6 +44,7 @@ from visio.models import (
 from visio.search_text import ACCENTED, PLAIN
 from visio.services import search_index
 from visio.services.accounts import require_role
+from visio.services.enrollments import moved_since
 from visio.services.errors import InvalidInput
 
 MAX_PAGE_SIZE = 100
@@ -511,9 +512,7 @@ def my_enrollments(
             tags[s.id],  # type: ignore[index]
             enrollment_status=enrollment_status,
             refunded_cents=refunded.get(s.id, 0),  # type: ignore[arg-type]
-            moved=enrollment_status == EnrollmentStatus.ACTIVE
-            and s.rescheduled_at is not None
-            and enrolled_at <= s.rescheduled_at,
+            moved=enrollment_status == EnrollmentStatus.ACTIVE and moved_since(s, enrolled_at),
         )
         for s, name, enrollment_status, enrolled_at in found
     ]

@@ -42,9 +42,9 @@ def enrollment_deadline(session: VideoSession) -> datetime:
     return session.enrollment_deadline or session.starts_at
 
 
-def moved_since(session: VideoSession, enrollment: Enrollment) -> bool:
-    """The session's start or duration changed after this student enrolled."""
-    return session.rescheduled_at is not None and enrollment.enrolled_at <= session.rescheduled_at
+def moved_since(session: VideoSession, enrolled_at: datetime) -> bool:
+    """The session's start or duration changed after a student enrolled at `enrolled_at`."""
+    return session.rescheduled_at is not None and enrolled_at <= session.rescheduled_at
 
 
 def unenroll_closes_at(session: VideoSession, enrollment: Enrollment) -> datetime:
@@ -52,7 +52,8 @@ def unenroll_closes_at(session: VideoSession, enrollment: Enrollment) -> datetim
 
     The enrollment deadline; or the (new) start for a student the session was moved on.
     """
-    return session.starts_at if moved_since(session, enrollment) else enrollment_deadline(session)
+    moved = moved_since(session, enrollment.enrolled_at)
+    return session.starts_at if moved else enrollment_deadline(session)
 
 
 def _lock_session(db: Session, session_id: int) -> VideoSession:
@@ -176,7 +177,7 @@ def unenroll(
         joined = select(Attendance.id).where(
             Attendance.session_id == session.id, Attendance.user_id == actor.id
         )
-        if moved_since(session, enrollment):  # a join before the move is not a used seat
+        if moved_since(session, enrollment.enrolled_at):  # a join before it is no used seat
             joined = joined.where(Attendance.last_seen_at >= session.rescheduled_at)
         if db.exec(joined).first() is not None:  # a seat that was used is not refunded
             raise Conflict("already_joined")

@@ -133,7 +133,7 @@ def public_view(
     ).first()
     active = enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE
     action, reason = _action(session, status, actor, enrollment, now)
-    moved = active and enrollment is not None and moved_since(session, enrollment)
+    moved = active and enrollment is not None and moved_since(session, enrollment.enrolled_at)
     refunded = db.exec(
         select(func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
             Purchase.session_id == session.id,
