@@ -1,5 +1,5 @@
-"""Work the app does on its own: paying teachers once their sessions have finished, and
-forgetting old idempotency keys."""
+"""Work the app does on its own: paying teachers once their sessions have finished, forgetting
+old idempotency keys, and delivering the outbox's notices."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import logging
 from visio.api import idempotency
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.services import accounts, enrollments, rate_limits
+from visio.services import accounts, enrollments, mail, outbox, rate_limits
+from visio.settings import settings
 
 logger = logging.getLogger(__name__)
 RELEASE_EVERY_SECONDS = 60
+NOTICES_PER_PASS = 50
 
 
 def release_due_escrow() -> int:
@@ -50,3 +52,24 @@ async def release_escrow_every_minute() -> None:
         except Exception:  # a failed pass is retried on the next tick; never kill the loop
             logger.exception("escrow release failed")
         await asyncio.sleep(RELEASE_EVERY_SECONDS)
+
+
+def deliver_due_notices() -> int:
+    """Deliver every notice that is due, a batch at a time: how many were sent."""
+    transport, sent = mail.configured_transport(), 0
+    with open_db() as db:
+        while True:
+            done = outbox.deliver_due(db=db, transport=transport, limit=NOTICES_PER_PASS)
+            sent += done.sent
+            if done.claimed < NOTICES_PER_PASS or done.retried:
+                return sent
+
+
+async def deliver_notices_every_few_seconds() -> None:
+    """Runs in each app worker; the outbox's claims keep two workers off the same notice."""
+    while True:
+        try:
+            await asyncio.to_thread(deliver_due_notices)
+        except Exception:  # a failed pass is retried on the next tick; never kill the loop
+            logger.exception("notice delivery failed")
+        await asyncio.sleep(settings.outbox_every_seconds)

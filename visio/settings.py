@@ -84,6 +84,12 @@ class Settings:
     register_max_per_address: int = field(
         default_factory=lambda: _int("VISIO_REGISTER_MAX_PER_ADDRESS", 60)
     )
+    # Password-reset requests per client address and per email in a window (a class that all
+    # forgot on the first day shares one address).
+    reset_max_per_address: int = field(
+        default_factory=lambda: _int("VISIO_RESET_MAX_PER_ADDRESS", 30)
+    )
+    reset_max_per_email: int = field(default_factory=lambda: _int("VISIO_RESET_MAX_PER_EMAIL", 3))
     known_address_days: int = field(default_factory=lambda: _int("VISIO_KNOWN_ADDRESS_DAYS", 90))
     # X-Forwarded-For is believed only through this many reverse proxies (Reflex reads it too).
     trusted_proxy_hops: int = field(default_factory=lambda: _int("REFLEX_TRUSTED_PROXY_HOPS", 0))
@@ -103,6 +109,23 @@ class Settings:
     storage_dir: Path = field(
         default_factory=lambda: Path(_str("VISIO_STORAGE_DIR", str(ROOT / "data" / "files")))
     )
+    # Mail: an SMTP server (smtp://user:pass@host:587, STARTTLS when offered; smtps:// for TLS),
+    # or none: every mail is written as an .eml file under mail_dir and its subject logged.
+    smtp_url: str = field(default_factory=lambda: _str("VISIO_SMTP_URL", ""), repr=False)
+    mail_from: str = field(
+        default_factory=lambda: _str("VISIO_MAIL_FROM", "Visio <no-reply@localhost>")
+    )
+    mail_dir: Path = field(
+        default_factory=lambda: Path(_str("VISIO_MAIL_DIR", str(ROOT / "data" / "mail")))
+    )
+    # The base of every link in a mail.
+    public_url: str = field(
+        default_factory=lambda: _str(
+            "VISIO_PUBLIC_URL", f"http://localhost:{_int('PORT', 3000)}"
+        ).rstrip("/")
+    )
+    # How often each worker delivers the notices that are due.
+    outbox_every_seconds: int = field(default_factory=lambda: _int("VISIO_OUTBOX_EVERY_SECONDS", 5))
     # 10 + 30 = 40: as many as the threads that serve the API's requests in one worker.
     db_pool_size: int = field(default_factory=lambda: _int("VISIO_DB_POOL_SIZE", 10))
     db_max_overflow: int = field(default_factory=lambda: _int("VISIO_DB_MAX_OVERFLOW", 30))

@@ -11,6 +11,7 @@ from visio.models.money import (
     Wallet,
     WalletKind,
 )
+from visio.models.notices import Notice, NoticeStatus, PasswordReset
 from visio.models.sessions import (
     Attendance,
     EffectiveStatus,
@@ -38,6 +39,9 @@ __all__ = [
     "LedgerEntry",
     "Material",
     "MaterialKind",
+    "Notice",
+    "NoticeStatus",
+    "PasswordReset",
     "Platform",
     "Purchase",
     "PurchaseStatus",

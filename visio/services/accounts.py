@@ -1,4 +1,4 @@
-"""Accounts: register, log in, log out, resolve a login token, preferences."""
+"""Accounts: register, log in, log out, resolve a login token, preferences, password reset."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import AuthSession, KnownAddress, Role, User, Wallet
-from visio.services import audit, passwords, rate_limits, wallets
+from visio.models import AuthSession, KnownAddress, PasswordReset, Role, User, Wallet
+from visio.services import audit, outbox, passwords, rate_limits, wallets
 from visio.services.errors import (
     Forbidden,
     InvalidCredentials,
@@ -30,6 +30,7 @@ from visio.services.text import check_visible
 from visio.settings import settings
 
 LOCALES = ("fr", "en")
+RESET_VALID_FOR = timedelta(hours=1)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 
 
@@ -364,3 +365,115 @@ def is_registered(*, db: Session, email: str) -> bool:
     """Whether an account has this e-mail (for operators' tools, never for visitors)."""
     address = normalize_email(email)
     return db.exec(select(User.id).where(User.email == address)).first() is not None
+
+
+def request_password_reset(
+    *, db: Session, email: str, address: str | None, clock: Clock = utcnow
+) -> None:
+    """Mail a single-use reset link (valid RESET_VALID_FOR) to the account of `email`, if any.
+
+    The caller learns nothing either way: no error, no answer tells whether the account exists.
+    Throttled per client address and per email (known or not, so the limit reveals nothing).
+    Only the token's SHA-256 is stored; the raw token travels in the mail alone (the outbox
+    wipes it from the notice once sent).
+    """
+    normalized = normalize_email(email)
+    if len(normalized) > 254 or not _EMAIL.match(normalized):
+        raise InvalidInput("email_invalid", field="email")
+    if address is not None:
+        window = settings.rate_window_minutes
+        rate_limits.take_all(
+            db,
+            taken=[
+                (Limit("reset_address", settings.reset_max_per_address, window), (address,)),
+                (Limit("reset_email", settings.reset_max_per_email, window), (normalized,)),
+            ],
+            clock=clock,
+        )
+    user = db.exec(select(User).where(User.email == normalized)).first()
+    if user is None:
+        return
+    now = clock()
+    token = secrets.token_urlsafe(32)
+    db.add(
+        PasswordReset(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + RESET_VALID_FOR,
+        )
+    )
+    outbox.enqueue(db, kind="password_reset", user=user, data={"token": token}, at=now)
+    audit.record(
+        db,
+        actor_id=None,
+        action="user.password_reset_requested",
+        target_type="user",
+        target_id=user.id,
+        at=now,
+    )
+    db.commit()
+
+
+def reset_password(*, db: Session, token: str, password: str, clock: Clock = utcnow) -> User:
+    """Set a new password with a reset token: the token is spent, every login of the account
+    revoked, and every other pending reset link of the account spent too."""
+    now = clock()
+    reset = (
+        db.exec(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))).first()
+        if token
+        else None
+    )
+    if reset is None or reset.used_at is not None:
+        raise InvalidInput("reset_token_invalid", field="token")
+    if reset.expires_at <= now:
+        raise InvalidInput("reset_token_expired", field="token")
+    user = db.get(User, reset.user_id)
+    if user is None:
+        raise InvalidInput("reset_token_invalid", field="token")
+    problem = passwords.weakness(password or "", email=user.email, full_name=user.full_name)
+    if problem:
+        raise InvalidInput(
+            problem, field="password", min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH
+        )
+    password_hash = passwords.hash_password(password)
+    # Spent in one conditional step: of two requests racing with one token, one wins.
+    spent = db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.id == reset.id,  # type: ignore[arg-type]
+            PasswordReset.used_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:
+        db.rollback()
+        raise InvalidInput("reset_token_invalid", field="token")
+    db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user.id,  # type: ignore[arg-type]
+            PasswordReset.used_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(used_at=now)
+    )
+    revoked = db.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.user_id == user.id,  # type: ignore[arg-type]
+            AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=now)
+    )
+    user.password_hash = password_hash
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="user.password_reset",
+        target_type="user",
+        target_id=user.id,
+        at=now,
+        logins_revoked=int(revoked.rowcount or 0),
+    )
+    db.commit()
+    return user

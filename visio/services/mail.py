@@ -1,0 +1,173 @@
+"""Mails: what each kind of notice says, how it is built, and how it leaves.
+
+A kind of notice names its subject (an i18n key) and its two templates under
+`visio/templates/mail/` (`<kind>.txt` and `<kind>.html`, rendered by Jinja2 in the recipient's
+language; HTML autoescaped). Messages are built with the standard library's `EmailMessage`:
+plain text first, HTML as the alternative. A transport sends one: `SmtpTransport` for
+VISIO_SMTP_URL, else `FileTransport`, the embedded default, which writes `.eml` files.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlencode, urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from visio.i18n import LANGUAGES, t
+from visio.settings import settings
+
+logger = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mail"
+SMTP_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class MailKind:
+    """A kind of notice as a mail. `secret` names the data fields that must not outlive the
+    sending (a reset token): they are wiped from the outbox row once it is sent or failed.
+    `optional`: the recipient may turn it off (never for password, cancellation or refund)."""
+
+    subject_key: str
+    template: str
+    secret: tuple[str, ...] = ()
+    optional: bool = False
+
+
+KINDS: dict[str, MailKind] = {
+    "password_reset": MailKind(
+        subject_key="mail.password_reset.subject", template="password_reset", secret=("token",)
+    ),
+}
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (an SMTP 5xx): retrying would not help."""
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Hand the message over; raise PermanentFailure for a refusal, anything else to retry."""
+        ...
+
+
+def link(path: str, **query: str) -> str:
+    """An absolute link into Visio (VISIO_PUBLIC_URL), for a mail."""
+    return settings.public_url + path + (f"?{urlencode(query)}" if query else "")
+
+
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def build_message(
+    *, kind: str, to: str, locale: str, data: dict[str, Any], at: datetime | None = None
+) -> EmailMessage:
+    """The mail of one notice, in the recipient's language, ready to send."""
+    spec = KINDS[kind]
+    lang = locale if locale in LANGUAGES else settings.default_locale
+
+    def tr(key: str, **params: Any) -> str:
+        return t(key, lang, **params)
+
+    context = {"t": tr, "lang": lang, "link": link, "data": data, "app_url": settings.public_url}
+    message = EmailMessage()
+    message["Subject"] = tr(spec.subject_key)
+    message["From"] = settings.mail_from
+    message["To"] = to
+    message["Date"] = format_datetime(at or datetime.now(UTC))
+    message["Message-ID"] = make_msgid(domain=_domain(settings.mail_from))
+    message["Content-Language"] = lang
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_env.get_template(f"{spec.template}.txt").render(context))
+    message.add_alternative(
+        _env.get_template(f"{spec.template}.html").render(context), subtype="html"
+    )
+    return message
+
+
+def _domain(sender: str) -> str:
+    address = sender.rsplit("<", 1)[-1].rstrip(">")
+    return address.rsplit("@", 1)[-1] or "localhost"
+
+
+class FileTransport:
+    """The embedded default: each mail becomes an `.eml` file in `directory`, its subject logged."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        path = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        partial = path.with_suffix(".part")
+        partial.write_bytes(bytes(message))
+        partial.replace(path)  # a reader never sees half a mail
+        logger.info("mail to %s written to %s: %s", message["To"], path, message["Subject"])
+
+
+class SmtpTransport:
+    """An SMTP server: `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it) or
+    `smtps://` (TLS from the start). A 5xx refusal of the recipient or of the message is
+    permanent; a server down, a timeout or a 4xx is for a retry."""
+
+    def __init__(self, url: str, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("VISIO_SMTP_URL must look like smtp://user:pass@host:587 or smtps://")
+        self.tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+
+    def _connect(self) -> smtplib.SMTP:
+        context = ssl.create_default_context()
+        if self.tls:
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        smtp.ehlo()
+        if smtp.has_extn("starttls"):
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        return smtp
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            with self._connect() as smtp:
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentFailure(f"recipient refused: {codes}") from error
+            raise
+        except smtplib.SMTPDataError as error:
+            if 500 <= error.smtp_code < 600:
+                raise PermanentFailure(f"message refused: {error.smtp_code}") from error
+            raise
+
+
+def configured_transport() -> Transport:
+    """SMTP when VISIO_SMTP_URL is set, else `.eml` files under VISIO_MAIL_DIR."""
+    if settings.smtp_url:
+        return SmtpTransport(settings.smtp_url)
+    return FileTransport(settings.mail_dir)

@@ -1,0 +1,215 @@
+"""The transactional outbox: notices are rows written with the change that causes them, and
+delivered after commit by `deliver_due`, in every worker, each row once.
+
+A sender claims due rows in a short transaction of its own (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
+so two senders never wait for or take the same rows; SQLite: under its write lock) by setting a
+lease, `claimed_until`; it sends them outside any transaction, then marks each sent. A sender that
+dies mid-batch leaves its rows claimed until the lease runs out; another sender then takes them.
+A failed attempt is retried with backoff (15 s, doubling, at most 15 minutes); a permanent SMTP
+refusal marks the notice failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, select
+
+from visio.clock import Clock, utcnow
+from visio.models import Notice, NoticeStatus, User
+from visio.services import locking, mail
+from visio.settings import settings
+
+logger = logging.getLogger(__name__)
+FIRST_RETRY = timedelta(seconds=15)
+MAX_RETRY = timedelta(minutes=15)
+DEFAULT_LEASE = timedelta(minutes=5)  # far above an SMTP exchange's timeout
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What one pass did: rows claimed, sent, put back for a retry, failed for good."""
+
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def enqueue(
+    db: Session,
+    *,
+    kind: str,
+    user: User,
+    data: dict[str, Any],
+    at: datetime,
+    dedupe_key: str | None = None,
+) -> Notice:
+    """Add a notice to the caller's transaction (never commits: a rollback leaves none).
+
+    The address and language are the user's now; the language falls back to the default.
+    """
+    if kind not in mail.KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    locale = user.locale if user.locale in ("fr", "en") else settings.default_locale
+    notice = Notice(
+        user_id=user.id,
+        email=user.email,
+        locale=locale,
+        kind=kind,
+        data=data,
+        status=NoticeStatus.PENDING,
+        next_attempt_at=at,
+        dedupe_key=dedupe_key,
+        created_at=at,
+    )
+    db.add(notice)
+    db.flush()
+    return notice
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failed attempt: 15 s, doubling, capped at 15 minutes."""
+    return min(MAX_RETRY, FIRST_RETRY * (2 ** max(0, min(attempts - 1, 16))))
+
+
+def claim_due(
+    db: Session, *, clock: Clock = utcnow, limit: int = 50, lease: timedelta = DEFAULT_LEASE
+) -> list[int]:
+    """Claim up to `limit` due notices for `lease` and commit: their ids, oldest first."""
+    now = clock()
+    due = (
+        select(Notice.id)
+        .where(
+            Notice.status == NoticeStatus.PENDING,
+            Notice.next_attempt_at <= now,
+            or_(Notice.claimed_until.is_(None), Notice.claimed_until <= now),  # type: ignore[union-attr]
+        )
+        .order_by(Notice.next_attempt_at, Notice.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    try:
+        with locking.busy_on_timeout():
+            if db.get_bind().dialect.name == "sqlite":
+                locking.begin_immediate(db)
+                ids = list(db.exec(due).all())
+            else:
+                ids = list(db.exec(due.with_for_update(skip_locked=True)).all())
+            if ids:
+                db.execute(
+                    update(Notice)
+                    .where(Notice.id.in_(ids))  # type: ignore[union-attr]
+                    .values(claimed_until=now + lease)
+                )
+            db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    return [int(i) for i in ids]  # type: ignore[arg-type]
+
+
+def deliver_due(
+    *,
+    db: Session,
+    transport: mail.Transport,
+    clock: Clock = utcnow,
+    limit: int = 50,
+    lease: timedelta = DEFAULT_LEASE,
+) -> Delivery:
+    """One pass: claim the due notices, send each outside any transaction, record the outcome."""
+    ids = claim_due(db, clock=clock, limit=limit, lease=lease)
+    sent = retried = failed = 0
+    for index, notice_id in enumerate(ids):
+        notice = db.get(Notice, notice_id, populate_existing=True)
+        if notice is not None:
+            db.expunge(notice)  # read as it is now, and kept readable after the rollback
+        db.rollback()  # nothing held while the mail travels
+        if notice is None or notice.status != NoticeStatus.PENDING:
+            continue
+        try:
+            message = mail.build_message(
+                kind=notice.kind,
+                to=notice.email,
+                locale=notice.locale,
+                data=notice.data,
+                at=clock(),
+            )
+            transport.send(message)
+        except mail.PermanentFailure as error:
+            _finish(db, notice, NoticeStatus.FAILED, clock=clock, error=str(error))
+            failed += 1
+        except (OSError, smtplib.SMTPException) as error:
+            _retry(db, notice, clock=clock, error=error)
+            retried += 1
+            if _server_unreachable(error):  # the rest would fail alike: leave them for later
+                _release(db, ids[index + 1 :])
+                break
+        except Exception as error:  # a template or data fault: retried, and loud in the log
+            logger.exception("notice %s (%s) could not be built", notice.id, notice.kind)
+            _retry(db, notice, clock=clock, error=error)
+            retried += 1
+        else:
+            _finish(db, notice, NoticeStatus.SENT, clock=clock)
+            sent += 1
+    return Delivery(claimed=len(ids), sent=sent, retried=retried, failed=failed)
+
+
+def _server_unreachable(error: BaseException) -> bool:
+    return isinstance(error, (ConnectionError, TimeoutError, smtplib.SMTPServerDisconnected)) or (
+        isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+    )
+
+
+def _finish(
+    db: Session, notice: Notice, status: str, *, clock: Clock, error: str | None = None
+) -> None:
+    """Mark a claimed notice sent (or failed for good) and wipe its secrets."""
+    secrets = mail.KINDS[notice.kind].secret if notice.kind in mail.KINDS else ()
+    data = {k: v for k, v in notice.data.items() if k not in secrets}
+    now = clock()
+    values: dict[str, Any] = {
+        "status": status,
+        "attempts": Notice.attempts + 1,
+        "claimed_until": None,
+        "data": data,
+        "last_error": error[:500] if error else None,
+    }
+    if status == NoticeStatus.SENT:
+        values["sent_at"] = now
+    db.execute(update(Notice).where(Notice.id == notice.id).values(**values))  # type: ignore[arg-type]
+    db.commit()
+    if status == NoticeStatus.FAILED:
+        logger.warning("notice %s of user %s refused: %s", notice.id, notice.user_id, error)
+
+
+def _retry(db: Session, notice: Notice, *, clock: Clock, error: BaseException) -> None:
+    """Put a notice back for a later attempt, after the backoff of its attempts so far."""
+    attempts = notice.attempts + 1
+    db.execute(
+        update(Notice)
+        .where(Notice.id == notice.id)  # type: ignore[arg-type]
+        .values(
+            attempts=attempts,
+            next_attempt_at=clock() + retry_delay(attempts),
+            claimed_until=None,
+            last_error=f"{type(error).__name__}: {error}"[:500],
+        )
+    )
+    db.commit()
+    logger.info("notice %s not sent (attempt %d), retried later: %s", notice.id, attempts, error)
+
+
+def _release(db: Session, ids: list[int]) -> None:
+    """Give claimed notices back untried (their next pass may take them at once)."""
+    if ids:
+        db.execute(
+            update(Notice)
+            .where(Notice.id.in_(ids))  # type: ignore[union-attr]
+            .values(claimed_until=None)
+        )
+        db.commit()
