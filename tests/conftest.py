@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from alembic import command  # noqa: E402
+from tests.mailbox import Mailbox  # noqa: E402
 from visio.clock import FrozenClock  # noqa: E402
 from visio.db import make_engine  # noqa: E402
 
@@ -133,3 +134,12 @@ def pg_db(pg_engine: Engine) -> Iterator[Session]:
     """The services' unit of work on a throwaway PostgreSQL database."""
     with Session(pg_engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on a free port, keeping every message it accepts."""
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()

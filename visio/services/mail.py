@@ -92,12 +92,12 @@ def build_message(
     message["To"] = to
     message["Date"] = format_datetime(at or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=_domain(settings.mail_from))
-    message["Content-Language"] = lang
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_env.get_template(f"{spec.template}.txt").render(context))
     message.add_alternative(
         _env.get_template(f"{spec.template}.html").render(context), subtype="html"
     )
+    message["Content-Language"] = lang  # after the content: setting it drops Content-* headers
     return message
 
 

@@ -1,0 +1,202 @@
+"""The outbox against a real SMTP server (aiosmtpd) and real databases: nothing sent for a
+rollback, delivery after commit, waiting through an outage, each notice once with two senders,
+and a crashed sender's claim taken over once its lease has run out."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from tests.factories import make_student
+from visio.models import Notice, NoticeStatus
+from visio.services import mail, outbox
+from visio.services.mail import SmtpTransport
+from visio.settings import settings
+
+
+def pending_reset(db: Session, user, clock, token: str = "tok-123") -> Notice:  # type: ignore[no-untyped-def]
+    notice = outbox.enqueue(db, kind="password_reset", user=user, data={"token": token}, at=clock())
+    db.commit()
+    return notice
+
+
+def fresh_notice(db: Session, notice_id: int) -> Notice:
+    db.rollback()
+    notice = db.get(Notice, notice_id, populate_existing=True)
+    assert notice is not None
+    return notice
+
+
+def test_a_rolled_back_notice_is_never_sent(db, clock, mailbox):
+    student = make_student(db, clock=clock)
+    outbox.enqueue(db, kind="password_reset", user=student, data={"token": "x"}, at=clock())
+    db.rollback()
+
+    done = outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock)
+
+    assert done.claimed == 0
+    assert db.exec(select(Notice)).all() == []
+    assert mailbox.messages == []
+
+
+def test_a_committed_notice_arrives_in_the_recipients_language_with_a_link(
+    db, clock, mailbox, monkeypatch
+):
+    monkeypatch.setattr(mail, "settings", replace(settings, public_url="https://visio.example.org"))
+    student = make_student(db, clock=clock)
+    student.locale = "en"
+    db.commit()
+    notice = pending_reset(db, student, clock, token="abc-DEF_123")
+
+    done = outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock)
+
+    assert (done.claimed, done.sent) == (1, 1)
+    [message] = mailbox.to(student.email)
+    assert message["Subject"] == "Reset your Visio password"
+    assert message["From"] == "Visio <no-reply@localhost>"
+    assert message["Content-Language"] == "en"
+    assert message["Message-ID"] and message["Date"]
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    link = "https://visio.example.org/reset-password?token=abc-DEF_123"
+    assert link in text and f'href="{link}"' in html
+    assert "Choose a new password" in text and "<html" in html
+    sent = fresh_notice(db, notice.id)
+    assert sent.status == NoticeStatus.SENT and sent.sent_at == clock()
+    assert "token" not in sent.data  # the raw token does not outlive the mail
+
+
+def test_a_french_account_gets_french_and_a_default_locale_account_the_default(
+    db, clock, mailbox, monkeypatch
+):
+    monkeypatch.setattr(outbox, "settings", replace(settings, default_locale="fr"))
+    student = make_student(db, clock=clock)  # no language chosen
+    pending_reset(db, student, clock)
+
+    outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock)
+
+    [message] = mailbox.to(student.email)
+    assert message["Content-Language"] == "fr"
+    assert message["Subject"] == "Réinitialisez votre mot de passe Visio"
+    assert "Choisir un nouveau mot de passe" in message.get_body(("plain",)).get_content()
+
+
+def test_a_notice_waits_while_the_server_is_down_and_arrives_once_it_is_back(db, clock, mailbox):
+    student = make_student(db, clock=clock)
+    notice = pending_reset(db, student, clock)
+    transport = SmtpTransport(mailbox.url, timeout=5)
+    mailbox.stop()
+
+    first = outbox.deliver_due(db=db, transport=transport, clock=clock)
+    waiting = fresh_notice(db, notice.id)
+    assert (first.sent, first.retried) == (0, 1)
+    assert waiting.status == NoticeStatus.PENDING and waiting.attempts == 1
+    assert clock() < waiting.next_attempt_at <= clock() + timedelta(seconds=30)
+    assert waiting.last_error and waiting.claimed_until is None
+
+    clock.advance(seconds=30)
+    outbox.deliver_due(db=db, transport=transport, clock=clock)
+    again = fresh_notice(db, notice.id)
+    assert again.attempts == 2
+    assert again.next_attempt_at - clock() > waiting.next_attempt_at - waiting.created_at  # backoff
+
+    mailbox.start()
+    assert outbox.deliver_due(db=db, transport=transport, clock=clock).claimed == 0  # not yet due
+    clock.at = again.next_attempt_at
+    done = outbox.deliver_due(db=db, transport=transport, clock=clock)
+
+    assert done.sent == 1
+    assert len(mailbox.to(student.email)) == 1
+    assert fresh_notice(db, notice.id).status == NoticeStatus.SENT
+
+
+def test_backoff_doubles_and_stops_at_fifteen_minutes():
+    delays = [outbox.retry_delay(n) for n in range(1, 12)]
+    assert delays[0] <= timedelta(seconds=30)
+    cap = timedelta(minutes=15)
+    assert all(b == min(2 * a, cap) for a, b in zip(delays, delays[1:], strict=False))
+    assert delays[-1] == timedelta(minutes=15)
+
+
+def test_a_permanently_refused_address_is_marked_failed_and_not_retried(db, clock, mailbox):
+    student = make_student(db, clock=clock)
+    mailbox.refuse.add(student.email)
+    notice = pending_reset(db, student, clock)
+
+    done = outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock)
+
+    failed = fresh_notice(db, notice.id)
+    assert done.failed == 1 and failed.status == NoticeStatus.FAILED
+    assert "550" in (failed.last_error or "")
+    clock.advance(hours=1)
+    assert outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock).claimed == 0
+
+
+def test_a_crashed_senders_claim_is_taken_over_once_its_lease_runs_out(db, clock, mailbox):
+    student = make_student(db, clock=clock)
+    notice = pending_reset(db, student, clock)
+    lease = timedelta(minutes=5)
+    assert outbox.claim_due(db, clock=clock, lease=lease) == [notice.id]  # then the sender dies
+
+    transport = SmtpTransport(mailbox.url)
+    clock.advance(minutes=4)
+    assert outbox.deliver_due(db=db, transport=transport, clock=clock, lease=lease).claimed == 0
+    assert mailbox.messages == []
+
+    clock.advance(minutes=1)
+    done = outbox.deliver_due(db=db, transport=transport, clock=clock, lease=lease)
+    assert done.sent == 1 and len(mailbox.to(student.email)) == 1
+
+
+def _race(engine: Engine, db: Session, clock, mailbox, count: int) -> None:  # type: ignore[no-untyped-def]
+    students = [make_student(db, clock=clock) for _ in range(4)]
+    for i in range(count):
+        outbox.enqueue(
+            db, kind="password_reset", user=students[i % 4], data={"token": f"n{i}"}, at=clock()
+        )
+    db.commit()
+    transport = SmtpTransport(mailbox.url)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as own:
+                start.wait()
+                while True:
+                    done = outbox.deliver_due(db=own, transport=transport, clock=clock, limit=10)
+                    if not done.claimed:
+                        break
+        except BaseException as error:  # noqa: BLE001 (reported below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    tokens = [
+        m.get_body(("plain",)).get_content().split("token=")[1].split()[0] for m in mailbox.messages
+    ]
+    assert sorted(tokens) == sorted(f"n{i}" for i in range(count))  # each once, none missing
+    db.rollback()
+    statuses = db.exec(select(Notice.status)).all()
+    assert statuses == [NoticeStatus.SENT] * count
+
+
+def test_two_senders_deliver_each_notice_exactly_once_on_sqlite(engine, db, clock, mailbox):
+    _race(engine, db, clock, mailbox, count=300)
+
+
+@pytest.mark.postgres
+def test_two_senders_deliver_each_notice_exactly_once_on_postgresql(
+    pg_engine, pg_db, clock, mailbox
+):
+    _race(pg_engine, pg_db, clock, mailbox, count=300)
