@@ -1,15 +1,25 @@
-"""Accounts over HTTP: register, log in for a bearer token (the browser's kind), log out."""
+"""Accounts over HTTP: register, log in for a bearer token (the browser's kind), log out, and
+recover a forgotten password."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from visio.api.deps import AddressDep, DbDep, UserDep, request_token
-from visio.api.errors import error_responses
+from visio.api.errors import error_responses, request_language
 from visio.api.presenters import user_out
-from visio.api.schemas import LoginIn, LoginOut, RegisteredOut, RegisterIn
+from visio.api.schemas import (
+    LoginIn,
+    LoginOut,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    PasswordResetOut,
+    RegisteredOut,
+    RegisterIn,
+)
+from visio.i18n import t
 from visio.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -49,4 +59,32 @@ def login(body: LoginIn, db: DbDep, address: AddressDep) -> LoginOut:
 def logout(db: DbDep, _: UserDep, token: Annotated[str | None, Depends(request_token)]) -> Response:
     """Revoke the token of this request: it opens nothing any more (other logins stay)."""
     accounts.logout(db=db, token=token)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password-reset",
+    status_code=202,
+    response_model=PasswordResetOut,
+    responses=error_responses(422, 429, 503),
+)
+def request_password_reset(
+    body: PasswordResetIn, db: DbDep, address: AddressDep, request: Request
+) -> PasswordResetOut:
+    """Mail a reset link (single use, valid 1 hour) to the account of this email, if any.
+
+    The same answer whether or not the email has an account; throttled per address and email.
+    """
+    accounts.request_password_reset(db=db, email=body.email, address=address)
+    email = accounts.normalize_email(body.email)
+    return PasswordResetOut(detail=t("forgot.sent", request_language(request), email=email))
+
+
+@router.post("/password-reset/confirm", status_code=204, responses=error_responses(422, 503))
+def confirm_password_reset(body: PasswordResetConfirmIn, db: DbDep) -> Response:
+    """Set a new password with the token of a reset mail; every login of the account is revoked.
+
+    `reset_token_invalid` (unknown or used) and `reset_token_expired` are 422 on `token`.
+    """
+    accounts.reset_password(db=db, token=body.token, password=body.password)
     return Response(status_code=204)

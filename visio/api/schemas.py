@@ -120,6 +120,21 @@ class LoginIn(Body):
     password: Text
 
 
+class PasswordResetIn(Body):
+    email: Text
+
+
+class PasswordResetOut(BaseModel):
+    """The same answer whether the email has an account or not."""
+
+    detail: str
+
+
+class PasswordResetConfirmIn(Body):
+    token: Annotated[str, Field(max_length=200)]
+    password: Text
+
+
 class UserOut(BaseModel):
     id: int
     email: str
