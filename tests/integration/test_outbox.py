@@ -4,6 +4,8 @@ and a crashed sender's claim taken over once its lease has run out."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -200,3 +202,32 @@ def test_two_senders_deliver_each_notice_exactly_once_on_postgresql(
     pg_engine, pg_db, clock, mailbox
 ):
     _race(pg_engine, pg_db, clock, mailbox, count=300)
+
+
+def test_without_an_smtp_server_each_mail_is_written_as_an_eml_file_and_logged(
+    db, clock, tmp_path, caplog
+):
+    student = make_student(db, clock=clock)
+    pending_reset(db, student, clock)
+    caplog.set_level("INFO", logger="visio.services.mail")
+
+    done = outbox.deliver_due(db=db, transport=mail.FileTransport(tmp_path / "mail"), clock=clock)
+
+    [path] = (tmp_path / "mail").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert done.sent == 1 and message["To"] == student.email
+    assert "/reset-password?token=tok-123" in message.get_body(("plain",)).get_content()
+    assert message["Subject"] in caplog.text
+
+
+def test_the_configured_transport_follows_the_settings(monkeypatch, tmp_path):
+    monkeypatch.setattr(mail, "settings", replace(settings, smtp_url="", mail_dir=tmp_path))
+    assert isinstance(mail.configured_transport(), mail.FileTransport)
+    url = "smtps://me%40school.example:p%2Fss@smtp.example.org"
+    monkeypatch.setattr(mail, "settings", replace(settings, smtp_url=url))
+    smtp = mail.configured_transport()
+    assert isinstance(smtp, SmtpTransport)
+    assert (smtp.tls, smtp.host, smtp.port) == (True, "smtp.example.org", 465)
+    assert (smtp.username, smtp.password) == ("me@school.example", "p/ss")
+    with pytest.raises(ValueError):
+        SmtpTransport("http://smtp.example.org")
