@@ -67,6 +67,7 @@ class AppServer:
     env: dict[str, str]
     port: int
     log: Path
+    mail_dir: Path | None = None  # where the embedded mail transport writes its .eml files
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -154,6 +155,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         "REFLEX_DB_URL": db_url,
         "VISIO_STORAGE_DIR": str(work / "files"),
         "VISIO_CORS_ORIGINS": ALLOWED_ORIGIN,
+        "VISIO_MAIL_DIR": str(work / "mail"),
+        "VISIO_OUTBOX_EVERY_SECONDS": "1",
+        "VISIO_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -172,6 +176,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         env=env,
         port=port,
         log=work / "app.log",
+        mail_dir=work / "mail",
     )
     try:
         server.start()

@@ -9,6 +9,7 @@ from visio.api import create_api
 from visio.background import deliver_notices_every_few_seconds, release_escrow_every_minute
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
+from visio.pages.password_reset import forgot_password_page, reset_password_page
 from visio.pages.room import room_page
 from visio.pages.session_detail import session_detail_page
 from visio.pages.session_page import session_page
@@ -19,6 +20,7 @@ from visio.security import same_origin_or_allowed
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
+from visio.state.password_reset import PasswordResetState
 from visio.state.room import RoomState
 from visio.state.session_detail import SessionDetailState
 from visio.state.session_page import SessionPageState
@@ -37,6 +39,18 @@ app = rx.App(
 app.add_page(home_page, route="/", title="Visio", on_load=HomeState.on_load)
 app.add_page(login_page, route="/login", title="Visio", on_load=AuthState.open_login)
 app.add_page(register_page, route="/register", title="Visio", on_load=AuthState.open_register)
+app.add_page(
+    forgot_password_page,
+    route="/forgot-password",
+    title="Visio",
+    on_load=PasswordResetState.open_page,
+)
+app.add_page(
+    reset_password_page,
+    route="/reset-password",
+    title="Visio",
+    on_load=PasswordResetState.open_page,
+)
 # Signed-in pages: their own load event, then the shell's (the browser's time zone).
 SIGNED_IN_PAGES = [
     (teacher_sessions_page, "/teacher/video-sessions", TeacherSessionsState.on_load),

@@ -51,6 +51,14 @@ def login_page() -> rx.Component:
                         ),
                         "",
                     ),
+                    rx.link(
+                        T["login.forgot"],
+                        href="/forgot-password",
+                        size="2",
+                        align="right",
+                        width="100%",
+                        id="forgot-password",
+                    ),
                     rx.button(
                         T["login.submit"], type="submit", size="3", width="100%", id="login-submit"
                     ),
