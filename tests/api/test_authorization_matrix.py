@@ -54,6 +54,12 @@ ROUTES = [
     Route("POST", "/api/auth/login", ("200",) * 5,
           body=lambda c: {"email": c.student.user.email, "password": STRONG_PASSWORD}),
     Route("POST", "/api/auth/logout", (ANON, "204", "204", "204", "204")),
+    # Anyone may ask for a reset link, and gets the same answer; a link nobody was sent opens
+    # nothing, whoever presents it.
+    Route("POST", "/api/auth/password-reset", ("202",) * 5,
+          body=lambda c: {"email": f"matrix-{uuid.uuid4().hex[:10]}@example.org"}),
+    Route("POST", "/api/auth/password-reset/confirm", ("422 reset_token_invalid",) * 5,
+          body=lambda c: {"token": uuid.uuid4().hex, "password": STRONG_PASSWORD}),
     Route("POST", "/api/sessions", (ANON, ROLE, ROLE, "201", "201"), body=_new_session),
     Route("GET", "/api/sessions", (ANON, "200", "200", "200", "200")),
     Route("GET", "/api/sessions", (ANON, "200", "200", ROLE, ROLE), query="scope=available"),
