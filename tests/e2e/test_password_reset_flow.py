@@ -33,7 +33,7 @@ def test_a_student_resets_a_forgotten_password_from_the_mailed_link(new_page, ap
     student = unique_email("forgetful")
     page = new_page("en-US")
     register(page, role="student", name="Grace Hopper", email=student)
-    page.context.clear_cookies()  # a day later, on another device: logged out
+    page = new_page("en-US")  # a day later, on another device: not logged in there
 
     open_path(page, "/login")
     page.click("#forgot-password")
