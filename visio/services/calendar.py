@@ -1,19 +1,20 @@
 """An "Add to calendar" file for a session (iCalendar, RFC 5545).
 
-Times are in UTC; the session's own zone travels as X-WR-TIMEZONE. The UID is stable, so
-importing the file again updates the same event. The platform link is never in it: the event
-points to the session's page, where "Rejoindre" hands out the link to participants only.
+The event itself is built by `ics` (shared with the mails): times in UTC, a stable UID and a
+SEQUENCE that grows when the session moves, so importing it again updates the same event. The
+platform link is never in it: the event points to the session's page, where "Rejoindre" hands
+out the link to participants only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from icalendar import Calendar, Event
 from sqlmodel import Session
 
 from visio.clock import Clock, utcnow
 from visio.models import StoredStatus, User
+from visio.services import ics
 from visio.services.session_view import public_view
 
 
@@ -29,19 +30,16 @@ def session_ics(
     """The .ics of a session the actor may see (same visibility as its page)."""
     view = public_view(db=db, actor=actor, video_session_id=video_session_id, clock=clock)
     session = view.session
-    calendar = Calendar()
-    calendar.add("prodid", "-//Visio//Sessions Visio//FR")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-timezone", session.timezone)
-    event = Event()
-    event.add("uid", f"visio-session-{session.id}@visio")
-    event.add("dtstamp", clock())
-    event.add("dtstart", session.starts_at)
-    event.add("dtend", session.ends_at)
-    event.add("summary", session.title)
-    description = "\n\n".join(part for part in (session.description, page_url) if part)
-    event.add("description", description)
-    event.add("url", page_url)
-    event.add("status", "CANCELLED" if session.status == StoredStatus.CANCELLED else "CONFIRMED")
-    calendar.add_component(event)
-    return IcsFile(filename=f"visio-session-{session.id}.ics", content=calendar.to_ical())
+    content = ics.session_calendar(
+        session_id=session.id,  # type: ignore[arg-type]
+        title=session.title,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        timezone=session.timezone,
+        page_url=page_url,
+        sequence=ics.sequence(session.rescheduled_at, session.cancelled_at),
+        stamp=clock(),
+        cancelled=session.status == StoredStatus.CANCELLED,
+        description=session.description,
+    )
+    return IcsFile(filename=ics.filename(session.id), content=content)  # type: ignore[arg-type]
