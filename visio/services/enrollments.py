@@ -26,7 +26,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, locking, wallets
+from visio.services import audit, locking, student_notices, wallets
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 
 
@@ -138,6 +138,14 @@ def enroll(
             balance = wallet.balance_cents
         else:
             balance = wallets.balance_of(db, actor.id)  # type: ignore[arg-type]
+        student_notices.enrollment_confirmed(
+            db,
+            student=actor,
+            session=session,
+            paid_cents=purchase.amount_cents if purchase is not None else 0,
+            balance_cents=balance,
+            at=now,
+        )
         db.commit()
         return EnrollResult(enrollment, purchase, balance)
     except Exception:
@@ -204,6 +212,14 @@ def unenroll(
             target_id=session.id,
             at=now,
             refunded_cents=refunded,
+        )
+        student_notices.unenrolled(
+            db,
+            student=actor,
+            session=session,
+            refunded_cents=refunded,
+            balance_cents=wallet.balance_cents,
+            at=now,
         )
         db.commit()
         return UnenrollResult(enrollment, refunded, wallet.balance_cents)

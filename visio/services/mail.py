@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlencode, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from visio.i18n import LANGUAGES, t
+from visio.i18n.formatting import format_money, format_when
+from visio.services import ics
 from visio.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -35,17 +37,38 @@ SMTP_TIMEOUT_SECONDS = 30
 class MailKind:
     """A kind of notice as a mail. `secret` names the data fields that must not outlive the
     sending (a reset token): they are wiped from the outbox row once it is sent or failed.
-    `optional`: the recipient may turn it off (never for password, cancellation or refund)."""
+    `optional`: the recipient may turn it off (never for password, cancellation or refund).
+    `calendar`: attach the session's event (see `ics`), built from the notice's data."""
 
     subject_key: str
     template: str
     secret: tuple[str, ...] = ()
     optional: bool = False
+    calendar: str | None = None  # the METHOD of the session's .ics to attach (REQUEST, CANCEL)
 
 
 KINDS: dict[str, MailKind] = {
     "password_reset": MailKind(
         subject_key="mail.password_reset.subject", template="password_reset", secret=("token",)
+    ),
+    # A student's money and schedule (data from `student_notices`).
+    "enrollment_confirmed": MailKind(
+        subject_key="mail.enrollment_confirmed.subject",
+        template="enrollment_confirmed",
+        optional=True,
+        calendar="REQUEST",
+    ),
+    "unenrolled": MailKind(subject_key="mail.unenrolled.subject", template="unenrolled"),
+    "session_cancelled": MailKind(
+        subject_key="mail.session_cancelled.subject",
+        template="session_cancelled",
+        calendar="CANCEL",
+    ),
+    "session_moved": MailKind(
+        subject_key="mail.session_moved.subject",
+        template="session_moved",
+        optional=True,
+        calendar="REQUEST",
     ),
 }
 
@@ -85,9 +108,23 @@ def build_message(
     def tr(key: str, **params: Any) -> str:
         return t(key, lang, **params)
 
-    context = {"t": tr, "lang": lang, "link": link, "data": data, "app_url": settings.public_url}
+    def when(value: str) -> str:  # an ISO instant, in the recipient's zone (`data.tz`)
+        return format_when(datetime.fromisoformat(value), lang, data.get("tz"))
+
+    def money(cents: int) -> str:
+        return format_money(cents, lang, data.get("currency"))
+
+    context = {
+        "t": tr,
+        "lang": lang,
+        "link": link,
+        "data": data,
+        "app_url": settings.public_url,
+        "when": when,
+        "money": money,
+    }
     message = EmailMessage()
-    message["Subject"] = tr(spec.subject_key)
+    message["Subject"] = tr(spec.subject_key, title=data.get("title", ""))
     message["From"] = settings.mail_from
     message["To"] = to
     message["Date"] = format_datetime(at or datetime.now(UTC))
@@ -97,13 +134,41 @@ def build_message(
     message.add_alternative(
         _env.get_template(f"{spec.template}.html").render(context), subtype="html"
     )
+    if spec.calendar:
+        message.add_attachment(
+            _session_ics(data, method=spec.calendar, at=at or datetime.now(UTC)),
+            maintype="text",
+            subtype="calendar",
+            params={"method": spec.calendar},
+            filename=ics.filename(data["session_id"]),
+        )
     message["Content-Language"] = lang  # after the content: setting it drops Content-* headers
     return message
 
 
+def _session_ics(data: dict[str, Any], *, method: str, at: datetime) -> bytes:
+    """The session's event as the notice saw it (same UID and SEQUENCE as the page's file)."""
+    return ics.session_calendar(
+        session_id=data["session_id"],
+        title=data["title"],
+        starts_at=datetime.fromisoformat(data["starts_at"]),
+        ends_at=datetime.fromisoformat(data["ends_at"]),
+        timezone=data["session_tz"],
+        page_url=link(f"/sessions/{data['session_id']}"),
+        sequence=data["sequence"],
+        stamp=at,
+        cancelled=method == "CANCEL",
+        method=method,
+        organizer=_address(settings.mail_from),
+    )
+
+
+def _address(sender: str) -> str:
+    return sender.rsplit("<", 1)[-1].rstrip(">").strip()
+
+
 def _domain(sender: str) -> str:
-    address = sender.rsplit("<", 1)[-1].rstrip(">")
-    return address.rsplit("@", 1)[-1] or "localhost"
+    return _address(sender).rsplit("@", 1)[-1] or "localhost"
 
 
 class FileTransport:

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import EffectiveStatus, Platform, Purchase, StoredStatus, User, VideoSession
-from visio.services import audit
+from visio.services import audit, student_notices
 from visio.services.catalog import tags_by_session
 from visio.services.errors import Conflict
 from visio.services.sessions import (
@@ -137,6 +137,13 @@ def update_session(
         if moved and session.status == StoredStatus.SCHEDULED:
             if session.enrolled_count:  # they may leave refunded until the new start
                 session.rescheduled_at = now
+                student_notices.session_moved(
+                    db,
+                    students=student_notices.active_students(db, session.id),  # type: ignore[arg-type]
+                    session=session,
+                    old_starts_at=before.starts_at,
+                    at=now,
+                )
             else:  # nobody to keep a promise to: the new schedule is the one announced
                 session.planned_starts_at, session.planned_ends_at = (
                     session.starts_at,

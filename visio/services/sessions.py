@@ -26,7 +26,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, locking, wallets
+from visio.services import audit, locking, student_notices, wallets
 from visio.services.accounts import require_role
 from visio.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from visio.services.links import check_platform_link
@@ -350,6 +350,7 @@ def cancel_session(
             )
         ).all()
         refunded_cents = _refund(db, session, held, now)
+        students = student_notices.active_students(db, session.id)  # type: ignore[arg-type]
         for enrollment in db.exec(
             select(Enrollment).where(
                 Enrollment.session_id == session.id, Enrollment.status == EnrollmentStatus.ACTIVE
@@ -372,6 +373,14 @@ def cancel_session(
             reason=text,
             refunded_count=len(held),
             refunded_cents=refunded_cents,
+        )
+        refunds: dict[int, int] = {}
+        for purchase in held:
+            refunds[purchase.student_id] = refunds.get(purchase.student_id, 0) + (
+                purchase.amount_cents
+            )
+        student_notices.session_cancelled(
+            db, students=students, session=session, refunds=refunds, at=now
         )
         db.commit()
         return Cancellation(
