@@ -20,7 +20,7 @@ from tests.factories import (
     table_counts,
 )
 from visio.models import Notice, User, VideoSession
-from visio.services import enrollments, mail, outbox, sessions
+from visio.services import calendar, enrollments, mail, outbox, sessions
 from visio.services.errors import Conflict, InsufficientFunds
 from visio.services.mail import SmtpTransport
 from visio.services.session_edit import current_input, update_session
@@ -255,6 +255,14 @@ def test_a_move_mails_old_and_new_start_the_refund_right_and_a_newer_event(
     assert str(event["UID"]) == str(first_event["UID"])
     assert int(event["SEQUENCE"]) > int(first_event["SEQUENCE"])
     assert event.decoded("DTSTART") == new_start
+    page_ics = calendar.session_ics(
+        db=db, actor=student, video_session_id=session.id, page_url="https://x/p", clock=clock
+    )
+    [page_event] = Calendar.from_ical(page_ics.content).walk("VEVENT")
+    assert (str(page_event["UID"]), int(page_event["SEQUENCE"])) == (
+        str(event["UID"]),
+        int(event["SEQUENCE"]),
+    )  # the page's download and the mail describe the same version of the event
 
 
 def test_an_edit_that_does_not_move_the_session_mails_nobody(db, clock, mailbox, teacher):
