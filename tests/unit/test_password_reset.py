@@ -4,10 +4,11 @@ every login revoked by a reset, and requests throttled."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tests.factories import STRONG_PASSWORD, make_student, table_counts
 from visio.models import AuthSession, Notice, PasswordReset
@@ -155,3 +156,44 @@ def test_requests_are_throttled_per_address(db, clock):
         accounts.request_password_reset(
             db=db, email="another@example.org", address="10.9.9.9", clock=clock
         )
+
+
+def _race_one_token(engine, token: str, clock) -> list[object]:  # type: ignore[no-untyped-def]
+    """Two resets with the same token at the same moment, each in its own connection."""
+    passwords_tried = [NEW_PASSWORD, "Other-Lighthouse-88"]
+    barrier = threading.Barrier(len(passwords_tried))
+    outcomes: list[object] = []
+
+    def reset(password: str) -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            barrier.wait()
+            try:
+                accounts.reset_password(db=own, token=token, password=password, clock=clock)
+                outcomes.append(password)
+            except Exception as error:  # the refusal is the outcome under test
+                outcomes.append(error)
+
+    threads = [threading.Thread(target=reset, args=(p,)) for p in passwords_tried]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_resets_racing_with_one_token_let_exactly_one_win(database, request, clock):
+    engine = request.getfixturevalue("engine" if database == "sqlite" else "pg_engine")
+    with Session(engine, expire_on_commit=False) as db:
+        student = make_student(db, clock=clock)
+        accounts.request_password_reset(db=db, email=student.email, address=None, clock=clock)
+        token = mailed_token(db, student.email)
+
+    outcomes = _race_one_token(engine, token, clock)
+
+    winners = [o for o in outcomes if isinstance(o, str)]
+    refusals = [o for o in outcomes if not isinstance(o, str)]
+    assert len(winners) == 1, outcomes
+    assert len(refusals) == 1 and getattr(refusals[0], "code", None) == "reset_token_invalid"
+    with Session(engine, expire_on_commit=False) as db:
+        assert accounts.login(db=db, email=student.email, password=winners[0], address=None)
