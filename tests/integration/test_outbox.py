@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.factories import make_student
-from visio.models import Notice, NoticeStatus
+from visio.models import Notice, NoticePreference, NoticeStatus
 from visio.services import mail, outbox
 from visio.services.mail import SmtpTransport
 from visio.settings import settings
@@ -137,6 +137,39 @@ def test_a_permanently_refused_address_is_marked_failed_and_not_retried(db, cloc
     assert "550" in (failed.last_error or "")
     clock.advance(hours=1)
     assert outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock).claimed == 0
+    db.refresh(student)
+    assert student.email_refused_at is not None
+
+
+def test_a_refusal_of_an_address_the_owner_has_since_changed_does_not_mark_the_new_one(
+    db, clock, mailbox
+):
+    student = make_student(db, clock=clock)
+    mailbox.refuse.add(student.email)
+    pending_reset(db, student, clock)
+    student.email = "fresh-address@example.org"
+    db.add(student)
+    db.commit()
+
+    assert outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock).failed == 1
+
+    db.refresh(student)
+    assert student.email_refused_at is None
+
+
+def test_an_optional_kind_turned_off_is_kept_for_the_app_but_never_mailed(db, clock, mailbox):
+    student = make_student(db, clock=clock)
+    db.add(NoticePreference(user_id=student.id, kind="session_moved", email=False))
+    db.commit()
+    data = {"session_id": 1, "title": "T", "starts_at": clock().isoformat()}
+    off = outbox.enqueue(db, kind="session_moved", user=student, data=data, at=clock())
+    on = outbox.enqueue(db, kind="unenrolled", user=student, data=data, at=clock())
+    db.commit()
+
+    claimed = outbox.claim_due(db, clock=clock)
+
+    assert fresh_notice(db, off.id).status == NoticeStatus.SKIPPED
+    assert claimed == [on.id]
 
 
 def test_a_crashed_senders_claim_is_taken_over_once_its_lease_runs_out(db, clock, mailbox):

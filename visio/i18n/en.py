@@ -544,4 +544,8 @@ MESSAGES: dict[str, str] = {
     "error.already_joined": "You have already joined this session: the seat can no longer be given back.",
     "common.page_of_more": "Page {page} of {pages}+",
     "error.date_out_of_range": "Choose a date between the years {earliest} and {latest}.",
+    # -- notices: reminders, teacher notices, new material --
+    # -- notices: preferences, unsubscribe, account page --
+    # -- notices: email verification, change of email --
+    # -- notices: in-app bell and /notifications --
 }

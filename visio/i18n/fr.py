@@ -553,4 +553,8 @@ MESSAGES: dict[str, str] = {
     "error.already_joined": "Vous avez déjà rejoint cette session : la place ne peut plus être rendue.",
     "common.page_of_more": "Page {page} sur {pages}+",
     "error.date_out_of_range": "Choisissez une date entre les années {earliest} et {latest}.",
+    # -- notices: reminders, teacher notices, new material --
+    # -- notices: preferences, unsubscribe, account page --
+    # -- notices: email verification, change of email --
+    # -- notices: in-app bell and /notifications --
 }

@@ -11,7 +11,13 @@ from visio.models.money import (
     Wallet,
     WalletKind,
 )
-from visio.models.notices import Notice, NoticeStatus, PasswordReset
+from visio.models.notices import (
+    EmailToken,
+    Notice,
+    NoticePreference,
+    NoticeStatus,
+    PasswordReset,
+)
 from visio.models.sessions import (
     Attendance,
     EffectiveStatus,
@@ -31,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "EffectiveStatus",
+    "EmailToken",
     "Enrollment",
     "EnrollmentStatus",
     "EntryKind",
@@ -40,6 +47,7 @@ __all__ = [
     "Material",
     "MaterialKind",
     "Notice",
+    "NoticePreference",
     "NoticeStatus",
     "PasswordReset",
     "Platform",

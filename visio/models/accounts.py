@@ -32,6 +32,12 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # When the owner proved the address theirs (a mailed link); None until then.
+    email_verified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # When a mail server refused the address for good (shown to the owner; cleared on change).
+    email_refused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The key that signs the account's one-click unsubscribe links (made on first use).
+    unsubscribe_key: str | None = Field(default=None, max_length=64)
 
 
 class AuthSession(SQLModel, table=True):

@@ -17,6 +17,7 @@ class NoticeStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # refused for good (an SMTP 5xx): never retried
+    SKIPPED = "skipped"  # the recipient turned this kind of mail off: shown in the app only
 
 
 class Notice(SQLModel, table=True):
@@ -27,7 +28,10 @@ class Notice(SQLModel, table=True):
     """
 
     __tablename__ = "notices"
-    __table_args__ = (Index("ix_notices_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notices_due", "status", "next_attempt_at"),
+        Index("ix_notices_inbox", "user_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(
@@ -47,6 +51,32 @@ class Notice(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # in the app
+
+
+class NoticePreference(SQLModel, table=True):
+    """A user's choice for one optional kind of notice: mailed or not (absent: the default)."""
+
+    __tablename__ = "notice_preferences"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=40, primary_key=True)
+    email: bool
+
+
+class EmailToken(SQLModel, table=True):
+    """A single-use link proving an address: verification at registration, or a change of
+    address (applied only once the new address is proven). Only its SHA-256 is stored."""
+
+    __tablename__ = "email_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=254)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class PasswordReset(SQLModel, table=True):

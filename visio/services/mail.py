@@ -37,39 +37,55 @@ SMTP_TIMEOUT_SECONDS = 30
 class MailKind:
     """A kind of notice as a mail. `secret` names the data fields that must not outlive the
     sending (a reset token): they are wiped from the outbox row once it is sent or failed.
-    `optional`: the recipient may turn it off (never for password, cancellation or refund).
+    `optional`: the recipient may turn its mail off (never for password, cancellation or refund);
+    `default_on` is the choice of someone who never chose. `audience`: the role it is for
+    ("student", "teacher", or "" for both), which decides the preferences shown.
+    `in_app`: it is also listed under the bell (account mails, a reset link, are not).
     `calendar`: attach the session's event (see `ics`), built from the notice's data."""
 
     subject_key: str
     template: str
     secret: tuple[str, ...] = ()
     optional: bool = False
+    default_on: bool = True
+    audience: str = ""
+    in_app: bool = True
     calendar: str | None = None  # the METHOD of the session's .ics to attach (REQUEST, CANCEL)
 
 
 KINDS: dict[str, MailKind] = {
     "password_reset": MailKind(
-        subject_key="mail.password_reset.subject", template="password_reset", secret=("token",)
+        subject_key="mail.password_reset.subject",
+        template="password_reset",
+        secret=("token",),
+        in_app=False,
     ),
     # A student's money and schedule (data from `student_notices`).
     "enrollment_confirmed": MailKind(
         subject_key="mail.enrollment_confirmed.subject",
         template="enrollment_confirmed",
+        audience="student",
         optional=True,
         calendar="REQUEST",
     ),
-    "unenrolled": MailKind(subject_key="mail.unenrolled.subject", template="unenrolled"),
+    "unenrolled": MailKind(
+        subject_key="mail.unenrolled.subject", template="unenrolled", audience="student"
+    ),
     "session_cancelled": MailKind(
         subject_key="mail.session_cancelled.subject",
         template="session_cancelled",
+        audience="student",
         calendar="CANCEL",
     ),
     "session_moved": MailKind(
         subject_key="mail.session_moved.subject",
         template="session_moved",
+        audience="student",
         optional=True,
         calendar="REQUEST",
     ),
+    # -- reminders, teacher notices, new material --
+    # -- email verification, change of email, repeated registration --
 }
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import Notice, NoticeStatus, User
-from visio.services import locking, mail
+from visio.services import locking, mail, notice_preferences
 from visio.settings import settings
 
 logger = logging.getLogger(__name__)
@@ -53,17 +53,19 @@ def enqueue(
     """Add a notice to the caller's transaction (never commits: a rollback leaves none).
 
     The address and language are the user's now; the language falls back to the default.
+    A kind the user turned off is kept, `skipped`, for the app's list, and never mailed.
     """
     if kind not in mail.KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
     locale = user.locale if user.locale in ("fr", "en") else settings.default_locale
+    mailed = notice_preferences.wants_email(db, user_id=user.id, kind=kind)
     notice = Notice(
         user_id=user.id,
         email=user.email,
         locale=locale,
         kind=kind,
         data=data,
-        status=NoticeStatus.PENDING,
+        status=NoticeStatus.PENDING if mailed else NoticeStatus.SKIPPED,
         next_attempt_at=at,
         dedupe_key=dedupe_key,
         created_at=at,
@@ -182,6 +184,13 @@ def _finish(
     if status == NoticeStatus.SENT:
         values["sent_at"] = now
     db.execute(update(Notice).where(Notice.id == notice.id).values(**values))  # type: ignore[arg-type]
+    if status == NoticeStatus.FAILED and notice.user_id is not None:
+        # The owner is shown it (the address may have changed since: only if it is still theirs).
+        db.execute(
+            update(User)
+            .where(User.id == notice.user_id, User.email == notice.email)  # type: ignore[arg-type]
+            .values(email_refused_at=now)
+        )
     db.commit()
     if status == NoticeStatus.FAILED:
         logger.warning("notice %s of user %s refused: %s", notice.id, notice.user_id, error)

@@ -1,0 +1,22 @@
+"""Which optional notices a user wants mailed. A kind absent from `notice_preferences` follows
+its default (`MailKind.default_on`); kinds that are not optional are always mailed."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from visio.models import NoticePreference
+from visio.services import mail
+
+
+def wants_email(db: Session, *, user_id: int | None, kind: str) -> bool:
+    """Whether a notice of `kind` to this user goes out by mail (else it is shown in the app)."""
+    spec = mail.KINDS[kind]
+    if not spec.optional or user_id is None:
+        return True
+    chosen = db.exec(
+        select(NoticePreference.email).where(
+            NoticePreference.user_id == user_id, NoticePreference.kind == kind
+        )
+    ).first()
+    return spec.default_on if chosen is None else bool(chosen)
