@@ -30,9 +30,11 @@ def make_user(
     email: str | None = None,
     full_name: str | None = None,
     password: str = STRONG_PASSWORD,
+    verified: bool = True,
 ) -> User:
     """A registered account (with its wallet), through `accounts.register` (no client address:
-    test set-up is not throttled)."""
+    test set-up is not throttled); its address proven unless `verified=False`, so that no
+    verification mail waits in the outbox."""
     user = accounts.register(
         db=db,
         full_name=full_name or f"{role.title()} {uuid.uuid4().hex[:6]}",
@@ -40,6 +42,7 @@ def make_user(
         password=password,
         role=role,
         address=None,
+        verified=verified,
         clock=clock,
     ).user
     assert user is not None, "the email already had an account"

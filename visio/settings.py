@@ -100,6 +100,11 @@ class Settings:
     # argon2 cost; tests lower it so that hashing does not dominate the suite.
     argon2_time_cost: int = field(default_factory=lambda: _int("VISIO_ARGON2_TIME_COST", 3))
     argon2_memory_kib: int = field(default_factory=lambda: _int("VISIO_ARGON2_MEMORY_KIB", 65536))
+    # Only accounts that proved their address (the mailed link) may pay or top up. Off by default
+    # so that API clients that register and pay at once keep working.
+    require_verified_email: bool = field(
+        default_factory=lambda: _bool("VISIO_REQUIRE_VERIFIED_EMAIL", False)
+    )
     payment_provider: str = field(default_factory=lambda: _str("VISIO_PAYMENT_PROVIDER", "demo"))
     max_upload_bytes: int = field(
         default_factory=lambda: _int("VISIO_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import AuthSession, KnownAddress, PasswordReset, Role, User, Wallet
-from visio.services import audit, outbox, passwords, rate_limits, wallets
+from visio.services import audit, email_verification, outbox, passwords, rate_limits, wallets
 from visio.services.errors import (
     Forbidden,
     InvalidCredentials,
@@ -58,6 +58,14 @@ def normalize_email(email: str) -> str:
     return unicodedata.normalize("NFKC", email or "").strip().lower()
 
 
+def checked_email(email: str) -> str:
+    """The email normalized; InvalidInput on `email` if it does not look like an address."""
+    normalized = normalize_email(email)
+    if len(normalized) > 254 or not _EMAIL.match(normalized):
+        raise InvalidInput("email_invalid", field="email")
+    return normalized
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -75,13 +83,16 @@ def register(
     role: str,
     address: str | None,
     locale: str | None = None,
+    verified: bool = False,
     clock: Clock = utcnow,
 ) -> Registration:
     """Create a teacher or student account and its wallet; throttled per client address.
 
-    `address` is the client's (None only for what no client asked: demo data, scripts). An email
-    that already has an account gets the same answer at the same cost, changes nothing, and
-    leaves an audit event on that account (so that its owner can be told).
+    `address` is the client's (None only for what no client asked: demo data, scripts). The
+    account starts unverified and a link to prove the address is mailed in the same transaction;
+    `verified` (demo data, operators' tools) makes it proven from the start. An email that
+    already has an account gets the same answer at the same cost, changes nothing, leaves an
+    audit event on that account, and tells its owner (at most once a day).
     """
     name = check_visible(" ".join((full_name or "").split()), field="full_name")
     normalized = normalize_email(email)
@@ -115,11 +126,14 @@ def register(
         role=role,
         locale=locale if locale in LOCALES else None,
         created_at=now,
+        email_verified_at=now if verified else None,
     )
     db.add(user)
     try:
         db.flush()
         wallets.open_wallet(db, user_id=user.id, at=now)
+        if not verified:
+            email_verification.send_link(db, user=user, email=normalized, clock=clock)
         audit.record(
             db,
             actor_id=user.id,
@@ -138,17 +152,27 @@ def register(
 
 def _already_registered(db: Session, answer: Registration, *, at: datetime) -> Registration:
     """Someone registered an email that has an account: note it on the account, answer alike."""
-    existing = db.exec(select(User.id).where(User.email == answer.email)).one()
-    audit.record(
-        db,
-        actor_id=None,
-        action="user.registration_attempted",
-        target_type="user",
-        target_id=existing,
-        at=at,
-        role=answer.role,
-    )
-    db.commit()
+    existing = db.exec(select(User).where(User.email == answer.email)).one()
+
+    def note(*, tell: bool) -> None:
+        if tell:
+            email_verification.note_registration_attempt(db, user=existing, clock=lambda: at)
+        audit.record(
+            db,
+            actor_id=None,
+            action="user.registration_attempted",
+            target_type="user",
+            target_id=existing.id,
+            at=at,
+            role=answer.role,
+        )
+        db.commit()
+
+    try:
+        note(tell=True)
+    except IntegrityError:  # two attempts the same day at the same moment: one mail is enough
+        db.rollback()
+        note(tell=False)
     return answer
 
 

@@ -26,7 +26,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, locking, student_notices, wallets
+from visio.services import audit, email_verification, locking, student_notices, wallets
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 
 
@@ -100,6 +100,7 @@ def enroll(
 
         wallet = None
         if session.is_paid:  # a free seat moves no money: it locks no wallet
+            email_verification.require_verified(actor)
             wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
             wallets.check_funds(wallet, session.price_cents)
 

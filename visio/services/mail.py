@@ -86,6 +86,20 @@ KINDS: dict[str, MailKind] = {
     ),
     # -- reminders, teacher notices, new material --
     # -- email verification, change of email, repeated registration --
+    "verify_email": MailKind(
+        subject_key="mail.verify_email.subject",
+        template="verify_email",
+        secret=("token",),
+        in_app=False,
+    ),
+    "email_changed": MailKind(
+        subject_key="mail.email_changed.subject", template="email_changed", in_app=False
+    ),
+    "registration_attempted": MailKind(
+        subject_key="mail.registration_attempted.subject",
+        template="registration_attempted",
+        in_app=False,
+    ),
 }
 
 

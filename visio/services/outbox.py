@@ -49,10 +49,12 @@ def enqueue(
     data: dict[str, Any],
     at: datetime,
     dedupe_key: str | None = None,
+    email: str | None = None,
 ) -> Notice:
     """Add a notice to the caller's transaction (never commits: a rollback leaves none).
 
     The address and language are the user's now; the language falls back to the default.
+    `email` sends it elsewhere instead (a link proving a new address, a note to the old one).
     A kind the user turned off is kept, `skipped`, for the app's list, and never mailed.
     """
     if kind not in mail.KINDS:
@@ -61,7 +63,7 @@ def enqueue(
     mailed = notice_preferences.wants_email(db, user_id=user.id, kind=kind)
     notice = Notice(
         user_id=user.id,
-        email=user.email,
+        email=email or user.email,
         locale=locale,
         kind=kind,
         data=data,

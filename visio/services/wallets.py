@@ -20,7 +20,7 @@ from visio.models import (
     Wallet,
     WalletKind,
 )
-from visio.services import audit, locking
+from visio.services import audit, email_verification, locking
 from visio.services.errors import Busy, InsufficientFunds, InvalidInput, NotAuthenticated
 from visio.services.payments import get_provider
 from visio.settings import settings
@@ -218,6 +218,7 @@ def top_up(
     provider_name: str | None = None,
 ) -> TopUp:
     """Credit the actor's wallet through the configured payment provider."""
+    email_verification.require_verified(actor)
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool):
         raise InvalidInput("amount_invalid", field="amount")
     if not TOPUP_MIN_CENTS <= amount_cents <= TOPUP_MAX_CENTS:
