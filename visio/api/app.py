@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
-from visio.api import auth, bodies, docs, enrollments, errors, materials, sessions, wallet
+from visio.api import (
+    account_email,
+    auth,
+    bodies,
+    docs,
+    enrollments,
+    errors,
+    materials,
+    sessions,
+    wallet,
+)
 from visio.security import SecurityHeaders
 
 PREFIX = "/api"
@@ -57,6 +67,7 @@ def create_api() -> FastAPI:
     api.include_router(docs.router, prefix=PREFIX)
     api.include_router(_health_router(), prefix=PREFIX)
     api.include_router(auth.router, prefix=PREFIX)
+    api.include_router(account_email.router, prefix=PREFIX)
     api.include_router(sessions.router, prefix=PREFIX)
     api.include_router(enrollments.router, prefix=PREFIX)
     api.include_router(materials.router, prefix=PREFIX)

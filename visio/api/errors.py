@@ -49,7 +49,12 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 }
 # A code means one status whatever the class that carried it (unenroll calls a missing seat a
 # conflict; the contract says "not enrolled" is 403 everywhere).
-STATUS_BY_CODE: dict[str, int] = {"not_enrolled": 403}
+STATUS_BY_CODE: dict[str, int] = {
+    "not_enrolled": 403,
+    # A verification link: unknown or used, or expired (gone for good: ask for a new one).
+    "email_token_invalid": 400,
+    "email_token_expired": 410,
+}
 DEFAULT_STATUS = 400
 
 # The API's names for the fields the services name after their forms.

@@ -35,6 +35,7 @@ def user_out(user: User) -> UserOut:
         full_name=user.full_name,
         role=user.role,  # type: ignore[arg-type]
         created_at=user.created_at,
+        email_verified=user.email_verified_at is not None,
     )
 
 

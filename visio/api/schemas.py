@@ -141,6 +141,7 @@ class UserOut(BaseModel):
     full_name: str
     role: Role
     created_at: datetime
+    email_verified: bool = Field(description="The owner opened the link mailed to the address")
 
 
 class RegisteredOut(BaseModel):
