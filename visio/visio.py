@@ -15,6 +15,7 @@ from visio.pages.session_detail import session_detail_page
 from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
 from visio.pages.stats import statistics_page
+from visio.pages.verify_email import verify_email_page
 from visio.pages.wallet import wallet_page
 from visio.security import same_origin_or_allowed
 from visio.state.app import AppState
@@ -26,6 +27,7 @@ from visio.state.session_detail import SessionDetailState
 from visio.state.session_page import SessionPageState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 from visio.state.stats import StatsState
+from visio.state.verify_email import VerifyEmailState
 from visio.state.wallet import WalletState
 
 startup.check()  # production never serves on demo money (see visio.startup)
@@ -50,6 +52,9 @@ app.add_page(
     route="/reset-password",
     title="Visio",
     on_load=PasswordResetState.open_page,
+)
+app.add_page(
+    verify_email_page, route="/verify-email", title="Visio", on_load=VerifyEmailState.open_page
 )
 # Signed-in pages: their own load event, then the shell's (the browser's time zone).
 SIGNED_IN_PAGES = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.email_banner import email_banner
 from visio.state.app import AppState
 
 T = AppState.tr
@@ -168,10 +169,12 @@ def top_bar() -> rx.Component:
 
 
 def page_frame(*children: rx.Component) -> rx.Component:
-    """Every page: the top bar, then the content centred with comfortable margins."""
+    """Every page: the top bar, then the content centred with comfortable margins (under the
+    banner about the account's address, when it has something to say)."""
     return rx.box(
         top_bar(),
         rx.box(
+            email_banner(),
             *children,
             max_width="1120px",
             margin="0 auto",

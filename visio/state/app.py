@@ -41,6 +41,9 @@ class AppState(rx.State):
     user_email: str = ""
     user_role: str = ""
     balance_cents: int = 0
+    # The banner about the address (True while nobody is logged in: no banner then).
+    email_verified: bool = True
+    email_refused: bool = False
     _user_id: int | None = None
     _user_tz: str | None = None
 
@@ -100,6 +103,7 @@ class AppState(rx.State):
     def _forget_user(self) -> None:
         self.user_name = self.user_email = self.user_role = ""
         self.balance_cents = 0
+        self.email_verified, self.email_refused = True, False
         self._user_id = None
         self._user_tz = None
 
@@ -111,6 +115,8 @@ class AppState(rx.State):
             "user_email": user.email,
             "user_role": user.role,
             "balance_cents": balance_cents,
+            "email_verified": user.email_verified_at is not None,
+            "email_refused": user.email_refused_at is not None,
         }
         for name, value in shown.items():
             # Reflex sends every var assigned, even to the same value: every event resolves
