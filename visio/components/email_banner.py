@@ -12,56 +12,65 @@ S = AccountEmailState
 T = AppState.tr
 
 
-def _unverified() -> rx.Component:
-    return rx.callout.root(
-        rx.flex(
-            rx.callout.icon(rx.icon("mail-warning")),
-            rx.callout.text(S.banner_unverified, flex="1", min_width="0"),
-            rx.button(
-                T["banner.send_again"],
-                on_click=S.resend_link,
-                size="1",
-                variant="soft",
-                id="verify-resend",
-            ),
-            align="center",
-            gap="3",
-            wrap="wrap",
-        ),
-        color_scheme="amber",
-        size="1",
+def _banner(color: str, icon: str, message: rx.Var, action: rx.Component, **props) -> rx.Component:  # type: ignore[no-untyped-def]
+    """A tinted strip: icon, message (wrapping), and one action at the end of the line."""
+    return rx.flex(
+        rx.icon(icon, size=18, flex_shrink="0"),
+        rx.text(message, size="2", flex="1", min_width="min(100%, 220px)"),
+        action,
+        align="center",
+        spacing="3",
+        wrap="wrap",
         width="100%",
+        padding="10px 14px",
+        border_radius="var(--radius-3)",
+        background=rx.color(color, 3),
+        color=rx.color(color, 11),
+        **props,
+    )
+
+
+def _unverified() -> rx.Component:
+    return _banner(
+        "amber",
+        "mail-warning",
+        S.banner_unverified,
+        rx.button(
+            T["banner.send_again"],
+            on_click=S.resend_link,
+            size="1",
+            variant="soft",
+            color_scheme="amber",
+            id="verify-resend",
+        ),
         id="verify-banner",
     )
 
 
 def _refused() -> rx.Component:
-    return rx.callout.root(
-        rx.flex(
-            rx.callout.icon(rx.icon("mail-x")),
-            rx.callout.text(S.banner_refused, flex="1", min_width="0"),
-            rx.link(rx.button(T["banner.account"], size="1", variant="soft"), href="/account"),
-            align="center",
-            gap="3",
-            wrap="wrap",
+    return _banner(
+        "red",
+        "mail-x",
+        S.banner_refused,
+        rx.link(
+            rx.button(T["banner.account"], size="1", variant="soft", color_scheme="red"),
+            href="/account",
         ),
-        color_scheme="red",
-        size="1",
-        width="100%",
         role="alert",
         id="refused-banner",
     )
 
 
 def email_banner() -> rx.Component:
-    """Nothing for a visitor or a proven, accepted address."""
+    """Nothing for a visitor, nor for a proven address its server accepts."""
     return rx.cond(
         AppState.logged_in,
-        rx.vstack(
-            rx.cond(AppState.email_refused, _refused()),
-            rx.cond(~AppState.email_verified & ~AppState.email_refused, _unverified()),
-            spacing="2",
-            width="100%",
-            margin_bottom=rx.cond(AppState.email_refused | ~AppState.email_verified, "16px", "0"),
+        rx.cond(
+            AppState.email_refused,
+            rx.box(_refused(), margin_bottom="16px", width="100%"),
+            rx.cond(
+                ~AppState.email_verified,
+                rx.box(_unverified(), margin_bottom="16px", width="100%"),
+            ),
         ),
     )
