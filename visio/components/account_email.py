@@ -49,7 +49,7 @@ def _current() -> rx.Component:
                 ),
             ),
             align="center",
-            gap="2",
+            spacing="2",
             wrap="wrap",
         ),
         rx.cond(
@@ -108,7 +108,7 @@ def _change_form() -> rx.Component:
                 max_width="420px",
             ),
             on_submit=S.request_change,
-            reset_on_submit=False,
+            reset_on_submit=True,
             width="100%",
         ),
         spacing="3",
