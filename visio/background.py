@@ -57,12 +57,15 @@ async def release_escrow_every_minute() -> None:
 def deliver_due_notices() -> int:
     """Deliver every notice that is due, a batch at a time: how many were sent."""
     transport, sent = mail.configured_transport(), 0
-    with open_db() as db:
-        while True:
-            done = outbox.deliver_due(db=db, transport=transport, limit=NOTICES_PER_PASS)
-            sent += done.sent
-            if done.claimed < NOTICES_PER_PASS or done.retried:
-                return sent
+    try:
+        with open_db() as db:
+            while True:
+                done = outbox.deliver_due(db=db, transport=transport, limit=NOTICES_PER_PASS)
+                sent += done.sent
+                if done.claimed < NOTICES_PER_PASS or done.retried:
+                    return sent
+    finally:
+        transport.close()  # one SMTP connection per pass, not one held between passes
 
 
 async def deliver_notices_every_few_seconds() -> None:

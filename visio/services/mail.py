@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -96,6 +97,10 @@ class PermanentFailure(Exception):
 class Transport(Protocol):
     def send(self, message: EmailMessage) -> None:
         """Hand the message over; raise PermanentFailure for a refusal, anything else to retry."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the sends kept open (a connection)."""
         ...
 
 
@@ -202,11 +207,18 @@ class FileTransport:
         partial.replace(path)  # a reader never sees half a mail
         logger.info("mail to %s written to %s: %s", message["To"], path, message["Subject"])
 
+    def close(self) -> None:
+        """Nothing is kept open between files."""
+
 
 class SmtpTransport:
     """An SMTP server: `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it) or
     `smtps://` (TLS from the start). A 5xx refusal of the recipient or of the message is
-    permanent; a server down, a timeout or a 4xx is for a retry."""
+    permanent; a server down, a timeout or a 4xx is for a retry.
+
+    One connection carries the mails of a delivery pass (a handshake, TLS and login per mail
+    would cost more than the mail): it is opened on the first send, reopened once if the server
+    dropped it meanwhile, and closed by `close()`."""
 
     def __init__(self, url: str, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         parts = urlsplit(url)
@@ -218,25 +230,40 @@ class SmtpTransport:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+        self._lock = threading.RLock()  # one exchange at a time on the kept connection
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        smtp.ehlo()
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        try:
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            self._send(message)
+
+    def _send(self, message: EmailMessage) -> None:
+        reused = self._smtp is not None
         try:
-            with self._connect() as smtp:
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:  # the server reset: the link still works
             codes = [code for code, _ in error.recipients.values()]
             if codes and all(500 <= code < 600 for code in codes):
                 raise PermanentFailure(f"recipient refused: {codes}") from error
@@ -245,6 +272,24 @@ class SmtpTransport:
             if 500 <= error.smtp_code < 600:
                 raise PermanentFailure(f"message refused: {error.smtp_code}") from error
             raise
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            if not reused:
+                raise
+            self._send(message)  # the kept connection had gone stale: one fresh try
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """End the kept connection, if any (politely; a dead one is just dropped)."""
+        with self._lock:
+            smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 def configured_transport() -> Transport:
