@@ -3,10 +3,16 @@ its default (`MailKind.default_on`); kinds that are not optional are always mail
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from visio.models import NoticePreference
 from visio.services import mail
+
+_CHOICE = select(NoticePreference.email).where(
+    NoticePreference.user_id == bindparam("user_id"),  # type: ignore[arg-type]
+    NoticePreference.kind == bindparam("kind"),  # type: ignore[arg-type]
+)
 
 
 def wants_email(db: Session, *, user_id: int | None, kind: str) -> bool:
@@ -14,9 +20,6 @@ def wants_email(db: Session, *, user_id: int | None, kind: str) -> bool:
     spec = mail.KINDS[kind]
     if not spec.optional or user_id is None:
         return True
-    chosen = db.exec(
-        select(NoticePreference.email).where(
-            NoticePreference.user_id == user_id, NoticePreference.kind == kind
-        )
-    ).first()
+    # Core, built once: this runs inside the enrollment transaction.
+    chosen = db.connection().scalar(_CHOICE, {"user_id": user_id, "kind": kind})
     return spec.default_on if chosen is None else bool(chosen)
