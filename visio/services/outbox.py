@@ -132,12 +132,9 @@ def deliver_due(
     """One pass: claim the due notices, send each outside any transaction, record the outcome."""
     ids = claim_due(db, clock=clock, limit=limit, lease=lease)
     sent = retried = failed = 0
-    for index, notice_id in enumerate(ids):
-        notice = db.get(Notice, notice_id, populate_existing=True)
-        if notice is not None:
-            db.expunge(notice)  # read as it is now, and kept readable after the rollback
-        db.rollback()  # nothing held while the mail travels
-        if notice is None or notice.status != NoticeStatus.PENDING:
+    notices = _read(db, ids)
+    for index, notice in enumerate(notices):
+        if notice.status != NoticeStatus.PENDING:
             continue
         try:
             message = mail.build_message(
@@ -155,7 +152,7 @@ def deliver_due(
             _retry(db, notice, clock=clock, error=error)
             retried += 1
             if _server_unreachable(error):  # the rest would fail alike: leave them for later
-                _release(db, ids[index + 1 :])
+                _release(db, [int(n.id) for n in notices[index + 1 :]])  # type: ignore[arg-type]
                 break
         except Exception as error:  # a template or data fault: retried, and loud in the log
             logger.exception("notice %s (%s) could not be built", notice.id, notice.kind)
@@ -165,6 +162,25 @@ def deliver_due(
             _finish(db, notice, NoticeStatus.SENT, clock=clock)
             sent += 1
     return Delivery(claimed=len(ids), sent=sent, retried=retried, failed=failed)
+
+
+def _read(db: Session, ids: list[int]) -> list[Notice]:
+    """The claimed notices as they are now, in one query, kept readable after the rollback that
+    leaves nothing held while the mails travel."""
+    if not ids:
+        return []
+    notices = list(
+        db.exec(
+            select(Notice)
+            .where(Notice.id.in_(ids))  # type: ignore[union-attr]
+            .order_by(Notice.next_attempt_at, Notice.id)  # type: ignore[arg-type]
+            .execution_options(populate_existing=True)
+        ).all()
+    )
+    for notice in notices:
+        db.expunge(notice)
+    db.rollback()
+    return notices
 
 
 def _server_unreachable(error: BaseException) -> bool:
