@@ -72,7 +72,9 @@ def preferences(db: DbDep, user: UserDep, request: Request) -> PreferencesOut:
 
 
 @router.patch(
-    "/account/preferences", response_model=PreferencesOut, responses=error_responses(401, 422)
+    "/account/preferences",
+    response_model=PreferencesOut,
+    responses=error_responses(401, 422, 503),
 )
 def change_preferences(
     body: PreferencesPatchIn, db: DbDep, user: UserDep, request: Request
@@ -83,7 +85,9 @@ def change_preferences(
     return _preferences_out(choices, request_language(request))
 
 
-@router.post("/account/password", status_code=204, responses=error_responses(401, 403, 422, 429))
+@router.post(
+    "/account/password", status_code=204, responses=error_responses(401, 403, 422, 429, 503)
+)
 def change_password(body: PasswordChangeIn, db: DbDep, user: UserDep, token: TokenDep) -> Response:
     """Change the password, proven by the current one (`current_password_wrong`, 403). Every
     other login of the account is revoked; this request's token stays valid."""
@@ -97,7 +101,7 @@ def change_password(body: PasswordChangeIn, db: DbDep, user: UserDep, token: Tok
     return Response(status_code=204)
 
 
-@router.post("/unsubscribe", response_model=UnsubscribedOut, responses=error_responses(404))
+@router.post("/unsubscribe", response_model=UnsubscribedOut, responses=error_responses(404, 503))
 def one_click_unsubscribe(
     db: DbDep,
     request: Request,
