@@ -563,7 +563,7 @@ MESSAGES: dict[str, str] = {
     "account.email": "Email",
     "account.language": "Language",
     "account.timezone": "Time zone",
-    "account.timezone_hint": "Dates are shown in this zone. Leave it on automatic to follow this browser ({zone}).",
+    "account.timezone_hint": "Dates are shown in this zone. Until you choose one, they follow this browser ({zone}).",
     "account.timezone_auto": "Automatic",
     "account.profile_save": "Save the profile",
     "account.profile_saved": "Profile saved.",

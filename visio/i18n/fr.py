@@ -572,7 +572,7 @@ MESSAGES: dict[str, str] = {
     "account.email": "E-mail",
     "account.language": "Langue",
     "account.timezone": "Fuseau horaire",
-    "account.timezone_hint": "Les dates s'affichent dans ce fuseau. Laissez « Automatique » pour suivre ce navigateur ({zone}).",
+    "account.timezone_hint": "Les dates s'affichent dans ce fuseau. Tant que vous n'en choisissez pas, elles suivent ce navigateur ({zone}).",
     "account.timezone_auto": "Automatique",
     "account.profile_save": "Enregistrer le profil",
     "account.profile_saved": "Profil enregistré.",

@@ -226,6 +226,7 @@ def _notifications() -> rx.Component:
             color_scheme="gray",
             variant="surface",
             size="1",
+            width="100%",
             id="notifications-always",
         ),
     )
