@@ -100,3 +100,25 @@ def test_a_token_of_a_user_without_a_key_is_refused_and_makes_none(db, clock) ->
         unsubscribe.check(db, token=f"{student.id}.session_moved.abc")
 
     assert db.get(User, student.id).unsubscribe_key is None
+
+
+def test_two_workers_making_the_key_at_once_agree(db, clock, engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from sqlmodel import Session
+
+    student = make_student(db, clock=clock)
+    start = Barrier(4)
+
+    def make_key() -> str | None:
+        with Session(engine) as own:
+            start.wait()
+            return unsubscribe.signing_key(own, user_id=student.id)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        keys = list(pool.map(lambda _: make_key(), range(4)))
+
+    db.rollback()
+    stored = db.exec(select(User.unsubscribe_key).where(User.id == student.id)).one()
+    assert keys == [stored] * 4

@@ -553,6 +553,8 @@ MESSAGES: dict[str, str] = {
     "prefs.session_moved.hint": "When a teacher changes the date, time or length of a session you enrolled in.",
     "mail.unsubscribe.stop": "Stop these mails ({kind})",
     "mail.unsubscribe.manage": "Manage your notifications",
+    "mail.unsubscribe.stop_text": "Stop these mails ({kind}): {url}",
+    "mail.unsubscribe.manage_text": "Manage your notifications: {url}",
     "error.notice_kind_invalid": "This kind of mail cannot be turned on or off here: {kind}.",
     "error.unsubscribe_link_invalid": "This unsubscribe link is not valid. Manage your mails from your account.",
     "error.current_password_wrong": "The current password is wrong.",

@@ -562,6 +562,8 @@ MESSAGES: dict[str, str] = {
     "prefs.session_moved.hint": "Quand un enseignant change la date, l'heure ou la durée d'une session où vous êtes inscrit.",
     "mail.unsubscribe.stop": "Ne plus recevoir ces e-mails ({kind})",
     "mail.unsubscribe.manage": "Gérer vos notifications",
+    "mail.unsubscribe.stop_text": "Ne plus recevoir ces e-mails ({kind}) : {url}",
+    "mail.unsubscribe.manage_text": "Gérer vos notifications : {url}",
     "error.notice_kind_invalid": "Ce type d'e-mail ne peut pas être activé ou désactivé ici : {kind}.",
     "error.unsubscribe_link_invalid": "Ce lien de désinscription n'est pas valide. Gérez vos e-mails depuis votre compte.",
     "error.current_password_wrong": "Le mot de passe actuel est incorrect.",

@@ -175,10 +175,8 @@ def build_message(
         links = context["unsubscribe"]
         message["List-Unsubscribe"] = f"<{links['one_click']}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        text += (
-            f"\n{tr('mail.unsubscribe.stop', kind=links['kind'])}: {links['page']}\n"
-            f"{tr('mail.unsubscribe.manage')}: {links['account']}\n"
-        )
+        stop = tr("mail.unsubscribe.stop_text", kind=links["kind"], url=links["page"])
+        text += f"\n{stop}\n{tr('mail.unsubscribe.manage_text', url=links['account'])}\n"
     message.set_content(text)
     message.add_alternative(
         _env.get_template(f"{spec.template}.html").render(context), subtype="html"
