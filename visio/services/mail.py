@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session
 
 from visio.i18n import LANGUAGES, t
 from visio.i18n.formatting import format_money, format_when
@@ -120,9 +121,20 @@ _env = Environment(
 
 
 def build_message(
-    *, kind: str, to: str, locale: str, data: dict[str, Any], at: datetime | None = None
+    *,
+    kind: str,
+    to: str,
+    locale: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+    user_id: int | None = None,
+    db: Session | None = None,
 ) -> EmailMessage:
-    """The mail of one notice, in the recipient's language, ready to send."""
+    """The mail of one notice, in the recipient's language, ready to send.
+
+    A kind the recipient may turn off carries its one-click unsubscribe link (RFC 8058 headers,
+    and a footer line) when the recipient's account is known (`user_id`, and `db` to sign it).
+    """
     spec = KINDS[kind]
     lang = locale if locale in LANGUAGES else settings.default_locale
 
@@ -143,7 +155,19 @@ def build_message(
         "app_url": settings.public_url,
         "when": when,
         "money": money,
+        "unsubscribe": None,
     }
+    if spec.optional and user_id is not None and db is not None:
+        from visio.services import unsubscribe  # it reads KINDS: imported once both exist
+
+        token = unsubscribe.token_for(db, user_id=user_id, kind=kind)
+        if token:
+            context["unsubscribe"] = {
+                "one_click": link("/api/unsubscribe", token=token),
+                "page": link("/unsubscribe", token=token),
+                "account": link("/account"),
+                "kind": tr(f"prefs.{kind}"),
+            }
     message = EmailMessage()
     message["Subject"] = tr(spec.subject_key, title=data.get("title", ""))
     message["From"] = settings.mail_from
@@ -151,7 +175,14 @@ def build_message(
     message["Date"] = format_datetime(at or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=_domain(settings.mail_from))
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_env.get_template(f"{spec.template}.txt").render(context))
+    text = _env.get_template(f"{spec.template}.txt").render(context)
+    if context["unsubscribe"]:
+        links = context["unsubscribe"]
+        message["List-Unsubscribe"] = f"<{links['one_click']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        stop = tr("mail.unsubscribe.stop_text", kind=links["kind"], url=links["page"])
+        text += f"\n{stop}\n{tr('mail.unsubscribe.manage_text', url=links['account'])}\n"
+    message.set_content(text)
     message.add_alternative(
         _env.get_template(f"{spec.template}.html").render(context), subtype="html"
     )

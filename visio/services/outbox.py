@@ -143,6 +143,8 @@ def deliver_due(
                 locale=notice.locale,
                 data=notice.data,
                 at=clock(),
+                user_id=notice.user_id,
+                db=db,
             )
             transport.send(message)
         except mail.PermanentFailure as error:
