@@ -30,12 +30,11 @@ from visio.models import (
     EnrollmentStatus,
     Notice,
     NoticePreference,
-    NoticeStatus,
     StoredStatus,
     User,
     VideoSession,
 )
-from visio.services import locking, mail, teacher_notices
+from visio.services import locking, notice_rows, teacher_notices
 from visio.settings import settings
 
 INSERT_CHUNK = 500
@@ -188,21 +187,7 @@ def _data(session: VideoSession, user: User, seconds: int) -> dict[str, Any]:
 def _row(
     user: User, kind: str, data: dict[str, Any], now: datetime, key: str, chosen: bool | None
 ) -> dict[str, Any]:
-    """A notices row, as `outbox.enqueue` would write it (`chosen`: the user's preference)."""
-    spec = mail.KINDS[kind]
-    mailed = not spec.optional or (spec.default_on if chosen is None else bool(chosen))
-    return {
-        "user_id": user.id,
-        "email": user.email,
-        "locale": user.locale if user.locale in ("fr", "en") else settings.default_locale,
-        "kind": kind,
-        "data": data,
-        "status": NoticeStatus.PENDING if mailed else NoticeStatus.SKIPPED,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "dedupe_key": key,
-        "created_at": now,
-    }
+    return notice_rows.values(user, kind=kind, data=data, at=now, chosen=chosen, dedupe_key=key)
 
 
 def _insert_once(db: Session, rows: list[dict[str, Any]]) -> int:

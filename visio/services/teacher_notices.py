@@ -17,7 +17,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from visio.models import Enrollment, EnrollmentStatus, Notice, NoticePreference, User, VideoSession
-from visio.services import outbox
+from visio.services import notice_rows, outbox
 from visio.settings import settings
 
 
@@ -50,23 +50,35 @@ def _teacher(db: Session, session: VideoSession) -> User:
 
 
 def enrolled(db: Session, *, session: VideoSession, student: User, at: datetime) -> None:
-    """A seat was just taken (call after the count was raised): new enrollment, and full."""
-    teacher = _teacher(db, session)
-    seats = {"taken": session.enrolled_count, "capacity": session.capacity}
-    outbox.enqueue(
-        db,
-        kind="new_enrollment",
-        user=teacher,
-        data=_data(session, teacher, student=student.full_name, **seats),
-        at=at,
-    )
+    """A seat was just taken (call after the count was raised): new enrollment, and full.
+
+    On the seat claim's hot path: one read (the teacher and their choices), rows added unflushed.
+    """
+    kinds = ["new_enrollment"]
     if session.capacity is not None and session.enrolled_count == session.capacity:
-        outbox.enqueue(
-            db,
-            kind="session_full",
-            user=teacher,
-            data=_data(session, teacher, capacity=session.capacity),
-            at=at,
+        kinds.append("session_full")
+    found = db.exec(
+        select(User, NoticePreference.kind, NoticePreference.email)  # type: ignore[call-overload]
+        .outerjoin(
+            NoticePreference,
+            and_(NoticePreference.user_id == User.id, NoticePreference.kind.in_(kinds)),  # type: ignore[attr-defined]
+        )
+        .where(User.id == session.teacher_id)
+    ).all()
+    teacher = found[0][0]
+    choices = {kind: email for _, kind, email in found if kind is not None}
+    seats = {"taken": session.enrolled_count, "capacity": session.capacity}
+    data = {
+        "new_enrollment": _data(session, teacher, student=student.full_name, **seats),
+        "session_full": _data(session, teacher, capacity=session.capacity),
+    }
+    for kind in kinds:
+        db.add(
+            Notice(
+                **notice_rows.values(
+                    teacher, kind=kind, data=data[kind], at=at, chosen=choices.get(kind)
+                )
+            )
         )
 
 
