@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.factories import make_session, make_student, make_teacher
-from visio.clock import FrozenClock
+from visio import background
+from visio import db as visio_db
+from visio.clock import FrozenClock, utcnow
 from visio.models import Notice, NoticePreference, NoticeStatus, User, VideoSession
 from visio.services import enrollments, mail, outbox, reminders, sessions
 from visio.services.mail import SmtpTransport
@@ -298,3 +300,22 @@ def test_two_schedulers_at_once_write_each_reminder_once_on_sqlite(engine, db, c
 @pytest.mark.postgres
 def test_two_schedulers_at_once_write_each_reminder_once_on_postgresql(pg_engine, pg_db, clock):
     _race(pg_engine, pg_db, clock)
+
+
+def test_the_workers_pass_writes_the_due_reminders_with_the_configured_delays(
+    engine, db, monkeypatch
+):
+    monkeypatch.setattr(reminders, "settings", replace(settings, reminders=parse_reminders("24h")))
+    yesterday = FrozenClock(utcnow() - timedelta(days=1, minutes=5))
+    teacher = make_teacher(db, clock=yesterday)
+    session = make_session(db, teacher=teacher, clock=yesterday, publish=True)  # starts in 23:55
+    student = make_student(db, clock=yesterday)
+    enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=yesterday)
+    visio_db.bind_engine(engine)
+    try:
+        assert background.schedule_reminders() == 2
+        assert background.schedule_reminders() == 0
+    finally:
+        visio_db.bind_engine(None)
+    [reminder] = written(db)
+    assert (reminder.user_id, reminder.data["before_seconds"]) == (student.id, DAY)
