@@ -121,6 +121,7 @@ def payout_released(
 
 
 def digest_key(teacher_id: int, day: str) -> str:
+    """The digest's dedupe key: one per teacher and (their) day."""
     return f"enrollment_digest:{teacher_id}:{day}"
 
 
