@@ -26,7 +26,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, locking, student_notices, wallets
+from visio.services import audit, locking, student_notices, teacher_notices, wallets
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 
 
@@ -146,6 +146,7 @@ def enroll(
             balance_cents=balance,
             at=now,
         )
+        teacher_notices.enrolled(db, session=session, student=actor, at=now)
         db.commit()
         return EnrollResult(enrollment, purchase, balance)
     except Exception:
@@ -297,6 +298,10 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
                     at=now,
                     amount_cents=total,
                     purchases=len(held),
+                )
+            if total:
+                teacher_notices.payout_released(
+                    db, session=session, amount_cents=total, purchases=len(held), at=now
                 )
             db.commit()
             done += 1

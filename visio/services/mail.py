@@ -87,6 +87,50 @@ KINDS: dict[str, MailKind] = {
         calendar="REQUEST",
     ),
     # -- reminders, teacher notices, new material --
+    # Created by the scheduler (`reminders`), before the start; data from `student_notices`.
+    "reminder": MailKind(
+        subject_key="mail.reminder.subject",
+        template="reminder",
+        audience="student",
+        optional=True,
+    ),
+    "material_shared": MailKind(
+        subject_key="mail.material_shared.subject",
+        template="material_shared",
+        audience="student",
+        optional=True,
+    ),
+    # A teacher's sessions (data from `teacher_notices`).
+    "new_enrollment": MailKind(
+        subject_key="mail.new_enrollment.subject",
+        template="new_enrollment",
+        audience="teacher",
+        optional=True,
+    ),
+    "enrollment_digest": MailKind(
+        subject_key="mail.enrollment_digest.subject",
+        template="enrollment_digest",
+        audience="teacher",
+        optional=True,
+        default_on=False,
+    ),
+    "session_full": MailKind(
+        subject_key="mail.session_full.subject",
+        template="session_full",
+        audience="teacher",
+        optional=True,
+    ),
+    "payout_released": MailKind(
+        subject_key="mail.payout_released.subject",
+        template="payout_released",
+        audience="teacher",
+    ),
+    "teacher_reminder": MailKind(
+        subject_key="mail.teacher_reminder.subject",
+        template="teacher_reminder",
+        audience="teacher",
+        optional=True,
+    ),
     # -- email verification, change of email, repeated registration --
 }
 
