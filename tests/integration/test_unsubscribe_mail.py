@@ -66,8 +66,8 @@ def test_an_optional_mail_has_the_one_click_headers_and_the_footer_links(
     unsubscribe.unsubscribe(db=db, token=token, clock=clock)
     again = make_session(db, teacher=teacher, clock=clock, publish=True)
     enrollments.enroll(db=db, actor=student, video_session_id=again.id, clock=clock)
-    assert outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock).sent == 0
-    assert len(mailbox.to(student.email)) == 1
+    outbox.deliver_due(db=db, transport=SmtpTransport(mailbox.url), clock=clock)
+    assert len(mailbox.to(student.email)) == 1  # the teacher's "new enrollment" went; not this
 
 
 def test_a_mail_that_cannot_be_turned_off_has_no_unsubscribe(db, clock, mailbox) -> None:
