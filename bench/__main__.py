@@ -34,6 +34,7 @@ BENCHMARKS = {
     "browse": "bench.services:browse",
     "dashboard": "bench.services:dashboard",
     "enroll": "bench.enroll:run",
+    "mail": "bench.mail_delivery:run",
     "state": "bench.state_size:run",
     "browser": "bench.browser:run",
     "api": "bench.api_load:run",

@@ -35,6 +35,7 @@ class _Handler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.box.lock:
             self.box.messages.append(message)  # type: ignore[arg-type]
+            self.box.peers.add(session.peer)
         return "250 Message accepted for delivery"
 
 
@@ -45,6 +46,7 @@ class Mailbox:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
         self.refuse: set[str] = set()
+        self.peers: set[object] = set()  # the client ends (host, port) that delivered: connections
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

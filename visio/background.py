@@ -1,5 +1,5 @@
 """Work the app does on its own: paying teachers once their sessions have finished, forgetting
-old idempotency keys, and delivering the outbox's notices."""
+old idempotency keys, writing the reminders that are due, and delivering the outbox's notices."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import logging
 from visio.api import idempotency
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.services import accounts, enrollments, mail, outbox, rate_limits
+from visio.services import accounts, enrollments, mail, outbox, rate_limits, reminders
 from visio.settings import settings
 
 logger = logging.getLogger(__name__)
 RELEASE_EVERY_SECONDS = 60
 NOTICES_PER_PASS = 50
+REMINDERS_EVERY_SECONDS = 60
 
 
 def release_due_escrow() -> int:
@@ -57,12 +58,15 @@ async def release_escrow_every_minute() -> None:
 def deliver_due_notices() -> int:
     """Deliver every notice that is due, a batch at a time: how many were sent."""
     transport, sent = mail.configured_transport(), 0
-    with open_db() as db:
-        while True:
-            done = outbox.deliver_due(db=db, transport=transport, limit=NOTICES_PER_PASS)
-            sent += done.sent
-            if done.claimed < NOTICES_PER_PASS or done.retried:
-                return sent
+    try:
+        with open_db() as db:
+            while True:
+                done = outbox.deliver_due(db=db, transport=transport, limit=NOTICES_PER_PASS)
+                sent += done.sent
+                if done.claimed < NOTICES_PER_PASS or done.retried:
+                    return sent
+    finally:
+        transport.close()  # one SMTP connection per pass, not one held between passes
 
 
 async def deliver_notices_every_few_seconds() -> None:
@@ -73,3 +77,21 @@ async def deliver_notices_every_few_seconds() -> None:
         except Exception:  # a failed pass is retried on the next tick; never kill the loop
             logger.exception("notice delivery failed")
         await asyncio.sleep(settings.outbox_every_seconds)
+
+
+def schedule_reminders() -> int:
+    """Write the reminders and digests that are due (idempotent): how many were written."""
+    with open_db() as db:
+        return reminders.schedule_due(db)
+
+
+async def schedule_reminders_every_minute() -> None:
+    """Runs in each app worker; two workers write each reminder once (see `reminders`)."""
+    while True:
+        try:
+            written = await asyncio.to_thread(schedule_reminders)
+            if written:
+                logger.info("%d reminder(s) or digest(s) written", written)
+        except Exception:  # a failed pass is retried on the next tick; never kill the loop
+            logger.exception("reminder scheduling failed")
+        await asyncio.sleep(REMINDERS_EVERY_SECONDS)

@@ -35,6 +35,30 @@ def _origins(name: str) -> tuple[str, ...]:
     return found
 
 
+_REMINDER_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def parse_reminders(raw: str) -> tuple[int, ...]:
+    """`24h,1h,15m` as seconds before the start, largest first; an empty string means none."""
+    found: set[int] = set()
+    for item in (part.strip().lower() for part in raw.split(",")):
+        if not item:
+            continue
+        match = re.fullmatch(r"([0-9]{1,4})\s*([mhd])", item)
+        if match is None or int(match.group(1)) == 0:
+            raise ValueError(
+                f"VISIO_REMINDERS: {item!r} is not a delay before the start like 24h, 1h, 15m "
+                "or 2d (a comma list; empty for no reminders)"
+            )
+        found.add(int(match.group(1)) * _REMINDER_UNITS[match.group(2)])
+    return tuple(sorted(found, reverse=True))
+
+
+def _reminders() -> tuple[int, ...]:
+    raw = os.environ.get("VISIO_REMINDERS")
+    return parse_reminders("24h,1h" if raw is None else raw)
+
+
 def _https(env: str) -> bool:
     """VISIO_HTTPS=on/off; on by default in production, which is served over https."""
     default = "on" if env == "production" else "off"
@@ -131,6 +155,8 @@ class Settings:
     )
     # How often each worker delivers the notices that are due.
     outbox_every_seconds: int = field(default_factory=lambda: _int("VISIO_OUTBOX_EVERY_SECONDS", 5))
+    # Reminders before a session's start, in seconds, largest first (VISIO_REMINDERS=24h,1h).
+    reminders: tuple[int, ...] = field(default_factory=_reminders)
     # 10 + 30 = 40: as many as the threads that serve the API's requests in one worker.
     db_pool_size: int = field(default_factory=lambda: _int("VISIO_DB_POOL_SIZE", 10))
     db_max_overflow: int = field(default_factory=lambda: _int("VISIO_DB_MAX_OVERFLOW", 30))
@@ -161,4 +187,7 @@ class Settings:
         return self.db_url.startswith("sqlite")
 
 
-settings = Settings()
+try:
+    settings = Settings()
+except ValueError as _error:  # a message for the operator, not a traceback
+    raise SystemExit(f"Visio cannot start: {_error}") from None

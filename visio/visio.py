@@ -6,7 +6,12 @@ import reflex as rx
 
 from visio import startup
 from visio.api import create_api
-from visio.background import deliver_notices_every_few_seconds, release_escrow_every_minute
+from visio.background import (
+    deliver_notices_every_few_seconds,
+    release_escrow_every_minute,
+    schedule_reminders_every_minute,
+)
+from visio.pages.account import account_page
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
 from visio.pages.password_reset import forgot_password_page, reset_password_page
@@ -15,9 +20,11 @@ from visio.pages.session_detail import session_detail_page
 from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
 from visio.pages.stats import statistics_page
+from visio.pages.unsubscribe import unsubscribe_page
 from visio.pages.verify_email import verify_email_page
 from visio.pages.wallet import wallet_page
 from visio.security import same_origin_or_allowed
+from visio.state.account import AccountState
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
@@ -27,6 +34,7 @@ from visio.state.session_detail import SessionDetailState
 from visio.state.session_page import SessionPageState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 from visio.state.stats import StatsState
+from visio.state.unsubscribe import UnsubscribeState
 from visio.state.verify_email import VerifyEmailState
 from visio.state.wallet import WalletState
 
@@ -56,6 +64,10 @@ app.add_page(
 app.add_page(
     verify_email_page, route="/verify-email", title="Visio", on_load=VerifyEmailState.open_page
 )
+# Public: a mail's "stop these mails" link; opening it changes nothing, its button does.
+app.add_page(
+    unsubscribe_page, route="/unsubscribe", title="Visio", on_load=UnsubscribeState.open_page
+)
 # Signed-in pages: their own load event, then the shell's (the browser's time zone).
 SIGNED_IN_PAGES = [
     (teacher_sessions_page, "/teacher/video-sessions", TeacherSessionsState.on_load),
@@ -65,11 +77,13 @@ SIGNED_IN_PAGES = [
     (session_page, "/sessions/[session_id]", SessionPageState.on_load),
     (room_page, "/sessions/[session_id]/room", RoomState.on_load),
     (wallet_page, "/wallet", WalletState.on_load),
+    (account_page, "/account", AccountState.on_load),
 ]
 for page, route, on_load in SIGNED_IN_PAGES:
     app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])
 app.register_lifespan_task(release_escrow_every_minute)
 app.register_lifespan_task(deliver_notices_every_few_seconds)
+app.register_lifespan_task(schedule_reminders_every_minute)
 # The websocket carries the logged-in visitor's events: only the app's own pages (and allowlisted
 # sites) may open it. Reflex hands the socket server its CORS list, where [] would refuse all.
 app.sio.eio.cors_allowed_origins = same_origin_or_allowed  # type: ignore[union-attr]

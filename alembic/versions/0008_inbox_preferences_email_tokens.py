@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notice_preferences_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', 'kind', name=op.f('pk_notice_preferences'))
     )
+    op.create_index('ix_notice_preferences_kind', 'notice_preferences', ['kind', 'email'], unique=False)
     op.create_table('email_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -52,6 +53,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_email_tokens_user_id'), table_name='email_tokens')
     op.drop_table('email_tokens')
+    op.drop_index('ix_notice_preferences_kind', table_name='notice_preferences')
     op.drop_table('notice_preferences')
     op.drop_index('ix_notices_inbox', table_name='notices')
     op.drop_column('notices', 'read_at')  # plain DROP COLUMN (SQLite 3.35+), as in 0005

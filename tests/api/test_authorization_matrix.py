@@ -94,6 +94,13 @@ ROUTES = [
     Route("GET", "/api/wallet", (ANON, "200", "200", "200", "200")),
     Route("POST", "/api/wallet/topup", (ANON, "200", "200", "200", "200"),
           body=lambda c: {"amount_cents": 1000}),
+    Route("GET", "/api/account/preferences", (ANON, "200", "200", "200", "200")),
+    Route("PATCH", "/api/account/preferences", (ANON, "200", "200", "200", "200"),
+          body=lambda c: {"email": {}}),
+    Route("POST", "/api/account/password", (ANON,) + ("403 current_password_wrong",) * 4,
+          body=lambda c: {"current_password": "not-the-password", "new_password": "x"}),
+    Route("POST", "/api/unsubscribe", ("404 unsubscribe_link_invalid",) * 5,
+          query="token=1.session_moved.forged"),
 ]  # fmt: skip
 
 CASES = [

@@ -117,6 +117,23 @@ def test_a_notice_waits_while_the_server_is_down_and_arrives_once_it_is_back(db,
     assert fresh_notice(db, notice.id).status == NoticeStatus.SENT
 
 
+def test_one_connection_carries_a_pass_and_a_dropped_one_is_reopened(db, clock, mailbox):
+    student = make_student(db, clock=clock)
+    for token in ("a", "b", "c"):
+        pending_reset(db, student, clock, token=token)
+    transport = SmtpTransport(mailbox.url, timeout=5)
+
+    assert outbox.deliver_due(db=db, transport=transport, clock=clock).sent == 3
+    assert len(mailbox.peers) == 1  # three mails, one connection
+    mailbox.stop()  # the kept connection dies with the server
+    mailbox.start()
+    pending_reset(db, student, clock, token="d")
+
+    assert outbox.deliver_due(db=db, transport=transport, clock=clock).sent == 1
+    transport.close()
+    assert len(mailbox.to(student.email)) == 4
+
+
 def test_backoff_doubles_and_stops_at_fifteen_minutes():
     delays = [outbox.retry_delay(n) for n in range(1, 12)]
     assert delays[0] <= timedelta(seconds=30)
@@ -195,11 +212,11 @@ def _race(engine: Engine, db: Session, clock, mailbox, count: int) -> None:  # t
             db, kind="password_reset", user=students[i % 4], data={"token": f"n{i}"}, at=clock()
         )
     db.commit()
-    transport = SmtpTransport(mailbox.url)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
     def sender() -> None:
+        transport = SmtpTransport(mailbox.url)  # each worker has its own connection
         try:
             with Session(engine, expire_on_commit=False) as own:
                 start.wait()
@@ -209,6 +226,8 @@ def _race(engine: Engine, db: Session, clock, mailbox, count: int) -> None:  # t
                         break
         except BaseException as error:  # noqa: BLE001 (reported below)
             errors.append(error)
+        finally:
+            transport.close()
 
     threads = [threading.Thread(target=sender) for _ in range(2)]
     for thread in threads:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
 from visio.api import (
+    account,
     account_email,
     auth,
     bodies,
@@ -72,6 +73,7 @@ def create_api() -> FastAPI:
     api.include_router(enrollments.router, prefix=PREFIX)
     api.include_router(materials.router, prefix=PREFIX)
     api.include_router(wallet.router, prefix=PREFIX)
+    api.include_router(account.router, prefix=PREFIX)
 
     # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
     # not a page of the web app.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from visio.components.forms import field, form_alert
+from visio.components.forms import form_alert
 from visio.state.account_email import AccountEmailState
 from visio.state.app import AppState
 
@@ -61,9 +61,19 @@ def _current() -> rx.Component:
     )
 
 
+def _field(label: rx.Var, control: rx.Component, control_id: str, error: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=control_id),
+        control,
+        rx.cond(error != "", rx.text(error, size="1", color="red", role="alert")),
+        spacing="1",
+        width="100%",
+    )
+
+
 def _change_form() -> rx.Component:
     return rx.vstack(
-        rx.heading(T["account_email.change_title"], size="3"),
+        rx.heading(T["account_email.change_title"], as_="h3", size="3"),
         rx.text(T["account_email.change_hint"], size="2", color_scheme="gray"),
         form_alert(S.change_error),
         rx.cond(
@@ -78,7 +88,7 @@ def _change_form() -> rx.Component:
         ),
         rx.form(
             rx.vstack(
-                field(
+                _field(
                     T["account_email.new_email"],
                     rx.input(
                         name="email",
@@ -88,9 +98,10 @@ def _change_form() -> rx.Component:
                         id="new-email",
                         width="100%",
                     ),
+                    "new-email",
                     S.change_errors.get("email", ""),
                 ),
-                field(
+                _field(
                     T["account_email.password"],
                     rx.input(
                         name="password",
@@ -100,6 +111,7 @@ def _change_form() -> rx.Component:
                         id="email-password",
                         width="100%",
                     ),
+                    "email-password",
                     S.change_errors.get("password", ""),
                 ),
                 rx.button(T["account_email.submit"], type="submit", id="email-change-submit"),
@@ -120,7 +132,7 @@ def email_section() -> rx.Component:
     """The account's address, its proof, and the change form (for the /account page)."""
     return rx.card(
         rx.vstack(
-            rx.heading(T["account_email.title"], size="5"),
+            rx.heading(T["account_email.title"], as_="h2", size="4", id="email-section-title"),
             _current(),
             rx.separator(size="4"),
             _change_form(),
@@ -128,5 +140,8 @@ def email_section() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        size="3",
         id="email-section",
+        aria_labelledby="email-section-title",
+        as_="section",
     )

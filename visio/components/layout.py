@@ -105,6 +105,12 @@ def account_menu() -> rx.Component:
                 AppState.balance_label,
                 on_click=rx.redirect("/wallet"),
             ),
+            rx.menu.item(
+                rx.icon("user-cog", size=14),
+                T["nav.my_account"],
+                on_click=rx.redirect("/account"),
+                id="account-link",
+            ),
             rx.menu.separator(),
             rx.menu.item(
                 rx.icon("log-out", size=14),

@@ -58,6 +58,8 @@ class NoticePreference(SQLModel, table=True):
     """A user's choice for one optional kind of notice: mailed or not (absent: the default)."""
 
     __tablename__ = "notice_preferences"
+    # Who chose a kind (the daily digest's recipients), without a scan.
+    __table_args__ = (Index("ix_notice_preferences_kind", "kind", "email"),)
 
     user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
     kind: str = Field(max_length=40, primary_key=True)

@@ -501,3 +501,65 @@ def reset_password(*, db: Session, token: str, password: str, clock: Clock = utc
     )
     db.commit()
     return user
+
+
+def change_password(
+    *,
+    db: Session,
+    actor: User,
+    current_password: str,
+    new_password: str,
+    keep_token: str | None,
+    clock: Clock = utcnow,
+) -> User:
+    """Replace the account's password, proven by the current one: every other login of the
+    account is revoked (the one of `keep_token` stays) and pending reset links are spent.
+
+    A wrong current password is `current_password_wrong` (Forbidden, on `current_password`);
+    wrong attempts are throttled per account like logins.
+    """
+    user = db.get(User, actor.id) if actor.id is not None else None
+    if user is None:
+        raise NotAuthenticated()
+    current_password, new_password = current_password or "", new_password or ""
+    if len(current_password) > passwords.MAX_LENGTH:  # refused before argon2 takes it all
+        raise Forbidden("current_password_wrong", field="current_password")
+    limit = Limit("change_password", settings.login_max_failures, settings.rate_window_minutes)
+    [hit] = rate_limits.take_all(db, taken=[(limit, (str(user.id),))], clock=clock)
+    if not passwords.verify_password(current_password, user.password_hash):
+        raise Forbidden("current_password_wrong", field="current_password")
+    rate_limits.reset(db, hit)
+    problem = passwords.weakness(new_password, email=user.email, full_name=user.full_name)
+    if problem:
+        raise InvalidInput(
+            problem, field="new_password", min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH
+        )
+    password_hash = passwords.hash_password(new_password)
+    now = clock()
+    others = [
+        AuthSession.user_id == user.id,
+        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+    ]
+    if keep_token:
+        others.append(AuthSession.token_hash != _token_hash(keep_token))
+    revoked = db.execute(update(AuthSession).where(*others).values(revoked_at=now))
+    db.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_id == user.id,  # type: ignore[arg-type]
+            PasswordReset.used_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(used_at=now)
+    )
+    user.password_hash = password_hash
+    audit.record(
+        db,
+        actor_id=user.id,
+        action="user.password_changed",
+        target_type="user",
+        target_id=user.id,
+        at=now,
+        logins_revoked=int(revoked.rowcount or 0),
+    )
+    db.commit()
+    return user

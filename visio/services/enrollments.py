@@ -26,7 +26,8 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, email_verification, locking, student_notices, wallets
+from visio.services import audit, locking, student_notices, teacher_notices, wallets
+from visio.services.email_verification import require_verified
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 
 
@@ -100,7 +101,7 @@ def enroll(
 
         wallet = None
         if session.is_paid:  # a free seat moves no money: it locks no wallet
-            email_verification.require_verified(actor)
+            require_verified(actor)
             wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
             wallets.check_funds(wallet, session.price_cents)
 
@@ -147,6 +148,7 @@ def enroll(
             balance_cents=balance,
             at=now,
         )
+        teacher_notices.enrolled(db, session=session, student=actor, at=now)
         db.commit()
         return EnrollResult(enrollment, purchase, balance)
     except Exception:
@@ -298,6 +300,10 @@ def release_escrow(*, db: Session, clock: Clock = utcnow, limit: int = 100) -> i
                     at=now,
                     amount_cents=total,
                     purchases=len(held),
+                )
+            if total:
+                teacher_notices.payout_released(
+                    db, session=session, amount_cents=total, purchases=len(held), at=now
                 )
             db.commit()
             done += 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlmodel import Session
 
 from visio.i18n import LANGUAGES, t
 from visio.i18n.formatting import format_money, format_when
@@ -85,6 +87,50 @@ KINDS: dict[str, MailKind] = {
         calendar="REQUEST",
     ),
     # -- reminders, teacher notices, new material --
+    # Created by the scheduler (`reminders`), before the start; data from `student_notices`.
+    "reminder": MailKind(
+        subject_key="mail.reminder.subject",
+        template="reminder",
+        audience="student",
+        optional=True,
+    ),
+    "material_shared": MailKind(
+        subject_key="mail.material_shared.subject",
+        template="material_shared",
+        audience="student",
+        optional=True,
+    ),
+    # A teacher's sessions (data from `teacher_notices`).
+    "new_enrollment": MailKind(
+        subject_key="mail.new_enrollment.subject",
+        template="new_enrollment",
+        audience="teacher",
+        optional=True,
+    ),
+    "enrollment_digest": MailKind(
+        subject_key="mail.enrollment_digest.subject",
+        template="enrollment_digest",
+        audience="teacher",
+        optional=True,
+        default_on=False,
+    ),
+    "session_full": MailKind(
+        subject_key="mail.session_full.subject",
+        template="session_full",
+        audience="teacher",
+        optional=True,
+    ),
+    "payout_released": MailKind(
+        subject_key="mail.payout_released.subject",
+        template="payout_released",
+        audience="teacher",
+    ),
+    "teacher_reminder": MailKind(
+        subject_key="mail.teacher_reminder.subject",
+        template="teacher_reminder",
+        audience="teacher",
+        optional=True,
+    ),
     # -- email verification, change of email, repeated registration --
     "verify_email": MailKind(
         subject_key="mail.verify_email.subject",
@@ -112,6 +158,10 @@ class Transport(Protocol):
         """Hand the message over; raise PermanentFailure for a refusal, anything else to retry."""
         ...
 
+    def close(self) -> None:
+        """Let go of what the sends kept open (a connection)."""
+        ...
+
 
 def link(path: str, **query: str) -> str:
     """An absolute link into Visio (VISIO_PUBLIC_URL), for a mail."""
@@ -129,9 +179,20 @@ _env = Environment(
 
 
 def build_message(
-    *, kind: str, to: str, locale: str, data: dict[str, Any], at: datetime | None = None
+    *,
+    kind: str,
+    to: str,
+    locale: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+    user_id: int | None = None,
+    db: Session | None = None,
 ) -> EmailMessage:
-    """The mail of one notice, in the recipient's language, ready to send."""
+    """The mail of one notice, in the recipient's language, ready to send.
+
+    A kind the recipient may turn off carries its one-click unsubscribe link (RFC 8058 headers,
+    and a footer line) when the recipient's account is known (`user_id`, and `db` to sign it).
+    """
     spec = KINDS[kind]
     lang = locale if locale in LANGUAGES else settings.default_locale
 
@@ -152,7 +213,19 @@ def build_message(
         "app_url": settings.public_url,
         "when": when,
         "money": money,
+        "unsubscribe": None,
     }
+    if spec.optional and user_id is not None and db is not None:
+        from visio.services import unsubscribe  # it reads KINDS: imported once both exist
+
+        token = unsubscribe.token_for(db, user_id=user_id, kind=kind)
+        if token:
+            context["unsubscribe"] = {
+                "one_click": link("/api/unsubscribe", token=token),
+                "page": link("/unsubscribe", token=token),
+                "account": link("/account"),
+                "kind": tr(f"prefs.{kind}"),
+            }
     message = EmailMessage()
     message["Subject"] = tr(spec.subject_key, title=data.get("title", ""))
     message["From"] = settings.mail_from
@@ -160,7 +233,14 @@ def build_message(
     message["Date"] = format_datetime(at or datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=_domain(settings.mail_from))
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(_env.get_template(f"{spec.template}.txt").render(context))
+    text = _env.get_template(f"{spec.template}.txt").render(context)
+    if context["unsubscribe"]:
+        links = context["unsubscribe"]
+        message["List-Unsubscribe"] = f"<{links['one_click']}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        stop = tr("mail.unsubscribe.stop_text", kind=links["kind"], url=links["page"])
+        text += f"\n{stop}\n{tr('mail.unsubscribe.manage_text', url=links['account'])}\n"
+    message.set_content(text)
     message.add_alternative(
         _env.get_template(f"{spec.template}.html").render(context), subtype="html"
     )
@@ -216,11 +296,18 @@ class FileTransport:
         partial.replace(path)  # a reader never sees half a mail
         logger.info("mail to %s written to %s: %s", message["To"], path, message["Subject"])
 
+    def close(self) -> None:
+        """Nothing is kept open between files."""
+
 
 class SmtpTransport:
     """An SMTP server: `smtp://[user:pass@]host[:port]` (STARTTLS when the server offers it) or
     `smtps://` (TLS from the start). A 5xx refusal of the recipient or of the message is
-    permanent; a server down, a timeout or a 4xx is for a retry."""
+    permanent; a server down, a timeout or a 4xx is for a retry.
+
+    One connection carries the mails of a delivery pass (a handshake, TLS and login per mail
+    would cost more than the mail): it is opened on the first send, reopened once if the server
+    dropped it meanwhile, and closed by `close()`."""
 
     def __init__(self, url: str, *, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         parts = urlsplit(url)
@@ -232,25 +319,40 @@ class SmtpTransport:
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
+        self._smtp: smtplib.SMTP | None = None
+        self._lock = threading.RLock()  # one exchange at a time on the kept connection
 
     def _connect(self) -> smtplib.SMTP:
         context = ssl.create_default_context()
         if self.tls:
-            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        smtp.ehlo()
-        if smtp.has_extn("starttls"):
-            smtp.starttls(context=context)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             smtp.ehlo()
+            if smtp.has_extn("starttls"):
+                smtp.starttls(context=context)
+                smtp.ehlo()
+        try:
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
         return smtp
 
     def send(self, message: EmailMessage) -> None:
+        with self._lock:
+            self._send(message)
+
+    def _send(self, message: EmailMessage) -> None:
+        reused = self._smtp is not None
         try:
-            with self._connect() as smtp:
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            self._smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:  # the server reset: the link still works
             codes = [code for code, _ in error.recipients.values()]
             if codes and all(500 <= code < 600 for code in codes):
                 raise PermanentFailure(f"recipient refused: {codes}") from error
@@ -259,6 +361,24 @@ class SmtpTransport:
             if 500 <= error.smtp_code < 600:
                 raise PermanentFailure(f"message refused: {error.smtp_code}") from error
             raise
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            if not reused:
+                raise
+            self._send(message)  # the kept connection had gone stale: one fresh try
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """End the kept connection, if any (politely; a dead one is just dropped)."""
+        with self._lock:
+            smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 def configured_transport() -> Transport:

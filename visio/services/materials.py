@@ -32,7 +32,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, locking
+from visio.services import audit, locking, student_notices
 from visio.services.accounts import require_role
 from visio.services.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from visio.services.links import check_https_url
@@ -303,6 +303,8 @@ def _save_new(db: Session, actor: User | None, material: Material, **details: ob
         title=material.title,
         **details,
     )
+    session = db.get(VideoSession, material.session_id)  # locked by the caller
+    student_notices.material_shared(db, session=session, material=material)  # type: ignore[arg-type]
     db.commit()
     return material
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from visio.models import Enrollment, EnrollmentStatus, User, VideoSession
+from visio.models import Enrollment, EnrollmentStatus, Material, User, VideoSession
 from visio.services import ics, outbox
 from visio.settings import settings
 
@@ -130,4 +130,17 @@ def session_moved(
                 refund_until=session.starts_at.isoformat(),
             ),
             at=at,
+        )
+
+
+def material_shared(db: Session, *, session: VideoSession, material: Material) -> None:
+    """A new material, to every student enrolled now: its name and the session's page (never
+    the file's or the link's address: the page serves it to whoever may see it)."""
+    for student in active_students(db, session.id):  # type: ignore[arg-type]
+        outbox.enqueue(
+            db,
+            kind="material_shared",
+            user=student,
+            data=_data(session, student, material=material.title),
+            at=material.created_at,
         )

@@ -1,0 +1,39 @@
+"""A notices row built from what the caller already read (the recipient and their choice for the
+kind), for the hot paths that cannot afford `outbox.enqueue`'s own look-ups: the seat claim and
+the reminder scheduler. Same rules as `outbox.enqueue`: the user's address and language now, and
+an optional kind the user turned off kept as `skipped`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from visio.models import NoticeStatus, User
+from visio.services import mail
+from visio.settings import settings
+
+
+def values(
+    user: User,
+    *,
+    kind: str,
+    data: dict[str, Any],
+    at: datetime,
+    chosen: bool | None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """The column values of a notice to `user`; `chosen`: their preference for `kind`, if any."""
+    spec = mail.KINDS[kind]
+    mailed = not spec.optional or (spec.default_on if chosen is None else bool(chosen))
+    return {
+        "user_id": user.id,
+        "email": user.email,
+        "locale": user.locale if user.locale in ("fr", "en") else settings.default_locale,
+        "kind": kind,
+        "data": data,
+        "status": NoticeStatus.PENDING if mailed else NoticeStatus.SKIPPED,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "dedupe_key": dedupe_key,
+        "created_at": at,
+    }

@@ -1,0 +1,182 @@
+"""The notices a teacher gets about their sessions: a new enrollment, the session full, the
+payout released from escrow (each written in the transaction that causes it), and the daily
+digest of enrollments (written by the scheduler, see `reminders`).
+
+Like `student_notices`: plain data, instants as ISO, `tz` the teacher's zone. A student is named
+by their full name only (never their email); the link is the teacher's page of the session, the
+meeting link is never in a notice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, bindparam, insert
+from sqlmodel import Session, select
+
+from visio.models import Enrollment, EnrollmentStatus, Notice, NoticePreference, User, VideoSession
+from visio.services import notice_rows, outbox
+from visio.settings import settings
+
+
+def _zone(user: User) -> str:
+    return user.timezone or settings.default_timezone
+
+
+def _zoneinfo(user: User) -> ZoneInfo:
+    try:
+        return ZoneInfo(_zone(user))
+    except (KeyError, ValueError, OSError):
+        return ZoneInfo(settings.default_timezone)
+
+
+def _data(session: VideoSession, teacher: User, **extra: Any) -> dict[str, Any]:
+    return {
+        "session_id": session.id,
+        "title": session.title,
+        "starts_at": session.starts_at.isoformat(),
+        "tz": _zone(teacher),
+        "currency": session.currency,
+        **extra,
+    }
+
+
+def _teacher(db: Session, session: VideoSession) -> User:
+    teacher = db.get(User, session.teacher_id)
+    assert teacher is not None  # a session's teacher is a foreign key
+    return teacher
+
+
+# The teacher and their choices for the enrollment kinds, in one read (built once: this runs in
+# every seat claim, whose speed the enrollment benchmark watches).
+_TEACHER_AND_CHOICES = (
+    select(  # type: ignore[call-overload]
+        User.id,
+        User.email,
+        User.locale,
+        User.timezone,
+        NoticePreference.kind,
+        NoticePreference.email,
+    )
+    .outerjoin(
+        NoticePreference,
+        and_(
+            NoticePreference.user_id == User.id,
+            NoticePreference.kind.in_(["new_enrollment", "session_full"]),  # type: ignore[attr-defined]
+        ),
+    )
+    .where(User.id == bindparam("teacher_id"))
+)
+
+_INSERT_NOTICE = insert(Notice.__table__)  # type: ignore[attr-defined]
+
+
+def enrolled(db: Session, *, session: VideoSession, student: User, at: datetime) -> None:
+    """A seat was just taken (call after the count was raised): new enrollment, and full.
+
+    On the seat claim's hot path: one read and one insert, built once, run without the ORM.
+    """
+    connection = db.connection()  # Core on the transaction's connection: no ORM layer to cross
+    found = connection.execute(_TEACHER_AND_CHOICES, {"teacher_id": session.teacher_id}).all()
+    user_id, email, locale, timezone, _, _ = found[0]
+    teacher = User(id=user_id, email=email, locale=locale, timezone=timezone)
+    choices = {kind: chosen for *_, kind, chosen in found if kind is not None}
+    seats = {"taken": session.enrolled_count, "capacity": session.capacity}
+    rows = [
+        notice_rows.values(
+            teacher,
+            kind="new_enrollment",
+            data=_data(session, teacher, student=student.full_name, **seats),
+            at=at,
+            chosen=choices.get("new_enrollment"),
+        )
+    ]
+    if session.capacity is not None and session.enrolled_count == session.capacity:
+        rows.append(
+            notice_rows.values(
+                teacher,
+                kind="session_full",
+                data=_data(session, teacher, capacity=session.capacity),
+                at=at,
+                chosen=choices.get("session_full"),
+            )
+        )
+    connection.execute(_INSERT_NOTICE, rows)
+
+
+def payout_released(
+    db: Session, *, session: VideoSession, amount_cents: int, purchases: int, at: datetime
+) -> None:
+    """The held money of a finished session went to its teacher's wallet."""
+    teacher = _teacher(db, session)
+    outbox.enqueue(
+        db,
+        kind="payout_released",
+        user=teacher,
+        data=_data(session, teacher, amount_cents=amount_cents, purchases=purchases),
+        at=at,
+    )
+
+
+def digest_key(teacher_id: int, day: str) -> str:
+    """The digest's dedupe key: one per teacher and (their) day."""
+    return f"enrollment_digest:{teacher_id}:{day}"
+
+
+def digests_due(db: Session, *, now: datetime) -> list[tuple[User, dict[str, Any], str]]:
+    """The day before's enrollments, for each teacher who asked for a digest and has none for
+    that day yet: (teacher, data, dedupe key); the scheduler inserts them skipping duplicates.
+
+    The day is the teacher's own, in their zone; a day without enrollments writes nothing.
+    """
+    teachers = db.exec(
+        select(User)
+        .join(NoticePreference, NoticePreference.user_id == User.id)  # type: ignore[arg-type]
+        .where(NoticePreference.kind == "enrollment_digest", NoticePreference.email.is_(True))  # type: ignore[attr-defined]
+    ).all()
+    found = []
+    for teacher in teachers:
+        zone = _zoneinfo(teacher)
+        day = now.astimezone(zone).date() - timedelta(days=1)
+        key = digest_key(teacher.id, day.isoformat())  # type: ignore[arg-type]
+        if db.exec(select(Notice.id).where(Notice.dedupe_key == key)).first() is not None:
+            continue
+        since = datetime.combine(day, time(), zone)
+        until = datetime.combine(day + timedelta(days=1), time(), zone)
+        rows = db.exec(
+            select(VideoSession, User.full_name)
+            .join(Enrollment, Enrollment.session_id == VideoSession.id)  # type: ignore[arg-type]
+            .join(User, User.id == Enrollment.student_id)  # type: ignore[arg-type]
+            .where(
+                VideoSession.teacher_id == teacher.id,
+                and_(Enrollment.enrolled_at >= since, Enrollment.enrolled_at < until),
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+            .order_by(VideoSession.starts_at, VideoSession.id, Enrollment.enrolled_at)
+        ).all()
+        if not rows:
+            continue
+        grouped: dict[int, dict[str, Any]] = {}
+        for session, name in rows:
+            item = grouped.setdefault(
+                session.id,  # type: ignore[arg-type]
+                {
+                    "session_id": session.id,
+                    "title": session.title,
+                    "starts_at": session.starts_at.isoformat(),
+                    "count": 0,
+                    "students": [],
+                },
+            )
+            item["count"] += 1
+            item["students"].append(name)
+        digest = {
+            "tz": str(zone),
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "sessions": list(grouped.values()),
+        }
+        found.append((teacher, digest, key))
+    return found
