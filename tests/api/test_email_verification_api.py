@@ -168,7 +168,7 @@ def test_a_change_of_address_over_http(api, http, mailbox):
     wrong = http.post(
         path, json={"email": new, "password": "Not-The-One-42"}, headers=bearer(token)
     )
-    assert assert_error(wrong, 422, "password_wrong")["field"] == "password"
+    assert assert_error(wrong, 403, "current_password_wrong")["field"] == "password"
     assert_error(
         http.post(path, json={"email": new, "password": STRONG_PASSWORD}), 401, "not_authenticated"
     )

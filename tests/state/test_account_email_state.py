@@ -94,7 +94,7 @@ def test_the_change_form_shows_errors_next_to_their_field(bound, db, now_clock) 
     state = _logged_in(AccountEmailState, db, student)
 
     run_async(state.request_change({"email": "moved@example.org", "password": "nope"}))
-    assert state.change_errors == {"password": "This is not your current password."}
+    assert state.change_errors == {"password": "The current password is wrong."}
     run_async(state.request_change({"email": "nope", "password": STRONG_PASSWORD}))
     assert list(state.change_errors) == ["email"] and state.change_sent_to == ""
 

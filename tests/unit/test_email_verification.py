@@ -186,8 +186,12 @@ def test_a_change_needs_the_current_password_and_a_new_valid_address(db, clock):
     student = make_student(db, clock=clock)
     before = table_counts(db)
 
+    with pytest.raises(Forbidden) as refused:
+        email_verification.request_change(
+            db=db, actor=student, email=NEW_EMAIL, password="Wrong-Password-123", clock=clock
+        )
+    assert (refused.value.code, refused.value.field) == ("current_password_wrong", "password")
     for email, password, code in [
-        (NEW_EMAIL, "Wrong-Password-123", "password_wrong"),
         ("not-an-address", STRONG_PASSWORD, "email_invalid"),
         (student.email.upper(), STRONG_PASSWORD, "email_unchanged"),
     ]:

@@ -68,11 +68,11 @@ def resend_verification(db: DbDep, user: UserDep, request: Request) -> LinkSentO
     tags=["account"],
     status_code=202,
     response_model=LinkSentOut,
-    responses=error_responses(401, 422, 429, 503),
+    responses=error_responses(401, 403, 422, 429, 503),
 )
 def change_email(body: EmailChangeIn, db: DbDep, user: UserDep, request: Request) -> LinkSentOut:
     """Move the account to a new address: a link goes there, and the address changes only once
-    it is opened. Needs the current password (`password_wrong`, 422, otherwise)."""
+    it is opened. Needs the current password (`current_password_wrong`, 403, otherwise)."""
     email = email_verification.request_change(
         db=db, actor=user, email=body.email, password=body.password
     )

@@ -629,7 +629,6 @@ MESSAGES: dict[str, str] = {
     "error.email_link_throttled": "Too many links asked for in the last hour. Try again in {minutes} minutes.",
     "error.email_already_verified": "Your address is already confirmed.",
     "error.email_unchanged": "This is already your address.",
-    "error.password_wrong": "This is not your current password.",
     "error.email_token_invalid": "This link is not valid, or was already used.",
     "error.email_token_expired": "This link has expired (it is valid for 48 hours).",
     "error.email_taken": "Another account uses this address now: the change was not made.",

@@ -638,7 +638,6 @@ MESSAGES: dict[str, str] = {
     "error.email_link_throttled": "Trop de liens demandés dans la dernière heure. Réessayez dans {minutes} minutes.",
     "error.email_already_verified": "Votre adresse est déjà confirmée.",
     "error.email_unchanged": "C'est déjà votre adresse.",
-    "error.password_wrong": "Ce n'est pas votre mot de passe actuel.",
     "error.email_token_invalid": "Ce lien n'est pas valable, ou a déjà servi.",
     "error.email_token_expired": "Ce lien a expiré (il est valable 48 heures).",
     "error.email_taken": "Un autre compte utilise maintenant cette adresse : le changement n'a pas été fait.",

@@ -26,7 +26,6 @@ from visio.settings import settings
 
 VALID_FOR = timedelta(hours=48)
 LINKS_PER_HOUR = 5
-PASSWORD_TRIES_PER_HOUR = 10
 
 
 def _hash(token: str) -> str:
@@ -102,14 +101,16 @@ def request_change(
     if new == user.email:
         raise InvalidInput("email_unchanged", field="email")
     _check_throttle(db, user, clock=clock)
-    # Counted before the hash: a stolen login cannot guess the password through this form.
-    guesses = Limit("email_change", PASSWORD_TRIES_PER_HOUR, 60)
-    rate_limits.take_all(db, taken=[(guesses, (str(user.id),))], clock=clock)
+    # Counted before the hash, with the password change's guesses: a stolen login cannot
+    # guess the password through either form.
     password = password or ""
-    if len(password) > passwords.MAX_LENGTH or not passwords.verify_password(
-        password, user.password_hash
-    ):
-        raise InvalidInput("password_wrong", field="password")
+    if len(password) > passwords.MAX_LENGTH:  # refused before argon2 takes it all
+        raise Forbidden("current_password_wrong", field="password")
+    limit = Limit("change_password", settings.login_max_failures, settings.rate_window_minutes)
+    [hit] = rate_limits.take_all(db, taken=[(limit, (str(user.id),))], clock=clock)
+    if not passwords.verify_password(password, user.password_hash):
+        raise Forbidden("current_password_wrong", field="password")
+    rate_limits.reset(db, hit)
     now = clock()
     taken = db.exec(select(User.id).where(User.email == new)).first() is not None
     if not taken:
