@@ -26,6 +26,7 @@ from visio.services.errors import Conflict, Forbidden, InvalidInput, Throttled
 from visio.settings import settings
 
 NEW_EMAIL = "new.address@example.org"
+NEW_PW = "Quiet-Meadow-Lamp-77"
 
 
 def newest_notice(db: Session, email: str, kind: str = "verify_email") -> Notice:
@@ -374,3 +375,48 @@ def test_required_verification_blocks_paid_enroll_and_top_up_but_not_free_enroll
 def test_without_the_setting_an_unverified_account_may_pay(db, clock):
     student = unverified(db, clock)
     assert top_up(db, user=student, amount_cents=1000, clock=clock)
+
+
+def test_demo_accounts_and_operators_accounts_are_verified_and_get_no_link(engine, db, clock):
+    from visio import demo, users
+    from visio.db import bind_engine
+
+    assert demo.load(db, now=clock())
+    bind_engine(engine)
+    try:
+        users.create(role="teacher", email="ana@school.example", name="Ana Ruiz", password=NEW_PW)
+    finally:
+        bind_engine(None)
+
+    db.rollback()
+    assert db.exec(select(User).where(User.email_verified_at.is_(None))).all() == []  # type: ignore[union-attr]
+    assert db.exec(select(Notice).where(Notice.kind == "verify_email")).all() == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize(
+    ("kind", "data", "expected"),
+    [
+        (
+            "verify_email",
+            {"token": "tok123", "email": "a@example.org", "change": False},
+            "/verify-email?token=tok123",
+        ),
+        (
+            "verify_email",
+            {"token": "tok123", "email": "b@example.org", "change": True},
+            "b@example.org",
+        ),
+        ("email_changed", {"new_email": "b@example.org"}, "/forgot-password"),
+        ("registration_attempted", {}, "/forgot-password"),
+    ],
+)
+def test_the_account_mails_render_in_both_parts_and_languages(lang, kind, data, expected):
+    message = mail.build_message(kind=kind, to="a@example.org", locale=lang, data=data)
+
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert expected in text and expected in html
+    assert message["Content-Language"] == lang
+    assert message["Subject"] == mail.t(mail.KINDS[kind].subject_key, lang)
+    assert "{" not in text  # every placeholder filled
