@@ -548,4 +548,24 @@ MESSAGES: dict[str, str] = {
     # -- notices: preferences, unsubscribe, account page --
     # -- notices: email verification, change of email --
     # -- notices: in-app bell and /notifications --
+    "inbox.title": "Notifications",
+    "inbox.subtitle": "What happened to your sessions, newest first.",
+    "inbox.bell": "Notifications",
+    "inbox.bell_unread": "Notifications: {n} unread",
+    "inbox.bell_unread_one": "Notifications: 1 unread",
+    "inbox.mark_all": "Mark all as read",
+    "inbox.mark_read": "Mark as read",
+    "inbox.mark_read_of": "Mark as read: {title}",
+    "inbox.unread": "Unread",
+    "inbox.empty": "No notifications yet.",
+    "inbox.empty_hint": "Enrollments, changes and cancellations of your sessions will appear here.",
+    "inbox.all_read": "All notifications are read.",
+    "inbox.list": "Your notifications",
+    "inbox.unread_count": "{n} unread",
+    "inbox.detail.starts": "Starts {when}",
+    "inbox.detail.paid": "Paid {amount}",
+    "inbox.detail.refunded": "{amount} refunded to your wallet",
+    "inbox.detail.reason": "Reason: {reason}",
+    "inbox.detail.moved": "Now {when} (was {old})",
+    "error.too_many_ids": "Mark at most {max} notifications at once.",
 }

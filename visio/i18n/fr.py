@@ -557,4 +557,24 @@ MESSAGES: dict[str, str] = {
     # -- notices: preferences, unsubscribe, account page --
     # -- notices: email verification, change of email --
     # -- notices: in-app bell and /notifications --
+    "inbox.title": "Notifications",
+    "inbox.subtitle": "Ce qui arrive à vos sessions, les plus récentes en premier.",
+    "inbox.bell": "Notifications",
+    "inbox.bell_unread": "Notifications : {n} non lues",
+    "inbox.bell_unread_one": "Notifications : 1 non lue",
+    "inbox.mark_all": "Tout marquer comme lu",
+    "inbox.mark_read": "Marquer comme lu",
+    "inbox.mark_read_of": "Marquer comme lu : {title}",
+    "inbox.unread": "Non lue",
+    "inbox.empty": "Aucune notification pour l’instant.",
+    "inbox.empty_hint": "Les inscriptions, changements et annulations de vos sessions s’afficheront ici.",
+    "inbox.all_read": "Toutes les notifications sont lues.",
+    "inbox.list": "Vos notifications",
+    "inbox.unread_count": "{n} non lues",
+    "inbox.detail.starts": "Début : {when}",
+    "inbox.detail.paid": "Payé {amount}",
+    "inbox.detail.refunded": "{amount} remboursés sur votre portefeuille",
+    "inbox.detail.reason": "Motif : {reason}",
+    "inbox.detail.moved": "Désormais {when} (au lieu de {old})",
+    "error.too_many_ids": "Marquez au plus {max} notifications à la fois.",
 }
