@@ -10,7 +10,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
-from visio.api import auth, bodies, docs, enrollments, errors, materials, sessions, wallet
+from visio.api import (
+    auth,
+    bodies,
+    docs,
+    enrollments,
+    errors,
+    materials,
+    notifications,
+    sessions,
+    wallet,
+)
 from visio.security import SecurityHeaders
 
 PREFIX = "/api"
@@ -61,6 +71,7 @@ def create_api() -> FastAPI:
     api.include_router(enrollments.router, prefix=PREFIX)
     api.include_router(materials.router, prefix=PREFIX)
     api.include_router(wallet.router, prefix=PREFIX)
+    api.include_router(notifications.router, prefix=PREFIX)
 
     # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
     # not a page of the web app.
