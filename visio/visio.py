@@ -9,6 +9,7 @@ from visio.api import create_api
 from visio.background import deliver_notices_every_few_seconds, release_escrow_every_minute
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
+from visio.pages.notifications import notifications_page
 from visio.pages.password_reset import forgot_password_page, reset_password_page
 from visio.pages.room import room_page
 from visio.pages.session_detail import session_detail_page
@@ -20,6 +21,7 @@ from visio.security import same_origin_or_allowed
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
+from visio.state.notifications import NotificationsState
 from visio.state.password_reset import PasswordResetState
 from visio.state.room import RoomState
 from visio.state.session_detail import SessionDetailState
@@ -60,6 +62,7 @@ SIGNED_IN_PAGES = [
     (session_page, "/sessions/[session_id]", SessionPageState.on_load),
     (room_page, "/sessions/[session_id]/room", RoomState.on_load),
     (wallet_page, "/wallet", WalletState.on_load),
+    (notifications_page, "/notifications", NotificationsState.on_load),
 ]
 for page, route, on_load in SIGNED_IN_PAGES:
     app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])

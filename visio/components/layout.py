@@ -1,4 +1,4 @@
-"""The app shell: top bar (brand, sessions, wallet, language, theme, account), page frame."""
+"""The app shell: top bar (brand, sessions, wallet, bell, language, theme, account), page frame."""
 
 from __future__ import annotations
 
@@ -57,6 +57,47 @@ def wallet_chip() -> rx.Component:
         href="/wallet",
         title=T["nav.wallet"],
         underline="none",
+    )
+
+
+def notification_bell() -> rx.Component:
+    """The bell: a link to /notifications with the unread count (9+ beyond 9), said in its label."""
+    return rx.link(
+        rx.icon("bell", size=20),
+        rx.cond(
+            AppState.unread_count > 0,
+            rx.box(
+                rx.cond(AppState.unread_count > 9, "9+", AppState.unread_count.to_string()),
+                position="absolute",
+                top="-2px",
+                right="-4px",
+                min_width="18px",
+                height="18px",
+                padding_x="4px",
+                border_radius="9px",
+                background=rx.color("red", 9),
+                color="white",
+                font_size="11px",
+                font_weight="bold",
+                line_height="18px",
+                text_align="center",
+                aria_hidden="true",
+                id="notification-badge",
+            ),
+        ),
+        href="/notifications",
+        aria_label=AppState.bell_label,
+        title=AppState.bell_label,
+        id="notification-bell",
+        position="relative",
+        display="inline-flex",
+        align_items="center",
+        justify_content="center",
+        width="34px",
+        height="34px",
+        border_radius="8px",
+        color=rx.color("gray", 12),
+        _hover={"background": rx.color("gray", 4)},
     )
 
 
@@ -137,6 +178,7 @@ def top_bar() -> rx.Component:
                 AppState.logged_in,
                 rx.box(wallet_chip(), display=["none", "block"]),
             ),
+            rx.cond(AppState.logged_in, notification_bell()),
             language_switch(),
             theme_switch(),
             rx.cond(
