@@ -54,9 +54,7 @@ def test_marking_read_by_ids_and_all_returns_the_new_count(http, make) -> None: 
 def test_another_users_ids_are_ignored(http, make, server_db) -> None:  # type: ignore[no-untyped-def]
     victim, _ = enrolled_student(make)
     attacker, _ = enrolled_student(make)
-    theirs = [
-        n.id for n in server_db.exec(select(Notice).where(Notice.user_id == victim.id)).all()
-    ]
+    theirs = [n.id for n in server_db.exec(select(Notice).where(Notice.user_id == victim.id)).all()]
     answer = http.post("/api/notifications/read", headers=attacker.headers, json={"ids": theirs})
     assert (answer.status_code, answer.json()) == (200, {"unread_count": 1})
     seen = http.get("/api/notifications", headers=victim.headers).json()
