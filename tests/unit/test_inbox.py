@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session
 
 from tests.factories import make_funded_student, make_session, make_student, make_teacher
@@ -191,3 +192,25 @@ def test_an_enrollment_and_a_cancellation_reach_the_students_list(db, clock) -> 
     assert all(i.path == f"/sessions/{session.id}" for i in found.items)
     assert "€12.00" in found.items[0].detail and "Sick" in found.items[0].detail
     assert found.unread == 2
+
+
+def test_the_list_and_the_counts_read_the_inbox_index_without_sorting(db, clock, student) -> None:
+    statements: list[tuple[str, Any]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT") and "notices" in statement:
+            statements.append((statement, parameters))
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        inbox.inbox_page(db=db, actor=student, page=2, page_size=5)
+        inbox.unread_count(db, student.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(statements) == 3  # the counts of the page (one query), its rows, the bell's count
+    for statement, parameters in statements:
+        rows = db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        plan = " ".join(str(row[-1]) for row in rows)
+        assert "USING INDEX ix_notices_inbox" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
