@@ -86,6 +86,11 @@ ROUTES = [
     Route("GET", "/api/wallet", (ANON, "200", "200", "200", "200")),
     Route("POST", "/api/wallet/topup", (ANON, "200", "200", "200", "200"),
           body=lambda c: {"amount_cents": 1000}),
+    # Anyone signed in reads and marks their own notices (others' ids are ignored: see
+    # test_notifications_api).
+    Route("GET", "/api/notifications", (ANON, "200", "200", "200", "200")),
+    Route("POST", "/api/notifications/read", (ANON, "200", "200", "200", "200"),
+          body=lambda c: {"all": True}),
 ]  # fmt: skip
 
 CASES = [
