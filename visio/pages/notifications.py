@@ -12,6 +12,10 @@ from visio.state.notifications import NotificationsState as N
 T = N.tr
 
 
+# A title is wrapped, never cut: a word longer than the row (a long compound, a URL) breaks.
+WRAP = {"overflow_wrap": "anywhere", "word_break": "break-word"}
+
+
 def _title(item: rx.Var[NoticeRow]) -> rx.Component:
     weight = rx.cond(item["read"], "regular", "bold")
     return rx.cond(
@@ -24,8 +28,9 @@ def _title(item: rx.Var[NoticeRow]) -> rx.Component:
             size="3",
             color=rx.color("gray", 12),
             class_name="notice-open",
+            **WRAP,
         ),
-        rx.text(item["title"], weight=weight, size="3"),
+        rx.text(item["title"], weight=weight, size="3", **WRAP),
     )
 
 
@@ -45,7 +50,7 @@ def notice_row(item: rx.Var[NoticeRow]) -> rx.Component:
                 _title(item),
                 rx.cond(
                     item["detail"] != "",
-                    rx.text(item["detail"], size="2", color=rx.color("gray", 11)),
+                    rx.text(item["detail"], size="2", color=rx.color("gray", 11), **WRAP),
                 ),
                 rx.hstack(
                     rx.text(item["at"], size="1", color_scheme="gray"),
@@ -90,7 +95,7 @@ def _empty() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.icon("bell-off", size=32, color=rx.color("gray", 9)),
-            rx.heading(T["inbox.empty"], size="4"),
+            rx.heading(T["inbox.empty"], size="4", text_align="center"),
             rx.text(T["inbox.empty_hint"], color_scheme="gray", size="2", text_align="center"),
             align="center",
             spacing="2",
@@ -128,13 +133,17 @@ def notifications_page() -> rx.Component:
         page_header(
             T["inbox.title"],
             N.unread_label,
-            rx.button(
-                rx.icon("check-check", size=16),
-                T["inbox.mark_all"],
-                variant="soft",
-                on_click=N.mark_all,
-                disabled=N.unread_count == 0,
-                id="mark-all-read",
+            # Nothing to mark on an empty list: no button there.
+            rx.cond(
+                N.total > 0,
+                rx.button(
+                    rx.icon("check-check", size=16),
+                    T["inbox.mark_all"],
+                    variant="soft",
+                    on_click=N.mark_all,
+                    disabled=N.unread_count == 0,
+                    id="mark-all-read",
+                ),
             ),
         ),
         rx.cond(
