@@ -27,6 +27,9 @@ def test_the_bell_counts_the_page_lists_and_mark_all_clears(new_page, app_db) ->
     register(page, role="student", name="Ada Lovelace", email=email)
     assert page.locator("#notification-badge").count() == 0
     assert page.locator("#notification-bell").get_attribute("aria-label") == "Notifications"
+    # Landmarks, and the account menu's name holds the text it shows (axe: region, label-in-name).
+    assert page.locator("header").count() == 1 and page.locator("main").count() == 1
+    assert page.locator("#account-menu").get_attribute("aria-label") == "Ada Lovelace, account"
 
     open_path(page, f"/sessions/{session.id}")
     page.click("#action-enroll")

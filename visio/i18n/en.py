@@ -7,6 +7,7 @@ MESSAGES: dict[str, str] = {
     "nav.sessions": "Sessions Visio",
     "nav.wallet": "Wallet",
     "nav.account": "Account",
+    "nav.account_of": "{name}, account",
     "nav.logout": "Log out",
     "nav.login": "Log in",
     "nav.register": "Sign up",

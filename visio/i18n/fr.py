@@ -7,6 +7,7 @@ MESSAGES: dict[str, str] = {
     "nav.sessions": "Sessions Visio",
     "nav.wallet": "Portefeuille",
     "nav.account": "Compte",
+    "nav.account_of": "{name}, compte",
     "nav.logout": "Se déconnecter",
     "nav.login": "Se connecter",
     "nav.register": "S'inscrire",

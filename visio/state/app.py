@@ -80,6 +80,11 @@ class AppState(rx.State):
         return CATALOGS[self.lang][key].format(n=self.unread_count)
 
     @rx.var
+    def account_label(self) -> str:
+        """The account menu's name: starts with the name it shows (WCAG 2.5.3, label in name)."""
+        return CATALOGS[self.lang]["nav.account_of"].format(name=self.user_name)
+
+    @rx.var
     def initials(self) -> str:
         parts = self.user_name.split()
         return "".join(p[0] for p in parts[:2]).upper() or "?"
