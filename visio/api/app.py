@@ -10,7 +10,18 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.routing import Match, Mount
 
-from visio.api import account, auth, bodies, docs, enrollments, errors, materials, sessions, wallet
+from visio.api import (
+    account,
+    auth,
+    bodies,
+    docs,
+    enrollments,
+    errors,
+    materials,
+    notifications,
+    sessions,
+    wallet,
+)
 from visio.security import SecurityHeaders
 
 PREFIX = "/api"
@@ -62,6 +73,7 @@ def create_api() -> FastAPI:
     api.include_router(materials.router, prefix=PREFIX)
     api.include_router(wallet.router, prefix=PREFIX)
     api.include_router(account.router, prefix=PREFIX)
+    api.include_router(notifications.router, prefix=PREFIX)
 
     # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
     # not a page of the web app.
