@@ -194,6 +194,24 @@ def test_an_enrollment_and_a_cancellation_reach_the_students_list(db, clock) -> 
     assert found.unread == 2
 
 
+def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(db, clock) -> None:
+    teacher = make_teacher(db, clock=clock)
+    teacher.locale = "en"
+    db.add(teacher)
+    db.commit()
+    student = make_student(db, clock=clock, full_name="Léa Dubois")
+    session = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=1)
+    enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
+
+    found = inbox.inbox_page(db=db, actor=teacher, lang="en")
+
+    by_kind = {i.kind: i for i in found.items}
+    assert by_kind["new_enrollment"].detail == "Léa Dubois · 1 of 1 seats taken"
+    assert by_kind["session_full"].detail == "All 1 seats taken"
+    assert by_kind["new_enrollment"].path == f"/teacher/video-sessions/{session.id}"
+    assert student.email not in " ".join(i.title + i.detail for i in found.items)
+
+
 def test_the_list_and_the_counts_read_the_inbox_index_without_sorting(db, clock, student) -> None:
     statements: list[tuple[str, Any]] = []
 

@@ -646,5 +646,10 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.refunded": "{amount} refunded to your wallet",
     "inbox.detail.reason": "Reason: {reason}",
     "inbox.detail.moved": "Now {when} (was {old})",
+    "inbox.detail.seats": "{student} · {taken} of {capacity} seats taken",
+    "inbox.detail.full": "All {capacity} seats taken",
+    "inbox.detail.payout": "{amount} released to your wallet",
+    "inbox.detail.material": "New: {material}",
+    "inbox.detail.digest": "{count} new enrollment(s)",
     "error.too_many_ids": "Mark at most {max} notifications at once.",
 }

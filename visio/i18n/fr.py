@@ -655,5 +655,10 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.refunded": "{amount} remboursés sur votre portefeuille",
     "inbox.detail.reason": "Motif : {reason}",
     "inbox.detail.moved": "Désormais {when} (au lieu de {old})",
+    "inbox.detail.seats": "{student} · {taken} places prises sur {capacity}",
+    "inbox.detail.full": "Les {capacity} places sont prises",
+    "inbox.detail.payout": "{amount} versés sur votre portefeuille",
+    "inbox.detail.material": "Nouveau : {material}",
+    "inbox.detail.digest": "{count} nouvelle(s) inscription(s)",
     "error.too_many_ids": "Marquez au plus {max} notifications à la fois.",
 }

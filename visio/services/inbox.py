@@ -235,7 +235,43 @@ def _moved(w: _Words) -> str:
     return _starts(w)
 
 
+def _new_enrollment(w: _Words) -> str:
+    student = str(w.data.get("student") or "")
+    taken, capacity = w.data.get("taken"), w.data.get("capacity")
+    if not student or not isinstance(taken, int) or not isinstance(capacity, int):
+        return _starts(w)
+    return w.t("inbox.detail.seats", student=student, taken=taken, capacity=capacity)
+
+
+def _full(w: _Words) -> str:
+    capacity = w.data.get("capacity")
+    return w.t("inbox.detail.full", capacity=capacity) if isinstance(capacity, int) else ""
+
+
+def _payout(w: _Words) -> str:
+    amount = w.money("amount_cents")
+    return w.t("inbox.detail.payout", amount=amount) if amount else ""
+
+
+def _material(w: _Words) -> str:
+    material = str(w.data.get("material") or "").strip()
+    return w.t("inbox.detail.material", material=material) if material else ""
+
+
+def _digest(w: _Words) -> str:
+    sessions = w.data.get("sessions")
+    if not isinstance(sessions, list):
+        return ""
+    count = sum(s.get("count", 0) for s in sessions if isinstance(s, dict))
+    return w.t("inbox.detail.digest", count=count) if count else ""
+
+
 DETAILS: dict[str, Callable[[_Words], str]] = {
+    "new_enrollment": _new_enrollment,
+    "session_full": _full,
+    "payout_released": _payout,
+    "material_shared": _material,
+    "enrollment_digest": _digest,
     "enrollment_confirmed": _enrolled,
     "unenrolled": _unenrolled,
     "session_cancelled": _cancelled,
