@@ -6,7 +6,6 @@ MESSAGES: dict[str, str] = {
     "app.tagline": "Live classes, made simple",
     "nav.sessions": "Sessions Visio",
     "nav.wallet": "Wallet",
-    "nav.account": "Account",
     "nav.account_of": "{name}, account",
     "nav.logout": "Log out",
     "nav.login": "Log in",

@@ -6,7 +6,6 @@ MESSAGES: dict[str, str] = {
     "app.tagline": "Des cours en direct, tout simplement",
     "nav.sessions": "Sessions Visio",
     "nav.wallet": "Portefeuille",
-    "nav.account": "Compte",
     "nav.account_of": "{name}, compte",
     "nav.logout": "Se déconnecter",
     "nav.login": "Se connecter",
