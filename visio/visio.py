@@ -14,6 +14,7 @@ from visio.background import (
 from visio.pages.account import account_page
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
+from visio.pages.notifications import notifications_page
 from visio.pages.password_reset import forgot_password_page, reset_password_page
 from visio.pages.room import room_page
 from visio.pages.session_detail import session_detail_page
@@ -28,6 +29,7 @@ from visio.state.account import AccountState
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
+from visio.state.notifications import NotificationsState
 from visio.state.password_reset import PasswordResetState
 from visio.state.room import RoomState
 from visio.state.session_detail import SessionDetailState
@@ -78,6 +80,7 @@ SIGNED_IN_PAGES = [
     (room_page, "/sessions/[session_id]/room", RoomState.on_load),
     (wallet_page, "/wallet", WalletState.on_load),
     (account_page, "/account", AccountState.on_load),
+    (notifications_page, "/notifications", NotificationsState.on_load),
 ]
 for page, route, on_load in SIGNED_IN_PAGES:
     app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])

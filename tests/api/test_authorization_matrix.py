@@ -101,6 +101,11 @@ ROUTES = [
           body=lambda c: {"current_password": "not-the-password", "new_password": "x"}),
     Route("POST", "/api/unsubscribe", ("404 unsubscribe_link_invalid",) * 5,
           query="token=1.session_moved.forged"),
+    # Anyone signed in reads and marks their own notices (others' ids are ignored: see
+    # test_notifications_api).
+    Route("GET", "/api/notifications", (ANON, "200", "200", "200", "200")),
+    Route("POST", "/api/notifications/read", (ANON, "200", "200", "200", "200"),
+          body=lambda c: {"all": True}),
 ]  # fmt: skip
 
 CASES = [

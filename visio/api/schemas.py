@@ -351,6 +351,48 @@ class TopUpOut(BaseModel):
     currency: str
 
 
+# --- notifications (in the app) -------------------------------------------------------------
+
+NoticeId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str = Field(description="`enrollment_confirmed`, `session_cancelled`...")
+    title: str = Field(description="In the caller's language")
+    detail: str = Field(description="One more line (a date, an amount, a reason), or empty")
+    created_at: datetime
+    read: bool
+    session_id: int | None
+    path: str | None = Field(description="The page it is about in Visio (relative), if any")
+
+
+class NotificationPageOut(BaseModel):
+    items: list[NotificationOut] = Field(description="Newest first")
+    total: int
+    page: int
+    page_size: int
+    unread_count: int
+
+
+class MarkReadIn(Body):
+    """`{"ids": [...]}` marks those of the caller's notices read (others' ids are ignored);
+    `{"all": true}` marks every one."""
+
+    ids: list[NoticeId] | None = None
+    all: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MarkReadIn:
+        if (self.ids is None) == (self.all is None):
+            raise ValueError("send either `ids` or `all: true`")
+        return self
+
+
+class MarkReadOut(BaseModel):
+    unread_count: int
+
+
 # --- statistics -----------------------------------------------------------------------------
 
 

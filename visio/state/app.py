@@ -11,7 +11,7 @@ from visio.db import open_db
 from visio.i18n import CATALOGS, LANGUAGES, error_message, pick_language
 from visio.i18n.formatting import format_money
 from visio.models import Role, User
-from visio.services import accounts
+from visio.services import accounts, inbox
 from visio.services.errors import DomainError
 from visio.settings import settings
 
@@ -41,6 +41,7 @@ class AppState(rx.State):
     user_email: str = ""
     user_role: str = ""
     balance_cents: int = 0
+    unread_count: int = 0  # the bell's badge: loaded with the shell, and by /notifications
     # The banner about the address (True while nobody is logged in: no banner then).
     email_verified: bool = True
     email_refused: bool = False
@@ -75,6 +76,18 @@ class AppState(rx.State):
         return format_money(self.balance_cents, self.lang)
 
     @rx.var
+    def bell_label(self) -> str:
+        if self.unread_count == 1:
+            return CATALOGS[self.lang]["inbox.bell_unread_one"]
+        key = "inbox.bell_unread" if self.unread_count else "inbox.bell"
+        return CATALOGS[self.lang][key].format(n=self.unread_count)
+
+    @rx.var
+    def account_label(self) -> str:
+        """The account menu's name: starts with the name it shows (WCAG 2.5.3, label in name)."""
+        return CATALOGS[self.lang]["nav.account_of"].format(name=self.user_name)
+
+    @rx.var
     def initials(self) -> str:
         parts = self.user_name.split()
         return "".join(p[0] for p in parts[:2]).upper() or "?"
@@ -102,7 +115,7 @@ class AppState(rx.State):
 
     def _forget_user(self) -> None:
         self.user_name = self.user_email = self.user_role = ""
-        self.balance_cents = 0
+        self.balance_cents = self.unread_count = 0
         self.email_verified, self.email_refused = True, False
         self._user_id = None
         self._user_tz = None
@@ -154,8 +167,13 @@ class AppState(rx.State):
 
     @rx.event
     def load_shell(self):
-        """On every page: who is here, and the browser's zone for dates."""
-        self.current_user()
+        """On every page: who is here, their unread notices, and the browser's zone for dates."""
+        user = self.current_user()
+        if user is not None:
+            with open_db() as db:
+                unread = inbox.unread_count(db, user.id)  # type: ignore[arg-type]
+            if unread != self.unread_count:
+                self.unread_count = unread
         if not self.browser_tz:
             return rx.call_script(
                 "Intl.DateTimeFormat().resolvedOptions().timeZone",
