@@ -597,7 +597,6 @@ MESSAGES: dict[str, str] = {
     "account.subtitle": "Your profile, your password and the mails you get.",
     "account.profile": "Profile",
     "account.name": "Name",
-    "account.email": "Email",
     "account.language": "Language",
     "account.timezone": "Time zone",
     "account.timezone_hint": "Dates are shown in this zone. Until you choose one, they follow this browser ({zone}).",

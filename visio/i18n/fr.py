@@ -606,7 +606,6 @@ MESSAGES: dict[str, str] = {
     "account.subtitle": "Votre profil, votre mot de passe et les e-mails que vous recevez.",
     "account.profile": "Profil",
     "account.name": "Nom",
-    "account.email": "E-mail",
     "account.language": "Langue",
     "account.timezone": "Fuseau horaire",
     "account.timezone_hint": "Les dates s'affichent dans ce fuseau. Tant que vous n'en choisissez pas, elles suivent ce navigateur ({zone}).",

@@ -67,7 +67,6 @@ def _profile() -> rx.Component:
         "profile",
         rx.grid(
             _read_only(T["account.name"], S.user_name, "profile-name"),
-            _read_only(T["account.email"], S.user_email, "profile-email"),
             _labelled(
                 T["account.language"],
                 "profile-language",
