@@ -210,6 +210,10 @@ def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(db, cl
     assert by_kind["session_full"].detail == "All 1 seats taken"
     assert by_kind["new_enrollment"].path == f"/teacher/video-sessions/{session.id}"
     assert student.email not in " ".join(i.title + i.detail for i in found.items)
+    unlimited = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=None)
+    enrollments.enroll(db=db, actor=student, video_session_id=unlimited.id, clock=clock)
+    newest = inbox.inbox_page(db=db, actor=teacher, lang="fr").items[0]
+    assert newest.detail == "Léa Dubois · 1 inscrit(s)"
 
 
 def test_the_list_and_the_counts_read_the_inbox_index_without_sorting(db, clock, student) -> None:

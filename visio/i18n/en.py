@@ -692,6 +692,7 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.reason": "Reason: {reason}",
     "inbox.detail.moved": "Now {when} (was {old})",
     "inbox.detail.seats": "{student} · {taken} of {capacity} seats taken",
+    "inbox.detail.enrolled": "{student} · {taken} enrolled",
     "inbox.detail.full": "All {capacity} seats taken",
     "inbox.detail.payout": "{amount} released to your wallet",
     "inbox.detail.material": "New: {material}",

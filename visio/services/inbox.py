@@ -238,8 +238,10 @@ def _moved(w: _Words) -> str:
 def _new_enrollment(w: _Words) -> str:
     student = str(w.data.get("student") or "")
     taken, capacity = w.data.get("taken"), w.data.get("capacity")
-    if not student or not isinstance(taken, int) or not isinstance(capacity, int):
+    if not student or not isinstance(taken, int):
         return _starts(w)
+    if not isinstance(capacity, int):  # no limit
+        return w.t("inbox.detail.enrolled", student=student, taken=taken)
     return w.t("inbox.detail.seats", student=student, taken=taken, capacity=capacity)
 
 
