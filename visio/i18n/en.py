@@ -614,6 +614,7 @@ MESSAGES: dict[str, str] = {
     "account.notifications": "Notifications by email",
     "account.notifications_intro": "Choose the mails you get. Every notice stays in the app either way.",
     "account.notifications_always": "Always mailed, they cannot be turned off: cancellations, refunds and password mails.",
+    "account.notifications_always_teacher": "Always mailed, they cannot be turned off: payouts of your sessions, your account's address and password mails.",
     "account.notifications_none": "No optional mails for your account.",
     "account.notify_on": "You will get “{kind}” mails.",
     "account.notify_off": "No more “{kind}” mails.",

@@ -623,6 +623,7 @@ MESSAGES: dict[str, str] = {
     "account.notifications": "Notifications par e-mail",
     "account.notifications_intro": "Choisissez les e-mails que vous recevez. Chaque notification reste visible dans l'application.",
     "account.notifications_always": "Toujours envoyés, impossibles à désactiver : annulations, remboursements et e-mails de mot de passe.",
+    "account.notifications_always_teacher": "Toujours envoyés, impossibles à désactiver : les versements de vos sessions, les e-mails d'adresse et de mot de passe.",
     "account.notifications_none": "Aucun e-mail facultatif pour votre compte.",
     "account.notify_on": "Vous recevrez les e-mails «\u00a0{kind}\u00a0».",
     "account.notify_off": "Vous ne recevrez plus les e-mails «\u00a0{kind}\u00a0».",

@@ -220,7 +220,11 @@ def _notifications() -> rx.Component:
             rx.text(T["account.notifications_none"], size="2", color_scheme="gray"),
         ),
         rx.callout(
-            T["account.notifications_always"],
+            rx.cond(
+                S.is_teacher,
+                T["account.notifications_always_teacher"],
+                T["account.notifications_always"],
+            ),
             icon="lock",
             color_scheme="gray",
             variant="surface",
