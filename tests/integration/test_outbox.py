@@ -246,14 +246,14 @@ def _race(engine: Engine, db: Session, clock, mailbox, count: int) -> None:  # t
 
 
 def test_two_senders_deliver_each_notice_exactly_once_on_sqlite(engine, db, clock, mailbox):
-    _race(engine, db, clock, mailbox, count=300)
+    _race(engine, db, clock, mailbox, count=500)
 
 
 @pytest.mark.postgres
 def test_two_senders_deliver_each_notice_exactly_once_on_postgresql(
     pg_engine, pg_db, clock, mailbox
 ):
-    _race(pg_engine, pg_db, clock, mailbox, count=300)
+    _race(pg_engine, pg_db, clock, mailbox, count=500)
 
 
 def test_without_an_smtp_server_each_mail_is_written_as_an_eml_file_and_logged(
