@@ -26,10 +26,13 @@ from visio.models.sessions import (
     Material,
     MaterialKind,
     Platform,
+    Series,
     SessionTag,
     StoredStatus,
     Tag,
     VideoSession,
+    WaitlistEntry,
+    WaitlistStatus,
 )
 
 __all__ = [
@@ -55,11 +58,14 @@ __all__ = [
     "PurchaseStatus",
     "RateCounter",
     "Role",
+    "Series",
     "SessionTag",
     "StoredStatus",
     "Tag",
     "User",
     "VideoSession",
     "Wallet",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "WalletKind",
 ]

@@ -45,10 +45,16 @@ class VideoSession(SQLModel, table=True):
         CheckConstraint("enrolled_count >= 0", name="enrolled_not_negative"),
         Index("ix_video_sessions_teacher_starts", "teacher_id", "starts_at"),
         Index("ix_video_sessions_status_starts", "status", "starts_at"),
+        # The background decision finds the sessions whose minimum is due, without a scan.
+        Index("ix_video_sessions_decide", "decided_at", "decide_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     teacher_id: int = Field(foreign_key="users.id")
+    # An occurrence of a recurring series (None: a one-off session). No foreign key in the
+    # database: SQLite cannot add or drop one on this table without copying it (and its search
+    # triggers); the series services are the only writers.
+    series_id: int | None = Field(default=None, index=True)
     title: str = Field(max_length=120)
     description: str = Field(default="", max_length=5000)
     starts_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
@@ -76,6 +82,12 @@ class VideoSession(SQLModel, table=True):
     # The last change of start or duration made with students enrolled: from then until the
     # start, each of them may unenroll with a full refund whatever the deadline.
     rescheduled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Minimum enrollment: unless `min_participants` students hold a seat by `decide_at`, the
+    # session is cancelled (refunded) by the background work; `decided_at` records that the
+    # decision was taken (kept or cancelled), so it is taken once.
+    min_participants: int | None = Field(default=None)
+    decide_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
@@ -98,6 +110,49 @@ class SessionTag(SQLModel, table=True):
 
     session_id: int = Field(foreign_key="video_sessions.id", primary_key=True, ondelete="CASCADE")
     tag_id: int = Field(foreign_key="tags.id", primary_key=True, index=True)
+
+
+class Series(SQLModel, table=True):
+    """A recurring class: its occurrences are ordinary sessions pointing at it (`series_id`),
+    every `every_days` days at the same local time in the session's zone."""
+
+    __tablename__ = "series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    teacher_id: int = Field(foreign_key="users.id", index=True)
+    every_days: int
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class WaitlistStatus(StrEnum):
+    WAITING = "waiting"
+    PROMOTED = "promoted"  # given a seat
+    LEFT = "left"  # the student left the line
+    CLOSED = "closed"  # the session was cancelled or its enrollment closed
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """A student's place in a full session's waiting line: one row per pair, the order is
+    `joined_at` then `id` among the `waiting` rows (a student who leaves and comes back goes to
+    the end)."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        UniqueConstraint("session_id", "student_id", name="uq_waitlist_session_student"),
+        Index("ix_waitlist_line", "session_id", "status", "joined_at"),
+        Index("ix_waitlist_student_status", "student_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="video_sessions.id", ondelete="CASCADE")
+    student_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    status: str = Field(default=WaitlistStatus.WAITING, max_length=16)
+    joined_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # When the student was told to top up (a promotion skipped them for want of money).
+    short_notified_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class EnrollmentStatus(StrEnum):
