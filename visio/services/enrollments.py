@@ -25,6 +25,7 @@ from visio.models import (
     StoredStatus,
     User,
     VideoSession,
+    Wallet,
 )
 from visio.services import audit, locking, student_notices, teacher_notices, wallets
 from visio.services.email_verification import require_verified
@@ -99,61 +100,86 @@ def enroll(
             raise Conflict("already_enrolled")
         check_can_enroll(session, actor, now)
 
-        wallet = None
-        if session.is_paid:  # a free seat moves no money: it locks no wallet
-            require_verified(actor)
-            wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
-            wallets.check_funds(wallet, session.price_cents)
-
-        if enrollment is None:
-            enrollment = Enrollment(session_id=session.id, student_id=actor.id, enrolled_at=now)
-        enrollment.status = EnrollmentStatus.ACTIVE
-        enrollment.enrolled_at, enrollment.ended_at = now, None
-        db.add(enrollment)
-        session.enrolled_count += 1
-        audit.record(
-            db,
-            actor_id=actor.id,
-            action="session.enrolled",
-            target_type="session",
-            target_id=session.id,
-            at=now,
-            paid_cents=session.price_cents if session.is_paid else 0,
-        )
-
-        purchase = None
-        if wallet is not None:
-            db.flush()  # the enrollment's id, for its purchase
-            purchase = Purchase(
-                student_id=actor.id,
-                session_id=session.id,
-                enrollment_id=enrollment.id,
-                amount_cents=session.price_cents,
-                currency=session.currency,
-                created_at=now,
-            )
-            db.add(purchase)
-            db.flush()  # the purchase's id, for the ledger
-            price, ids = session.price_cents, {"session_id": session.id, "purchase_id": purchase.id}
-            wallets.post(db, wallet, -price, EntryKind.PURCHASE, at=now, **ids)
-            wallets.credit_escrow(db, price, at=now, **ids)  # type: ignore[arg-type]
-            balance = wallet.balance_cents
-        else:
-            balance = wallets.balance_of(db, actor.id)  # type: ignore[arg-type]
-        student_notices.enrollment_confirmed(
-            db,
-            student=actor,
-            session=session,
-            paid_cents=purchase.amount_cents if purchase is not None else 0,
-            balance_cents=balance,
-            at=now,
-        )
-        teacher_notices.enrolled(db, session=session, student=actor, at=now)
+        result = take_seat(db, session=session, student=actor, enrollment=enrollment, at=now)
         db.commit()
-        return EnrollResult(enrollment, purchase, balance)
+        return result
     except Exception:
         db.rollback()
         raise
+
+
+def take_seat(
+    db: Session,
+    *,
+    session: VideoSession,
+    student: User,
+    enrollment: Enrollment | None,
+    at: datetime,
+    wallet: Wallet | None = None,
+) -> EnrollResult:
+    """Give `student` a seat in `session` and, for a paid one, move the price from their wallet
+    into escrow; with its audit event and notices. Never commits.
+
+    The caller holds the session's lock and has checked the rules (`check_can_enroll`, not
+    already enrolled): enroll, a promotion from the waiting list, a series' seats. `enrollment`
+    is the pair's earlier row, if any (reactivated). `wallet`: the student's, if the caller
+    locked it already (several wallets are locked together, in id order, before the escrow).
+    Raises InsufficientFunds with nothing written.
+    """
+    if session.is_paid:  # a free seat moves no money: it locks no wallet
+        require_verified(student)
+        if wallet is None:
+            wallet = wallets.lock_wallet_of(db, student.id)  # type: ignore[arg-type]
+        wallets.check_funds(wallet, session.price_cents)
+    else:
+        wallet = None
+
+    if enrollment is None:
+        enrollment = Enrollment(session_id=session.id, student_id=student.id, enrolled_at=at)
+    enrollment.status = EnrollmentStatus.ACTIVE
+    enrollment.enrolled_at, enrollment.ended_at = at, None
+    db.add(enrollment)
+    session.enrolled_count += 1
+    db.add(session)
+    audit.record(
+        db,
+        actor_id=student.id,
+        action="session.enrolled",
+        target_type="session",
+        target_id=session.id,
+        at=at,
+        paid_cents=session.price_cents if session.is_paid else 0,
+    )
+
+    purchase = None
+    if wallet is not None:
+        db.flush()  # the enrollment's id, for its purchase
+        purchase = Purchase(
+            student_id=student.id,
+            session_id=session.id,
+            enrollment_id=enrollment.id,
+            amount_cents=session.price_cents,
+            currency=session.currency,
+            created_at=at,
+        )
+        db.add(purchase)
+        db.flush()  # the purchase's id, for the ledger
+        price, ids = session.price_cents, {"session_id": session.id, "purchase_id": purchase.id}
+        wallets.post(db, wallet, -price, EntryKind.PURCHASE, at=at, **ids)
+        wallets.credit_escrow(db, price, at=at, **ids)  # type: ignore[arg-type]
+        balance = wallet.balance_cents
+    else:
+        balance = wallets.balance_of(db, student.id)  # type: ignore[arg-type]
+    student_notices.enrollment_confirmed(
+        db,
+        student=student,
+        session=session,
+        paid_cents=purchase.amount_cents if purchase is not None else 0,
+        balance_cents=balance,
+        at=at,
+    )
+    teacher_notices.enrolled(db, session=session, student=student, at=at)
+    return EnrollResult(enrollment, purchase, balance)
 
 
 @dataclass(frozen=True)
