@@ -34,7 +34,7 @@ from bench.services import statements_summary
 from visio.db import make_engine, open_db
 from visio.models import User
 from visio.search_text import fold_text
-from visio.services import enrollments, outbox
+from visio.services import enrollments, student_notices, teacher_notices
 
 SQLITE_SHARE = 0.25
 NOTICES_SHARE = 0.9  # the outbox insert may cost at most 10% of the enrollments per second
@@ -225,14 +225,19 @@ class Scenario:
 
 @contextmanager
 def notices_left_out() -> Iterator[None]:
-    """The service with its outbox inserts taken out: what the notices cost is the difference
-    (the issue's budget: at most 10% of the throughput)."""
-    enqueue = outbox.enqueue
-    outbox.enqueue = lambda *args, **kwargs: None  # type: ignore[assignment]
+    """The service with its notices taken out (the student's confirmation and the teacher's
+    new enrollment): what they cost is the difference (the issue's budget: at most 10%)."""
+    hooks = (
+        (student_notices, "enrollment_confirmed", student_notices.enrollment_confirmed),
+        (teacher_notices, "enrolled", teacher_notices.enrolled),
+    )
+    for module, name, _ in hooks:
+        setattr(module, name, lambda *args, **kwargs: None)
     try:
         yield
     finally:
-        outbox.enqueue = enqueue
+        for module, name, hook in hooks:
+            setattr(module, name, hook)
 
 
 def _run(world: World, scenario: Scenario, kind: str, ctx: Context) -> Run:
