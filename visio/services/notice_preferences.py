@@ -34,14 +34,21 @@ _CHOICE = select(NoticePreference.email).where(
 )
 
 
+def choice(db: Session, *, user_id: int | None, kind: str) -> bool | None:
+    """The user's stored choice for an optional kind; None if they never chose (or it is not
+    optional, or there is no account)."""
+    if not mail.KINDS[kind].optional or user_id is None:
+        return None
+    # Core, built once: this runs inside the enrollment transaction.
+    chosen = db.connection().scalar(_CHOICE, {"user_id": user_id, "kind": kind})
+    return None if chosen is None else bool(chosen)
+
+
 def wants_email(db: Session, *, user_id: int | None, kind: str) -> bool:
     """Whether a notice of `kind` to this user goes out by mail (else it is shown in the app)."""
     spec = mail.KINDS[kind]
-    if not spec.optional or user_id is None:
-        return True
-    # Core, built once: this runs inside the enrollment transaction.
-    chosen = db.connection().scalar(_CHOICE, {"user_id": user_id, "kind": kind})
-    return spec.default_on if chosen is None else bool(chosen)
+    chosen = choice(db, user_id=user_id, kind=kind)
+    return not spec.optional or (spec.default_on if chosen is None else chosen)
 
 
 def optional_kinds(role: str) -> list[str]:

@@ -22,8 +22,7 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import Notice, NoticeStatus, User
-from visio.services import locking, mail, notice_preferences
-from visio.settings import settings
+from visio.services import locking, mail, notice_preferences, notice_rows
 
 logger = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=15)
@@ -65,20 +64,12 @@ def enqueue(
     """
     if kind not in mail.KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
-    locale = user.locale if user.locale in ("fr", "en") else settings.default_locale
-    mailed = notice_preferences.wants_email(db, user_id=user.id, kind=kind)
-    values: dict[str, Any] = {
-        "user_id": user.id,
-        "email": email or user.email,
-        "locale": locale,
-        "kind": kind,
-        "data": data,
-        "status": NoticeStatus.PENDING if mailed else NoticeStatus.SKIPPED,
-        "attempts": 0,
-        "next_attempt_at": at,
-        "dedupe_key": dedupe_key,
-        "created_at": at,
-    }
+    chosen = notice_preferences.choice(db, user_id=user.id, kind=kind)
+    values = notice_rows.values(
+        user, kind=kind, data=data, at=at, chosen=chosen, dedupe_key=dedupe_key
+    )
+    if email is not None:
+        values["email"] = email
     notice_id = db.connection().scalar(_INSERT, values)
     return Notice(id=notice_id, **values)
 
