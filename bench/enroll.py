@@ -34,7 +34,7 @@ from bench.services import statements_summary
 from visio.db import make_engine, open_db
 from visio.models import User
 from visio.search_text import fold_text
-from visio.services import enrollments, student_notices, teacher_notices
+from visio.services import enrollments, seat_notices
 
 SQLITE_SHARE = 0.25
 NOTICES_SHARE = 0.9  # the outbox insert may cost at most 10% of the enrollments per second
@@ -225,12 +225,9 @@ class Scenario:
 
 @contextmanager
 def notices_left_out() -> Iterator[None]:
-    """The service with its notices taken out (the student's confirmation and the teacher's
-    new enrollment): what they cost is the difference (the issue's budget: at most 10%)."""
-    hooks = (
-        (student_notices, "enrollment_confirmed", student_notices.enrollment_confirmed),
-        (teacher_notices, "enrolled", teacher_notices.enrolled),
-    )
+    """The service with its notices taken out (the student's confirmation, the teacher's new
+    enrollment and session full): what they cost is the difference (the budget: at most 10%)."""
+    hooks = ((seat_notices, "seat_taken", seat_notices.seat_taken),)
     for module, name, _ in hooks:
         setattr(module, name, lambda *args, **kwargs: None)
     try:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from tests.factories import make_student
 from visio.models import Notice, NoticePreference, NoticeStatus
-from visio.services import mail, outbox
+from visio.services import mail, notice_rows, outbox
 from visio.services.mail import SmtpTransport
 from visio.settings import settings
 
@@ -76,7 +76,7 @@ def test_a_committed_notice_arrives_in_the_recipients_language_with_a_link(
 def test_a_french_account_gets_french_and_a_default_locale_account_the_default(
     db, clock, mailbox, monkeypatch
 ):
-    monkeypatch.setattr(outbox, "settings", replace(settings, default_locale="fr"))
+    monkeypatch.setattr(notice_rows, "settings", replace(settings, default_locale="fr"))
     student = make_student(db, clock=clock)  # no language chosen
     pending_reset(db, student, clock)
 

@@ -27,7 +27,14 @@ from visio.models import (
     VideoSession,
     Wallet,
 )
-from visio.services import audit, locking, student_notices, teacher_notices, wallets
+from visio.services import (
+    audit,
+    locking,
+    seat_notices,
+    student_notices,
+    teacher_notices,
+    wallets,
+)
 from visio.services.email_verification import require_verified
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 
@@ -170,15 +177,14 @@ def take_seat(
         balance = wallet.balance_cents
     else:
         balance = wallets.balance_of(db, student.id)  # type: ignore[arg-type]
-    student_notices.enrollment_confirmed(
+    seat_notices.seat_taken(
         db,
-        student=student,
         session=session,
+        student=student,
         paid_cents=purchase.amount_cents if purchase is not None else 0,
         balance_cents=balance,
         at=at,
     )
-    teacher_notices.enrolled(db, session=session, student=student, at=at)
     return EnrollResult(enrollment, purchase, balance)
 
 

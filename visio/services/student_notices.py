@@ -33,22 +33,11 @@ def _data(session: VideoSession, student: User, **extra: Any) -> dict[str, Any]:
     }
 
 
-def enrollment_confirmed(
-    db: Session,
-    *,
-    student: User,
-    session: VideoSession,
-    paid_cents: int,
-    balance_cents: int,
-    at: datetime,
-) -> None:
-    outbox.enqueue(
-        db,
-        kind="enrollment_confirmed",
-        user=student,
-        data=_data(session, student, paid_cents=paid_cents, balance_cents=balance_cents),
-        at=at,
-    )
+def enrollment_data(
+    session: VideoSession, student: User, *, paid_cents: int, balance_cents: int
+) -> dict[str, Any]:
+    """The confirmation of a seat (written with the seat's other notices, see `seat_notices`)."""
+    return _data(session, student, paid_cents=paid_cents, balance_cents=balance_cents)
 
 
 def unenrolled(

@@ -13,11 +13,11 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, insert
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from visio.models import Enrollment, EnrollmentStatus, Notice, NoticePreference, User, VideoSession
-from visio.services import notice_rows, outbox
+from visio.services import outbox
 from visio.settings import settings
 
 
@@ -32,7 +32,8 @@ def _zoneinfo(user: User) -> ZoneInfo:
         return ZoneInfo(settings.default_timezone)
 
 
-def _data(session: VideoSession, teacher: User, **extra: Any) -> dict[str, Any]:
+def session_data(session: VideoSession, teacher: User, **extra: Any) -> dict[str, Any]:
+    """What a teacher's notice about one of their sessions holds, with `extra`."""
     return {
         "session_id": session.id,
         "title": session.title,
@@ -49,63 +50,6 @@ def _teacher(db: Session, session: VideoSession) -> User:
     return teacher
 
 
-# The teacher and their choices for the enrollment kinds, in one read (built once: this runs in
-# every seat claim, whose speed the enrollment benchmark watches).
-_TEACHER_AND_CHOICES = (
-    select(  # type: ignore[call-overload]
-        User.id,
-        User.email,
-        User.locale,
-        User.timezone,
-        NoticePreference.kind,
-        NoticePreference.email,
-    )
-    .outerjoin(
-        NoticePreference,
-        and_(
-            NoticePreference.user_id == User.id,
-            NoticePreference.kind.in_(["new_enrollment", "session_full"]),  # type: ignore[attr-defined]
-        ),
-    )
-    .where(User.id == bindparam("teacher_id"))
-)
-
-_INSERT_NOTICE = insert(Notice.__table__)  # type: ignore[attr-defined]
-
-
-def enrolled(db: Session, *, session: VideoSession, student: User, at: datetime) -> None:
-    """A seat was just taken (call after the count was raised): new enrollment, and full.
-
-    On the seat claim's hot path: one read and one insert, built once, run without the ORM.
-    """
-    connection = db.connection()  # Core on the transaction's connection: no ORM layer to cross
-    found = connection.execute(_TEACHER_AND_CHOICES, {"teacher_id": session.teacher_id}).all()
-    user_id, email, locale, timezone, _, _ = found[0]
-    teacher = User(id=user_id, email=email, locale=locale, timezone=timezone)
-    choices = {kind: chosen for *_, kind, chosen in found if kind is not None}
-    seats = {"taken": session.enrolled_count, "capacity": session.capacity}
-    rows = [
-        notice_rows.values(
-            teacher,
-            kind="new_enrollment",
-            data=_data(session, teacher, student=student.full_name, **seats),
-            at=at,
-            chosen=choices.get("new_enrollment"),
-        )
-    ]
-    if session.capacity is not None and session.enrolled_count == session.capacity:
-        rows.append(
-            notice_rows.values(
-                teacher,
-                kind="session_full",
-                data=_data(session, teacher, capacity=session.capacity),
-                at=at,
-                chosen=choices.get("session_full"),
-            )
-        )
-    connection.execute(_INSERT_NOTICE, rows)
-
-
 def payout_released(
     db: Session, *, session: VideoSession, amount_cents: int, purchases: int, at: datetime
 ) -> None:
@@ -115,7 +59,7 @@ def payout_released(
         db,
         kind="payout_released",
         user=teacher,
-        data=_data(session, teacher, amount_cents=amount_cents, purchases=purchases),
+        data=session_data(session, teacher, amount_cents=amount_cents, purchases=purchases),
         at=at,
     )
 
