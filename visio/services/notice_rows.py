@@ -5,16 +5,40 @@ an optional kind the user turned off kept as `skipped`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from visio.models import NoticeStatus, User
+from visio.models import NoticeStatus
 from visio.services import mail
 from visio.settings import settings
 
 
+class Recipient(Protocol):
+    """Who a notice goes to: a `User`, or a `Person` read without the ORM on a hot path."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def locale(self) -> str | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Person:
+    """The columns of a user a notice needs, cheap to build (no ORM instance)."""
+
+    id: int
+    email: str
+    locale: str | None
+    timezone: str | None
+
+
 def values(
-    user: User,
+    user: Recipient,
     *,
     kind: str,
     data: dict[str, Any],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, insert, or_
+from sqlalchemy import and_, bindparam, insert, literal, or_
 from sqlmodel import Session, select
 
 from visio.models import Notice, NoticePreference, User, VideoSession
@@ -32,9 +32,9 @@ _PEOPLE_AND_CHOICES = (
     .outerjoin(
         NoticePreference,
         or_(
-            and_(
+            and_(  # literal kinds: no list parameter to expand on each call
                 NoticePreference.user_id == User.id,
-                NoticePreference.kind.in_(TEACHER_KINDS),  # type: ignore[attr-defined]
+                or_(*(NoticePreference.kind == literal(kind) for kind in TEACHER_KINDS)),
             ),
             and_(
                 NoticePreference.user_id == bindparam("student_id"),
@@ -62,7 +62,7 @@ def seat_taken(
         _PEOPLE_AND_CHOICES, {"teacher_id": session.teacher_id, "student_id": student.id}
     ).all()
     teacher_id, email, locale, timezone = found[0][:4]
-    teacher = User(id=teacher_id, email=email, locale=locale, timezone=timezone)
+    teacher = notice_rows.Person(teacher_id, email, locale, timezone)
     chosen = {(user_id, kind): value for *_, user_id, kind, value in found if kind is not None}
     rows = [
         notice_rows.values(

@@ -17,11 +17,11 @@ from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from visio.models import Enrollment, EnrollmentStatus, Notice, NoticePreference, User, VideoSession
-from visio.services import outbox
+from visio.services import notice_rows, outbox
 from visio.settings import settings
 
 
-def _zone(user: User) -> str:
+def _zone(user: notice_rows.Recipient) -> str:
     return user.timezone or settings.default_timezone
 
 
@@ -32,7 +32,9 @@ def _zoneinfo(user: User) -> ZoneInfo:
         return ZoneInfo(settings.default_timezone)
 
 
-def session_data(session: VideoSession, teacher: User, **extra: Any) -> dict[str, Any]:
+def session_data(
+    session: VideoSession, teacher: notice_rows.Recipient, **extra: Any
+) -> dict[str, Any]:
     """What a teacher's notice about one of their sessions holds, with `extra`."""
     return {
         "session_id": session.id,
