@@ -27,6 +27,7 @@ def upgrade() -> None:
     op.add_column('users', sa.Column('unsubscribe_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
     op.add_column('notices', sa.Column('read_at', visio.models.types.UTCDateTime(), nullable=True))
     op.create_index('ix_notices_inbox', 'notices', ['user_id', 'created_at'], unique=False)
+    op.drop_index('ix_notices_user_id', table_name='notices')  # the inbox index starts with it
     op.create_table('notice_preferences',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -55,6 +56,7 @@ def downgrade() -> None:
     op.drop_table('email_tokens')
     op.drop_index('ix_notice_preferences_kind', table_name='notice_preferences')
     op.drop_table('notice_preferences')
+    op.create_index('ix_notices_user_id', 'notices', ['user_id'], unique=False)
     op.drop_index('ix_notices_inbox', table_name='notices')
     op.drop_column('notices', 'read_at')  # plain DROP COLUMN (SQLite 3.35+), as in 0005
     op.drop_column('users', 'unsubscribe_key')
