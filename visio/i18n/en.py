@@ -699,4 +699,11 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.material": "New: {material}",
     "inbox.detail.digest": "{count} new enrollment(s)",
     "error.too_many_ids": "Mark at most {max} notifications at once.",
+    # -- recurring series --
+    "error.series_not_found": "This series does not exist.",
+    "error.series_too_long": "A series has at most {max} occurrences.",
+    "error.series_too_short": "A series has at least {min} occurrences.",
+    "error.repeat_every_invalid": "Repeat every {min} to {max} days.",
+    "error.repeat_end_required": "Give either a number of occurrences or an end date.",
+    "error.repeat_until_before_start": "The end date comes before the first occurrence.",
 }

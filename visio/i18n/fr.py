@@ -708,4 +708,11 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.material": "Nouveau : {material}",
     "inbox.detail.digest": "{count} nouvelle(s) inscription(s)",
     "error.too_many_ids": "Marquez au plus {max} notifications à la fois.",
+    # -- séries récurrentes --
+    "error.series_not_found": "Cette série n'existe pas.",
+    "error.series_too_long": "Une série compte au plus {max} séances.",
+    "error.series_too_short": "Une série compte au moins {min} séances.",
+    "error.repeat_every_invalid": "Répétez tous les {min} à {max} jours.",
+    "error.repeat_end_required": "Indiquez soit un nombre de séances, soit une date de fin.",
+    "error.repeat_until_before_start": "La date de fin précède la première séance.",
 }
