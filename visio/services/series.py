@@ -542,3 +542,27 @@ def series_view(
         for s in rows
     ]
     return SeriesView(series, series.teacher_id, occurrences)
+
+
+REPEAT_MODES = ("none", "weekly", "days")
+
+
+def parse_repeat(*, mode: str, every_days: str, end: str, count: str, until: str) -> Repeat | None:
+    """The create dialog's "Repeat" choice as typed (None: a one-off session)."""
+    if mode not in REPEAT_MODES or mode == "none":
+        return None
+    every = WEEKLY
+    if mode == "days":
+        text = (every_days or "").strip()
+        if not text.isdigit() or len(text) > 3:
+            raise InvalidInput("repeat_every_invalid", field="repeat", min=1, max=MAX_EVERY_DAYS)
+        every = int(text)
+    if end == "until":
+        try:
+            return Repeat(every_days=every, until=date.fromisoformat((until or "").strip()))
+        except ValueError:
+            raise InvalidInput("datetime_invalid", field="repeat") from None
+    text = (count or "").strip()
+    if not text.isdigit() or len(text) > 4:
+        raise InvalidInput("number_invalid", field="repeat")
+    return Repeat(every_days=every, count=int(text))
