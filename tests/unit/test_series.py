@@ -355,3 +355,23 @@ def test_cancel_of_one_occurrence_is_the_usual_cancel(db, clock, teacher):
     )
     view = series.series_view(db=db, actor=teacher, series_id=made.series.id, clock=clock)
     assert [o.status for o in view.occurrences] == ["cancelled"] + ["scheduled"] * 3
+
+
+# --- the dialog's "Repeat" choice as typed --------------------------------------------------
+
+
+def test_the_repeat_choice_is_read_from_the_dialogs_text():
+    read = series.parse_repeat
+    assert read(mode="none", every_days="", end="count", count="4", until="") is None
+    assert read(mode="weekly", every_days="", end="count", count="4", until="") == Repeat(7, 4)
+    assert read(mode="days", every_days="3", end="until", count="", until="2026-06-01") == Repeat(
+        3, until=date(2026, 6, 1)
+    )
+    for bad in (
+        {"mode": "days", "every_days": "x", "end": "count", "count": "4", "until": ""},
+        {"mode": "weekly", "every_days": "", "end": "count", "count": "four", "until": ""},
+        {"mode": "weekly", "every_days": "", "end": "until", "count": "", "until": "soon"},
+    ):
+        with pytest.raises(InvalidInput) as error:
+            read(**bad)
+        assert error.value.field == "repeat"
