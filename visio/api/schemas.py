@@ -499,7 +499,10 @@ class SeriesEnrollOut(BaseModel):
 class SeriesCancelIn(Body):
     reason: Text
     from_session_id: Integer | None = Field(
-        default=None, description="Cancel from this occurrence on; default: every one to come"
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Cancel from this occurrence on; default: every one to come",
     )
 
 

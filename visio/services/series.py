@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from sqlmodel import Session, select
 
@@ -249,6 +249,8 @@ def update_future(
     chosen = db.get(VideoSession, video_session_id)
     if chosen is None:
         raise NotFound("session_not_found")
+    if data.timezone not in available_timezones():
+        raise InvalidInput("timezone_invalid", field="timezone")
     if chosen.series_id is None:
         return [
             update_session(
