@@ -35,14 +35,14 @@ def scope_choice(value: rx.Var, on_change, name: str) -> rx.Component:  # type: 
             rx.flex(
                 *[
                     rx.text(
-                        rx.flex(rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], gap="2"),
+                        rx.flex(rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], spacing="2"),
                         as_="label",
                         size="2",
                     )
                     for v, key in (("one", "series.scope_one"), ("future", "series.scope_future"))
                 ],
                 direction=rx.breakpoints(initial="column", sm="row"),
-                gap="3",
+                spacing="4",
             ),
             value=value,
             on_change=on_change,

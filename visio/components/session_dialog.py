@@ -163,14 +163,14 @@ def _choice(name: str, value: rx.Var, options: list[tuple[str, str]]) -> rx.Comp
         rx.flex(
             *[
                 rx.text(
-                    rx.flex(rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], gap="2"),
+                    rx.flex(rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], spacing="2"),
                     as_="label",
                     size="2",
                 )
                 for v, key in options
             ],
             direction=rx.breakpoints(initial="column", sm="row"),
-            gap="3",
+            spacing="4",
             wrap="wrap",
         ),
         value=value,

@@ -50,7 +50,11 @@ class SeriesState(AppState):
         owner = view.teacher_id == user.id
         first = view.occurrences[0].session
         self.title = first.title
-        self.subtitle = self.text("series.subtitle", n=view.series.every_days)
+        self.subtitle = (
+            self.text("series.subtitle_weekly")
+            if view.series.every_days == series.WEEKLY
+            else self.text("series.subtitle", n=view.series.every_days)
+        )
         self.is_student = user.role == Role.STUDENT
         self.seats_note = (
             self.text("series.seats_held", n=view.seats_held, total=len(view.occurrences))
