@@ -35,7 +35,9 @@ def scope_choice(value: rx.Var, on_change, name: str) -> rx.Component:  # type: 
             rx.flex(
                 *[
                     rx.text(
-                        rx.flex(rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], spacing="2"),
+                        rx.flex(
+                            rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], spacing="2"
+                        ),
                         as_="label",
                         size="2",
                     )
