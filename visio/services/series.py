@@ -264,7 +264,9 @@ def update_future(
         locked = {s.id: s for s in locking.lock(db, VideoSession, ids)}
         now = clock()
         chosen = locked.get(video_session_id)
-        if chosen is None or chosen.teacher_id != actor.id:
+        if chosen is None:  # deleted meanwhile
+            raise NotFound("session_not_found")
+        if chosen.teacher_id != actor.id:
             raise Forbidden("not_owner")
         # The move, on the local wall clock of the new zone (same as the old, mostly).
         old_wall = chosen.starts_at.astimezone(ZoneInfo(chosen.timezone)).replace(tzinfo=None)
