@@ -17,6 +17,7 @@ from visio.pages.home import home_page
 from visio.pages.notifications import notifications_page
 from visio.pages.password_reset import forgot_password_page, reset_password_page
 from visio.pages.room import room_page
+from visio.pages.series import series_page
 from visio.pages.session_detail import session_detail_page
 from visio.pages.session_page import session_page
 from visio.pages.sessions import student_sessions_page, teacher_sessions_page
@@ -32,6 +33,7 @@ from visio.state.home import HomeState
 from visio.state.notifications import NotificationsState
 from visio.state.password_reset import PasswordResetState
 from visio.state.room import RoomState
+from visio.state.series import SeriesState
 from visio.state.session_detail import SessionDetailState
 from visio.state.session_page import SessionPageState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
@@ -81,6 +83,7 @@ SIGNED_IN_PAGES = [
     (wallet_page, "/wallet", WalletState.on_load),
     (account_page, "/account", AccountState.on_load),
     (notifications_page, "/notifications", NotificationsState.on_load),
+    (series_page, "/series/[series_id]", SeriesState.on_load),
 ]
 for page, route, on_load in SIGNED_IN_PAGES:
     app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Cast
-from tests.factories import STRONG_PASSWORD
+from tests.api.conftest import Cast, Make
+from tests.factories import STRONG_PASSWORD, session_input
+from visio.services import series
 
 CALLERS = ("anonymous", "student", "enrolled", "other_teacher", "owner")
 ANON = "401 not_authenticated"
@@ -37,6 +38,23 @@ class Route:
 def _new_session(cast: Cast) -> dict[str, Any]:
     starts = cast.session.starts_at.isoformat()
     return {"title": "Matrix session", "starts_at": starts, "duration": 30}
+
+
+def _new_series(cast: Cast) -> dict[str, Any]:
+    return {**_new_session(cast), "repeat": {"every_days": 7, "count": 2}}
+
+
+def _series_of(cast: Cast, make: Make) -> int:
+    """A published weekly series of the owner's, `enrolled` holding every seat of it."""
+    made = series.create_series(
+        db=make.db,
+        actor=cast.owner.user,
+        data=session_input(make.clock),
+        repeat=series.Repeat(every_days=7, count=2),
+        publish=True,
+    )
+    series.enroll_series(db=make.db, actor=cast.enrolled.user, series_id=made.series.id)
+    return made.series.id  # type: ignore[return-value]
 
 
 def _registration(cast: Cast) -> dict[str, Any]:
@@ -106,6 +124,13 @@ ROUTES = [
     Route("GET", "/api/notifications", (ANON, "200", "200", "200", "200")),
     Route("POST", "/api/notifications/read", (ANON, "200", "200", "200", "200"),
           body=lambda c: {"all": True}),
+    # Recurring series: {series} is the owner's, published, `enrolled` holds all its seats.
+    Route("POST", "/api/series", (ANON, ROLE, ROLE, "201", "201"), body=_new_series),
+    Route("GET", "/api/series/{series}", (ANON, "200", "200", "200", "200")),
+    Route("POST", "/api/series/{series}/enroll",
+          (ANON, "201", "409 already_enrolled", ROLE, "403 own_session")),
+    Route("POST", "/api/series/{series}/cancel", (ANON, ROLE, ROLE, OWNER, "200"),
+          body=lambda c: {"reason": "Matrix"}),
 ]  # fmt: skip
 
 CASES = [
@@ -120,6 +145,8 @@ def test_authorization_matrix(http, cast, make, route, caller, expected) -> None
     targets = {"session": cast.session.id, "draft": cast.draft.id}
     if "{pdf}" in route.path:
         targets["pdf"] = make.pdf(cast.owner, cast.session).id
+    if "{series}" in route.path:
+        targets["series"] = _series_of(cast, make)
     url = route.path.format(**targets) + (f"?{route.query}" if route.query else "")
     headers = {} if caller == "anonymous" else getattr(cast, caller).headers
 

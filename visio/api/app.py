@@ -20,6 +20,7 @@ from visio.api import (
     errors,
     materials,
     notifications,
+    series,
     sessions,
     wallet,
 )
@@ -76,6 +77,7 @@ def create_api() -> FastAPI:
     api.include_router(wallet.router, prefix=PREFIX)
     api.include_router(account.router, prefix=PREFIX)
     api.include_router(notifications.router, prefix=PREFIX)
+    api.include_router(series.router, prefix=PREFIX)
 
     # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
     # not a page of the web app.

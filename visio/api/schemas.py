@@ -451,3 +451,63 @@ class OverviewOut(BaseModel):
     upcoming: list[UpcomingOut]
     enrollments_by_week: list[WeekOut]
     revenue_by_month: list[MonthOut]
+
+
+# --- recurring series -----------------------------------------------------------------------
+
+
+class RepeatIn(Body):
+    """How a series repeats: every `every_days` days (7: weekly), `count` times or until a day."""
+
+    every_days: Integer = 7
+    count: Integer | None = Field(default=None, description="Occurrences (at most 52)")
+    until: Day | None = Field(
+        default=None, description="The last day an occurrence may fall on, in the session's zone"
+    )
+
+
+class SeriesIn(SessionIn):
+    """The first occurrence's fields, how it repeats, and whether to publish them at once."""
+
+    repeat: RepeatIn
+    publish: Boolean = False
+
+
+class OccurrenceOut(SessionOut):
+    holds_seat: bool = Field(description="The caller holds a seat in this occurrence")
+
+
+class SeriesOut(BaseModel):
+    id: int
+    teacher_id: int
+    every_days: int
+    created_at: datetime
+    occurrences: list[OccurrenceOut]
+    seats_held: int
+    remaining_count: int = Field(description="Occurrences the caller could still enroll in")
+    remaining_price_cents: int
+    currency: str
+
+
+class SeriesEnrollOut(BaseModel):
+    enrollments: list[EnrollmentOut]
+    paid_cents: int
+    wallet_balance_cents: int
+    currency: str
+
+
+class SeriesCancelIn(Body):
+    reason: Text
+    from_session_id: Integer | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Cancel from this occurrence on; default: every one to come",
+    )
+
+
+class SeriesCancelOut(BaseModel):
+    cancelled: list[SessionOut]
+    refunded_count: int
+    refunded_cents: int
+    currency: str

@@ -158,6 +158,95 @@ def _material_links() -> rx.Component:
     )
 
 
+def _choice(name: str, value: rx.Var, options: list[tuple[str, str]]) -> rx.Component:
+    return rx.radio_group.root(
+        rx.flex(
+            *[
+                rx.text(
+                    rx.flex(rx.radio_group.item(value=v, id=f"{name}-{v}"), T[key], spacing="2"),
+                    as_="label",
+                    size="2",
+                )
+                for v, key in options
+            ],
+            direction=rx.breakpoints(initial="column", sm="row"),
+            spacing="4",
+            wrap="wrap",
+        ),
+        value=value,
+        on_change=lambda v: F.set_value(name, v),
+        id=f"field-{name}",
+    )
+
+
+def _repeat() -> rx.Component:
+    """A series: weekly or every N days, K occurrences or until a date, with the dates."""
+    return _block(
+        _label("series.repeat"),
+        _choice(
+            "repeat_mode",
+            F.repeat_mode,
+            [
+                ("none", "series.repeat_none"),
+                ("weekly", "series.repeat_weekly"),
+                ("days", "series.repeat_days"),
+            ],
+        ),
+        rx.cond(
+            F.repeat_mode != "none",
+            rx.vstack(
+                rx.cond(
+                    F.repeat_mode == "days",
+                    _block(
+                        _label("series.every_days", "field-repeat_every"),
+                        _text_input("repeat_every", "repeat", type="number", min="1", max="365"),
+                    ),
+                ),
+                _choice(
+                    "repeat_end",
+                    F.repeat_end,
+                    [("count", "series.end_count"), ("until", "series.end_until")],
+                ),
+                rx.cond(
+                    F.repeat_end == "count",
+                    _text_input("repeat_count", "repeat", type="number", min="2", max="52"),
+                    _text_input("repeat_until", "repeat", type="date"),
+                ),
+                _error("repeat"),
+                rx.cond(
+                    F.repeat_preview.length() > 0,
+                    rx.vstack(
+                        rx.text(F.repeat_count_label, size="1", weight="medium"),
+                        rx.foreach(
+                            F.repeat_preview,
+                            lambda day: rx.text(day, size="1", color_scheme="gray"),
+                        ),
+                        spacing="0",
+                        id="repeat-preview",
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+                padding="12px",
+                border_radius="12px",
+                background=rx.color("gray", 2),
+            ),
+        ),
+    )
+
+
+def _scope() -> rx.Component:
+    """Editing an occurrence of a series: this one, or it and every later one."""
+    return _block(
+        _label("series.scope"),
+        _choice(
+            "edit_scope",
+            F.edit_scope,
+            [("one", "series.scope_one"), ("future", "series.scope_future")],
+        ),
+    )
+
+
 def _advanced() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -257,6 +346,7 @@ def session_form_fields() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        rx.cond(F.editing, rx.cond(F.in_series, _scope()), _repeat()),
         _block(
             _label("form.platform"),
             _platform_picker(),

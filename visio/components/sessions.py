@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.series import series_badge
+
 STATUS_COLORS = {
     "draft": "gray",
     "scheduled": "blue",
@@ -41,6 +43,7 @@ def session_card(
             rx.hstack(
                 *([leading] if leading is not None else []),
                 status_badge(card["status"], card["status_label"]),
+                series_badge(card["series_id"].to(int)),
                 rx.spacer(),
                 rx.text(card["price"], weight="bold", size="3"),
                 width="100%",

@@ -8,6 +8,7 @@ from visio.components.attendance import attendance_report, interval_timer
 from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
 from visio.components.materials import materials_panel
+from visio.components.series import scope_choice, series_badge
 from visio.components.session_dialog import session_dialog
 from visio.components.sessions import meta, status_badge
 from visio.state.session_detail import SessionDetailState as D
@@ -216,6 +217,7 @@ def _cancel_dialog() -> rx.Component:
         description=D.refund_note,
         description_id="refund-note",
         body=(
+            rx.cond(D.series_id, scope_choice(D.cancel_scope, D.set_cancel_scope, "cancel-scope")),
             rx.text_area(
                 value=D.cancel_reason,
                 on_change=D.set_cancel_reason,
@@ -256,6 +258,7 @@ def _body() -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     status_badge(D.status, D.status_label),
+                    series_badge(D.series_id),
                     rx.text(D.price, weight="bold"),
                     align="center",
                 ),

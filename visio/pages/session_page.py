@@ -7,6 +7,7 @@ import reflex as rx
 from visio.components.attendance import interval_timer, join_countdown_button
 from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
+from visio.components.series import series_badge
 from visio.components.sessions import meta, status_badge
 from visio.state.session_page import SessionPageState as P
 
@@ -279,11 +280,46 @@ def _materials() -> rx.Component:
     )
 
 
+def _series_box() -> rx.Component:
+    """An occurrence of a series: enroll in all the remaining ones at once, or see them."""
+    return rx.cond(
+        P.series_id,
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.icon("repeat", size=16),
+                    rx.text(T["series.part_of"], weight="bold"),
+                    align="center",
+                ),
+                rx.cond(
+                    P.series_remaining > 0,
+                    rx.fragment(
+                        rx.text(P.series_total, size="2", color_scheme="gray"),
+                        rx.button(
+                            T["series.enroll_all"].replace("{n}", P.series_remaining.to_string()),
+                            on_click=P.enroll_series,
+                            loading=P.busy,
+                            width="100%",
+                            id="enroll-series",
+                        ),
+                    ),
+                ),
+                rx.link(T["series.see"], href="/series/" + P.series_id.to_string(), size="2"),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+            id="series-box",
+        ),
+    )
+
+
 def _body() -> rx.Component:
     return rx.grid(
         rx.vstack(
             rx.hstack(
                 status_badge(P.status, P.status_label),
+                series_badge(P.series_id),
                 rx.foreach(
                     P.tags,
                     lambda t: rx.badge(
@@ -339,7 +375,11 @@ def _body() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        rx.box(_action_box(), position=rx.breakpoints(initial="static", md="sticky"), top="80px"),
+        rx.box(
+            rx.vstack(_action_box(), _series_box(), spacing="4", width="100%"),
+            position=rx.breakpoints(initial="static", md="sticky"),
+            top="80px",
+        ),
         columns=rx.breakpoints(initial="1", md="3"),
         style={"grid_template_columns": rx.breakpoints(initial="1fr", md="2fr 1fr")},
         spacing="5",

@@ -75,11 +75,22 @@ def current_input(db: Session, session: VideoSession) -> SessionInput:
 
 
 def update_session(
-    *, db: Session, actor: User, video_session_id: int, data: SessionInput, clock: Clock = utcnow
+    *,
+    db: Session,
+    actor: User,
+    video_session_id: int,
+    data: SessionInput,
+    clock: Clock = utcnow,
+    locked: VideoSession | None = None,
 ) -> VideoSession:
-    """Apply an edit form to a session the actor owns."""
+    """Apply an edit form to a session the actor owns.
+
+    `locked`: the session's row, already locked and its ownership checked by the caller (a
+    series' edit of its future occurrences): the edit joins the caller's transaction, which
+    commits (or rolls back) all of them together.
+    """
     try:
-        session = lock_owned(db, actor, video_session_id)
+        session = locked or lock_owned(db, actor, video_session_id)
         now = clock()
         status = effective_status(session, now)
         if status in (EffectiveStatus.CANCELLED, EffectiveStatus.FINISHED):
@@ -129,7 +140,8 @@ def update_session(
             if getattr(clean, name) != getattr(before, name)
         )
         if not changed:
-            db.rollback()
+            if locked is None:
+                db.rollback()
             return session
         _apply(db, session, clean, before)
         session.updated_at = now
@@ -163,7 +175,8 @@ def update_session(
                 else {}
             ),
         )
-        db.commit()
+        if locked is None:
+            db.commit()
         return session
     except Exception:
         db.rollback()

@@ -210,14 +210,25 @@ def set_tags(db: Session, session_id: int, names: list[str]) -> None:
 
 
 def create_session(
-    *, db: Session, actor: User, data: SessionInput, clock: Clock = utcnow
+    *,
+    db: Session,
+    actor: User,
+    data: SessionInput,
+    clock: Clock = utcnow,
+    series_id: int | None = None,
+    commit: bool = True,
 ) -> VideoSession:
-    """Create a draft session; a Jitsi session gets its unguessable room at once."""
+    """Create a draft session; a Jitsi session gets its unguessable room at once.
+
+    A series' occurrences pass their `series_id` and `commit=False`: they are created together,
+    in the series' one transaction (see series.create_series).
+    """
     require_role(actor, Role.TEACHER)
     now = clock()
     clean = validate(data, now=now)
     session = VideoSession(
         teacher_id=actor.id,
+        series_id=series_id,
         title=clean.title,
         description=clean.description,
         starts_at=clean.starts_at,
@@ -247,7 +258,8 @@ def create_session(
         at=now,
         title=clean.title,
     )
-    db.commit()
+    if commit:
+        db.commit()
     return session
 
 

@@ -15,7 +15,7 @@ from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_clock, format_money, format_when
 from visio.models import EffectiveStatus, Role
-from visio.services import attendance, attendance_report, roster, sessions
+from visio.services import attendance, attendance_report, roster, series, sessions
 from visio.services.errors import DomainError
 from visio.settings import settings
 from visio.state.app import AppState
@@ -75,6 +75,7 @@ class SessionDetailState(SessionFactsState, AppState):
     cancel_open: bool = False
     cancel_reason: str = ""
     cancel_error: str = ""
+    cancel_scope: str = "one"  # an occurrence of a series: one | future
     delete_open: bool = False
     busy: bool = False
 
@@ -263,7 +264,11 @@ class SessionDetailState(SessionFactsState, AppState):
 
     @rx.event
     def set_cancel_open(self, is_open: bool):
-        self.cancel_open, self.cancel_error = is_open, ""
+        self.cancel_open, self.cancel_error, self.cancel_scope = is_open, "", "one"
+
+    @rx.event
+    def set_cancel_scope(self, value: str):
+        self.cancel_scope = "future" if value == "future" else "one"
 
     @rx.event
     def set_cancel_reason(self, value: str):
@@ -274,6 +279,8 @@ class SessionDetailState(SessionFactsState, AppState):
         user, redirect = self.guard(Role.TEACHER)
         if user is None:
             return redirect
+        if self.series_id and self.cancel_scope == "future":
+            return self._cancel_future(user)
         try:
             with open_db() as db:
                 result = sessions.cancel_session(
@@ -289,6 +296,31 @@ class SessionDetailState(SessionFactsState, AppState):
                 "detail.cancelled_toast",
                 n=result.refunded_count,
                 total=format_money(result.refunded_cents, self.lang),
+            )
+        )
+
+    def _cancel_future(self, user):  # type: ignore[no-untyped-def]
+        """Cancel this occurrence and every later one of its series (each refunded once)."""
+        try:
+            with open_db() as db:
+                done = series.cancel_rest(
+                    db=db,
+                    actor=user,
+                    series_id=self.series_id,
+                    from_session_id=self._session_id,
+                    reason=self.cancel_reason,
+                )
+        except DomainError as error:
+            self.cancel_error = self.message(error)
+            return None
+        self.cancel_open, self.cancel_reason = False, ""
+        self._fill(user)
+        return rx.toast.success(
+            self.text(
+                "series.cancelled_future",
+                count=len(done.cancelled),
+                n=done.refunded_count,
+                total=format_money(done.refunded_cents, self.lang),
             )
         )
 

@@ -52,6 +52,7 @@ class SessionFactsState(rx.State, mixin=True):
     cancel_note: str = ""
     tick_ms: int = 0
     current_id: int = 0
+    series_id: int = 0  # an occurrence of a recurring series (0: a one-off session)
 
     _session_id: int | None = None
     _in_app: bool = False
@@ -87,6 +88,7 @@ class SessionFactsState(rx.State, mixin=True):
         self.tick_ms = tick_delay_ms(self._next_change, now)
         self.found, self.error_text = True, ""
         self.title, self.description = s.title, s.description
+        self.series_id = s.series_id or 0
         self.status, self.status_label = status.value, text(f"status.{status.value}")
         self.when = format_when(s.starts_at, lang, tz)
         self.zone_note = (

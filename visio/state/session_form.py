@@ -9,15 +9,26 @@ import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
+from visio.i18n.formatting import format_when
 from visio.models import Platform, Role, StoredStatus, User
-from visio.services import materials, sessions
-from visio.services.errors import DomainError, NotAuthenticated
+from visio.services import materials, series, sessions
+from visio.services.errors import DomainError, InvalidInput, NotAuthenticated
 from visio.services.roster import owned_session
 from visio.services.session_edit import MAX_POSTPONE_DAYS, current_input, update_session
 from visio.services.session_form import SessionForm, edit_moves, form_errors, parse_form
 from visio.settings import settings
 from visio.state.app import AppState
 
+# A series: the "Repeat" choice of the create dialog, and the scope of an occurrence's edit.
+REPEAT_FIELDS = (
+    "repeat_mode",
+    "repeat_every",
+    "repeat_end",
+    "repeat_count",
+    "repeat_until",
+    "edit_scope",
+)
+PREVIEW_SHOWN = 6
 TEXT_FIELDS = (
     "title",
     "description",
@@ -33,6 +44,7 @@ TEXT_FIELDS = (
     "tag_input",
     "material_title",
     "material_url",
+    *REPEAT_FIELDS,
 )
 # Form field -> the service's field name in its errors.
 ERROR_FIELD = {
@@ -42,6 +54,7 @@ ERROR_FIELD = {
     "deadline_date": "enrollment_deadline",
     "deadline_time": "enrollment_deadline",
     "tag_input": "tags",
+    **{name: "repeat" for name in REPEAT_FIELDS},
 }
 
 
@@ -73,6 +86,13 @@ class SessionFormState(AppState):
     errors: dict[str, str] = {}
     form_error: str = ""
     move_note: str = ""  # students are enrolled: the rules a move must keep
+    repeat_mode: str = "none"  # none | weekly | days
+    repeat_every: str = "2"
+    repeat_end: str = "count"  # count | until
+    repeat_count: str = "4"
+    repeat_until: str = ""
+    in_series: bool = False  # editing an occurrence of a series
+    edit_scope: str = "one"  # one | future
     _touched: set[str] = set()
     _editing_id: int | None = None
     _form_tz: str = ""
@@ -80,6 +100,41 @@ class SessionFormState(AppState):
     @rx.var
     def form_tz(self) -> str:
         return self._form_tz or self.viewer_tz
+
+    @rx.var
+    def repeat_preview(self) -> list[str]:
+        """The dates a series would have, in the viewer's language (the first few)."""
+        starts = self._series_starts()
+        shown = [format_when(s, self.lang, self.form_tz) for s in starts[:PREVIEW_SHOWN]]
+        if len(starts) > PREVIEW_SHOWN:
+            shown.append(self.text("series.preview_more", n=len(starts) - PREVIEW_SHOWN))
+        return shown
+
+    @rx.var
+    def repeat_count_label(self) -> str:
+        starts = self._series_starts()
+        return self.text("series.preview", n=len(starts)) if starts else ""
+
+    def _repeat(self) -> series.Repeat | None:
+        if self.editing:
+            return None
+        return series.parse_repeat(
+            mode=self.repeat_mode,
+            every_days=self.repeat_every,
+            end=self.repeat_end,
+            count=self.repeat_count,
+            until=self.repeat_until,
+        )
+
+    def _series_starts(self) -> list:  # type: ignore[type-arg]
+        try:
+            repeat = self._repeat()
+            if repeat is None:
+                return []
+            start = parse_form(self._form()).starts_at
+            return series.occurrence_starts(start, self.form_tz, repeat)
+        except (DomainError, ValueError):
+            return []
 
     def _form(self) -> SessionForm:
         return SessionForm(
@@ -114,6 +169,13 @@ class SessionFormState(AppState):
         found = form_errors(
             self._form(), now=now, start_changed=start_changed, deadline_changed=deadline_changed
         )
+        try:
+            repeat = self._repeat()
+            if repeat is not None and "starts_at" not in found:
+                series.occurrence_starts(parse_form(self._form()).starts_at, self.form_tz, repeat)
+        except DomainError as error:
+            if isinstance(error, InvalidInput):
+                found = {**found, "repeat": error}
         shown = found if everything else {k: v for k, v in found.items() if k in self._touched}
         self.errors = {k: self.message(v) for k, v in shown.items()}
         return not found
@@ -130,6 +192,9 @@ class SessionFormState(AppState):
         self.duration, self.platform, self.is_paid, self.tags = "60", Platform.JITSI, False, []
         self.errors, self.form_error, self._touched = {}, "", set()
         self.move_note = ""
+        self.repeat_mode, self.repeat_every, self.repeat_end = "none", "2", "count"
+        self.repeat_count, self.repeat_until = "4", ""
+        self.in_series, self.edit_scope = False, "one"
         self.saving = self.show_advanced = False
         self._form_tz = ""
         self.material_links, self.material_title, self.material_url = [], "", ""
@@ -188,6 +253,7 @@ class SessionFormState(AppState):
                 hours=settings.min_notice_hours,
                 days=MAX_POSTPONE_DAYS,
             )
+        self.in_series = session.series_id is not None
         self.editing, self._editing_id = True, session.id
         self.dialog_open = True
 
@@ -264,6 +330,12 @@ class SessionFormState(AppState):
             link for position, link in enumerate(self.material_links) if position != int(index)
         ]
 
+    def _add_links(self, db, user, session_id: int) -> None:  # type: ignore[no-untyped-def]
+        for link in self.material_links:
+            materials.add_link(
+                db=db, actor=user, video_session_id=session_id, title=link["title"], url=link["url"]
+            )
+
     @rx.event
     def submit(self, publish: bool = False):
         user, redirect = self.guard(Role.TEACHER)
@@ -281,21 +353,29 @@ class SessionFormState(AppState):
         try:
             data = parse_form(self._form())
             with open_db() as db:
-                if self.editing and self._editing_id is not None:
+                repeat = self._repeat()
+                if self.editing and self._editing_id is not None and self.edit_scope == "future":
+                    edited = series.update_future(
+                        db=db, actor=user, video_session_id=self._editing_id, data=data
+                    )
+                    message = self.text("series.saved_future", n=len(edited))
+                elif self.editing and self._editing_id is not None:
                     session = update_session(
                         db=db, actor=user, video_session_id=self._editing_id, data=data
                     )
                     message = self.text("form.saved")
+                elif repeat is not None:
+                    made = series.create_series(
+                        db=db, actor=user, data=data, repeat=repeat, publish=publish
+                    )
+                    session = made.occurrences[0]
+                    for occurrence in made.occurrences:
+                        self._add_links(db, user, occurrence.id)
+                    key = "series.created_published" if publish else "series.created"
+                    message = self.text(key, n=len(made.occurrences))
                 else:
                     session = sessions.create_session(db=db, actor=user, data=data)
-                    for link in self.material_links:
-                        materials.add_link(
-                            db=db,
-                            actor=user,
-                            video_session_id=session.id,
-                            title=link["title"],
-                            url=link["url"],
-                        )
+                    self._add_links(db, user, session.id)
                     message = self.text("form.created_draft")
                     if publish:
                         sessions.publish_session(db=db, actor=user, video_session_id=session.id)

@@ -15,8 +15,8 @@ import reflex as rx
 from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_clock, format_money, format_when
-from visio.models import MaterialKind
-from visio.services import attendance, calendar, download_links, enrollments
+from visio.models import MaterialKind, Role
+from visio.services import attendance, calendar, download_links, enrollments, series
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
 from visio.settings import settings
@@ -52,6 +52,8 @@ class SessionPageState(SessionFactsState, AppState):
 
     busy: bool = False
     pay_open: bool = False
+    series_remaining: int = 0  # occurrences of its series the student could still enroll in
+    series_total: str = ""  # what enrolling in all of them costs
     unenroll_open: bool = False
 
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
@@ -66,8 +68,21 @@ class SessionPageState(SessionFactsState, AppState):
                 if view.can_download and files
                 else {}
             )
+            remaining = (
+                series.series_view(db=db, actor=user, series_id=view.session.series_id).remaining
+                if view.session.series_id and user.role == Role.STUDENT
+                else []
+            )
         s, lang, tz = view.session, self.lang, self.viewer_tz
         self._fill_facts(s, view.status, view.tags, now)
+        self.series_remaining = len(remaining)
+        self.series_total = self.text(
+            "series.enroll_all_total",
+            n=len(remaining),
+            total=format_money(sum(o.session.price_cents for o in remaining), lang)
+            if s.is_paid
+            else self.text("common.free"),
+        )
         self.opens_at_iso = view.join_opens_at.isoformat()
         self.join_window_note = self.text(
             "page.join_window",
@@ -136,6 +151,29 @@ class SessionPageState(SessionFactsState, AppState):
     @rx.event
     def set_unenroll_open(self, is_open: bool):
         self.unenroll_open = is_open
+
+    @rx.event
+    def enroll_series(self):
+        """A seat in every remaining occurrence of this session's series, all or none."""
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        if self.busy or not self.series_id:
+            return None
+        self.busy = True
+        try:
+            with open_db() as db:
+                done = series.enroll_series(db=db, actor=user, series_id=self.series_id)
+        except DomainError as error:
+            self.busy = False
+            self._fill(user)
+            return [rx.toast.error(self.message(error)), AppState.load_shell]
+        self.busy = False
+        self._fill(user)
+        return [
+            rx.toast.success(self.text("series.enrolled_all", n=len(done.results))),
+            AppState.load_shell,
+        ]
 
     @rx.event
     def enroll(self):

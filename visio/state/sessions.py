@@ -49,6 +49,7 @@ class SessionCard(TypedDict):
     revenue: str
     note: str
     note_color: str  # green: good news (enrolled, refunded); amber: the student may act
+    series_id: int  # an occurrence of a recurring series (0: a one-off session)
 
 
 class StatusCount(TypedDict):
@@ -150,6 +151,7 @@ class SessionListState(rx.State, mixin=True):
             )
         return SessionCard(
             id=s.id or 0,
+            series_id=s.series_id or 0,
             href=f"/sessions/{s.id}" if student else f"/teacher/video-sessions/{s.id}",
             title=s.title,
             teacher=row.teacher_name,
