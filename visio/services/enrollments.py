@@ -27,7 +27,7 @@ from visio.models import (
     VideoSession,
     Wallet,
 )
-from visio.services import audit, locking, student_notices, teacher_notices, wallets
+from visio.services import audit, locking, student_notices, teacher_notices, waitlist, wallets
 from visio.services.email_verification import require_verified
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 
@@ -218,7 +218,9 @@ def unenroll(
             joined = joined.where(Attendance.last_seen_at >= session.rescheduled_at)
         if db.exec(joined).first() is not None:  # a seat that was used is not refunded
             raise Conflict("already_joined")
-        wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
+        # The freed seat's candidates' wallets too, before the refund locks the escrow.
+        locked = waitlist.lock_wallets(db, session=session, at=now, freeing=1, also=[actor.id])  # type: ignore[list-item]
+        wallet = locked[actor.id]  # type: ignore[index]
         refunded = 0
         purchase = db.exec(
             select(Purchase).where(
@@ -250,6 +252,7 @@ def unenroll(
             balance_cents=wallet.balance_cents,
             at=now,
         )
+        waitlist.promote(db, session=session, at=now, locked=locked)
         db.commit()
         return UnenrollResult(enrollment, refunded, wallet.balance_cents)
     except Exception:
