@@ -106,6 +106,12 @@ ROUTES = [
     Route("GET", "/api/notifications", (ANON, "200", "200", "200", "200")),
     Route("POST", "/api/notifications/read", (ANON, "200", "200", "200", "200"),
           body=lambda c: {"all": True}),
+    # The cast's session has free seats: nobody may join its waiting list; its owner sees it.
+    Route("POST", "/api/sessions/{session}/waitlist",
+          (ANON, "409 seats_available", "409 already_enrolled", ROLE, ROLE)),
+    Route("DELETE", "/api/sessions/{session}/waitlist",
+          (ANON, "409 not_waiting", "409 not_waiting", ROLE, ROLE)),
+    Route("GET", "/api/sessions/{session}/waitlist", (ANON, "200", "200", OWNER, "200")),
 ]  # fmt: skip
 
 CASES = [

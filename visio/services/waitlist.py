@@ -194,6 +194,8 @@ def leave(*, db: Session, actor: User | None, video_session_id: int, clock: Cloc
     try:
         session = enrollments._lock_session(db, video_session_id)
         now = clock()
+        if actor.role != Role.STUDENT:
+            raise Forbidden("wrong_role", role=Role.STUDENT)
         entry = _entry(db, session.id, actor.id)  # type: ignore[arg-type]
         if entry is None or not _is_live(db, entry):
             raise Conflict("not_waiting")
