@@ -27,6 +27,7 @@ def test_join_see_the_place_and_get_the_seat_an_unenroll_frees(http, make, serve
         "position": 1,
         "waiting_count": 1,
         "short": False,
+        "can_join": False,
     }
     assert http.post(_url(session), headers=second.headers).json()["position"] == 2
     assert_error(http.post(_url(session), headers=first.headers), 409, "already_waiting")

@@ -26,7 +26,7 @@ from visio.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from visio.services import enrollments, inbox, mail, sessions, waitlist
+from visio.services import enrollments, inbox, mail, sessions, stats, waitlist
 from visio.services.errors import Conflict, Forbidden, NotAuthenticated
 from visio.services.session_edit import current_input, update_session
 
@@ -343,3 +343,25 @@ def test_the_mails_render_in_both_languages_without_the_link(kind, lang, db, clo
     body = message.get_body(("plain",)).get_content()
     assert f"/sessions/{session.id}" in body
     assert session.link not in message.as_string()
+
+
+def test_a_student_is_offered_the_list_only_when_it_would_take_them(db, clock, teacher):
+    session, (seated,) = full_session(db, clock, teacher)
+    outsider = student(db, clock)
+    assert place(db, clock, outsider, session).can_join
+    assert not place(db, clock, seated, session).can_join  # enrolled
+    roomy = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=3)
+    assert not place(db, clock, outsider, roomy).can_join  # a seat is free: enroll
+
+
+def test_the_statistics_count_students_waiting_in_open_lists(db, clock, teacher):
+    session, _ = full_session(db, clock, teacher)
+    for s in [student(db, clock) for _ in range(2)]:
+        join(db, clock, s, session)
+    closing = clock() + timedelta(hours=1)
+    other, _ = full_session(db, clock, teacher, enrollment_deadline=closing)
+    join(db, clock, student(db, clock), other)
+
+    assert stats.teacher_overview(db=db, actor=teacher, clock=clock).waiting == 3
+    clock.advance(hours=2)  # the second list closed
+    assert stats.teacher_overview(db=db, actor=teacher, clock=clock).waiting == 2

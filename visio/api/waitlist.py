@@ -25,6 +25,7 @@ class PlaceOut(BaseModel):
     short: bool = Field(
         description="A promotion skipped the student for want of money: top up to keep the place"
     )
+    can_join: bool = Field(description="The caller may join: the session is full, its list open")
 
 
 class WaitingOut(BaseModel):
@@ -51,6 +52,7 @@ def _place(session_id: int, place: waitlist.Place) -> PlaceOut:
         position=place.position,
         waiting_count=place.waiting,
         short=place.short,
+        can_join=place.can_join,
     )
 
 

@@ -91,6 +91,24 @@ def waiting_count(db: Session, session_id: int) -> int:
     )
 
 
+def waiting_for_teacher(db: Session, teacher_id: int, now: datetime) -> int:
+    """How many students wait in the open lines of a teacher's sessions (the statistics)."""
+    deadline = func.coalesce(VideoSession.enrollment_deadline, VideoSession.starts_at)
+    return int(
+        db.exec(
+            select(func.count())
+            .select_from(WaitlistEntry)
+            .join(VideoSession, VideoSession.id == WaitlistEntry.session_id)  # type: ignore[arg-type]
+            .where(
+                VideoSession.teacher_id == teacher_id,
+                VideoSession.status == StoredStatus.SCHEDULED,
+                deadline > now,
+                *_live(),
+            )
+        ).one()
+    )
+
+
 def _entry(db: Session, session_id: int, student_id: int) -> WaitlistEntry | None:
     return db.exec(
         select(WaitlistEntry).where(
@@ -134,6 +152,7 @@ class Place:
     position: int | None = None
     waiting: int = 0
     short: bool = False  # a promotion skipped them for want of money: top up to keep the place
+    can_join: bool = False  # not in line, and the session is full with its list open
 
 
 def join(*, db: Session, actor: User | None, video_session_id: int, clock: Clock = utcnow) -> Place:
@@ -226,12 +245,30 @@ def place_of(
         raise NotFound("session_not_found")
     entry = _entry(db, session.id, actor.id)  # type: ignore[arg-type]
     count = waiting_count(db, session.id)  # type: ignore[arg-type]
+    now = clock()
     if entry is None or not _is_live(db, entry):
-        closed = entry is not None and entry.status == WaitlistStatus.CLOSED
-        return Place("closed" if closed else "none", waiting=count)
-    if not is_open(session, clock()):
+        if entry is not None and entry.status == WaitlistStatus.CLOSED:
+            return Place("closed", waiting=count)
+        return Place("none", waiting=count, can_join=_may_join(db, session, actor, now))
+    if not is_open(session, now):
         return Place("closed", waiting=count)
     return Place("waiting", _position(db, entry), count, entry.short_notified_at is not None)
+
+
+def _may_join(db: Session, session: VideoSession, actor: User, now: datetime) -> bool:
+    """`join` would take this student (short of the checks it repeats under the lock)."""
+    if actor.role != Role.STUDENT or not is_open(session, now):
+        return False
+    if session.capacity is None or session.enrolled_count < session.capacity:
+        return False
+    enrolled = db.exec(
+        select(Enrollment.id).where(
+            Enrollment.session_id == session.id,
+            Enrollment.student_id == actor.id,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+    ).first()
+    return enrolled is None
 
 
 # --- the teacher's view ------------------------------------------------------------------------
