@@ -736,4 +736,5 @@ MESSAGES: dict[str, str] = {
     "waitlist.col.joined": "Joined",
     "waitlist.short_badge": "Balance short",
     "stats.waitlist": "On waiting lists",
+    "stats.waitlist_hint": "Students waiting for a seat in your upcoming sessions",
 }

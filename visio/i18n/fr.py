@@ -745,4 +745,5 @@ MESSAGES: dict[str, str] = {
     "waitlist.col.joined": "Inscrit le",
     "waitlist.short_badge": "Solde insuffisant",
     "stats.waitlist": "En liste d'attente",
+    "stats.waitlist_hint": "Étudiants en attente d'une place dans vos sessions à venir",
 }
