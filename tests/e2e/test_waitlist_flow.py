@@ -13,7 +13,10 @@ from tests.e2e.helpers import login, open_path, unique_email
 from tests.e2e.test_password_reset_flow import wait_for_mail
 from tests.factories import STRONG_PASSWORD, make_funded_student, make_session, make_teacher
 from visio.clock import FrozenClock, utcnow
+from visio.i18n import t
+from visio.i18n.formatting import format_money
 from visio.services import enrollments, waitlist
+from visio.settings import settings
 
 pytestmark = pytest.mark.e2e
 SCREENS = ARTIFACTS / "screens"
@@ -71,11 +74,13 @@ def test_the_first_in_line_gets_the_seat_another_student_gives_back(new_page, ap
     student.locator("#action-unenroll").wait_for()  # enrolled: may give the seat back
     assert student.get_by_text("You are enrolled").first.is_visible()
 
-    mail = wait_for_mail(
-        app_server.mail_dir, waiting.email, f"A seat freed up: you are in “{title}”"
-    )
+    # The mail speaks the account's language (the default, French, for an account made here).
+    subject = t("mail.waitlist_promoted.subject", settings.default_locale, title=title)
+    mail = wait_for_mail(app_server.mail_dir, waiting.email, subject)
     body = mail.get_body(("plain",)).get_content()
-    assert f"/sessions/{session.id}" in body and "15.00" in body
+    assert (
+        f"/sessions/{session.id}" in body and format_money(PRICE, settings.default_locale) in body
+    )
     assert session.link not in mail.as_string()
 
 
