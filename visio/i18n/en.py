@@ -733,7 +733,7 @@ MESSAGES: dict[str, str] = {
     "waitlist.closed_hint": "The list is closed: the enrollment deadline has passed.",
     "waitlist.col.position": "#",
     "waitlist.col.student": "Student",
-    "waitlist.col.joined": "Joined",
+    "waitlist.col.joined": "Waiting since",
     "waitlist.short_badge": "Balance short",
     "stats.waitlist": "On waiting lists",
     "stats.waitlist_hint": "Students waiting for a seat in your upcoming sessions",

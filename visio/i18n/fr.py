@@ -742,7 +742,7 @@ MESSAGES: dict[str, str] = {
     "waitlist.closed_hint": "La liste est fermée : la date limite d'inscription est passée.",
     "waitlist.col.position": "N°",
     "waitlist.col.student": "Étudiant",
-    "waitlist.col.joined": "Inscrit le",
+    "waitlist.col.joined": "En attente depuis",
     "waitlist.short_badge": "Solde insuffisant",
     "stats.waitlist": "En liste d'attente",
     "stats.waitlist_hint": "Étudiants en attente d'une place dans vos sessions à venir",

@@ -115,8 +115,13 @@ def _join_now() -> rx.Component:
 
 def _waitlist_join() -> rx.Component:
     return rx.vstack(
-        rx.callout(P.reason_text, icon="info", color_scheme="gray", width="100%", id="action-none"),
-        rx.text(T["waitlist.full_hint"], size="2"),
+        rx.callout(
+            T["waitlist.full_hint"],
+            icon="info",
+            color_scheme="gray",
+            width="100%",
+            id="action-none",
+        ),
         rx.cond(P.is_paid, rx.text(T["waitlist.paid_hint"], size="1", color_scheme="gray")),
         rx.button(
             rx.icon("list-plus", size=16),
