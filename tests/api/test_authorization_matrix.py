@@ -131,6 +131,12 @@ ROUTES = [
           (ANON, "201", "409 already_enrolled", ROLE, "403 own_session")),
     Route("POST", "/api/series/{series}/cancel", (ANON, ROLE, ROLE, OWNER, "200"),
           body=lambda c: {"reason": "Matrix"}),
+    # The cast's session has free seats: nobody may join its waiting list; its owner sees it.
+    Route("POST", "/api/sessions/{session}/waitlist",
+          (ANON, "409 seats_available", "409 already_enrolled", ROLE, ROLE)),
+    Route("DELETE", "/api/sessions/{session}/waitlist",
+          (ANON, "409 not_waiting", "409 not_waiting", ROLE, ROLE)),
+    Route("GET", "/api/sessions/{session}/waitlist", (ANON, "200", "200", OWNER, "200")),
 ]  # fmt: skip
 
 CASES = [

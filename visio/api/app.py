@@ -22,6 +22,7 @@ from visio.api import (
     notifications,
     series,
     sessions,
+    waitlist,
     wallet,
 )
 from visio.security import SecurityHeaders
@@ -78,6 +79,7 @@ def create_api() -> FastAPI:
     api.include_router(account.router, prefix=PREFIX)
     api.include_router(notifications.router, prefix=PREFIX)
     api.include_router(series.router, prefix=PREFIX)
+    api.include_router(waitlist.router, prefix=PREFIX)
 
     # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
     # not a page of the web app.

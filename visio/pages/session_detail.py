@@ -163,6 +163,70 @@ def _students() -> rx.Component:
     )
 
 
+def _waiting_list() -> rx.Component:
+    return _section(
+        T["waitlist.title"],
+        rx.text(
+            rx.cond(D.waiting_open, T["waitlist.open_hint"], T["waitlist.closed_hint"]),
+            size="1",
+            color_scheme="gray",
+        ),
+        rx.cond(
+            D.waiting_count == 0,
+            rx.text(T["waitlist.empty"], color_scheme="gray", size="2"),
+            rx.vstack(
+                rx.badge(
+                    T["waitlist.waiting"].replace("{n}", D.waiting_count.to_string()),
+                    color_scheme="iris",
+                    variant="soft",
+                ),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell(T["waitlist.col.position"]),
+                                rx.table.column_header_cell(T["waitlist.col.student"]),
+                                rx.table.column_header_cell(T["waitlist.col.joined"]),
+                            )
+                        ),
+                        rx.table.body(
+                            rx.foreach(
+                                D.waiting,
+                                lambda w: rx.table.row(
+                                    rx.table.cell(w["position"]),
+                                    rx.table.cell(
+                                        rx.hstack(
+                                            rx.text(w["name"], weight="medium"),
+                                            rx.cond(
+                                                w["short"],
+                                                rx.badge(
+                                                    T["waitlist.short_badge"],
+                                                    color_scheme="amber",
+                                                    variant="soft",
+                                                ),
+                                            ),
+                                            wrap="wrap",
+                                            align="center",
+                                        )
+                                    ),
+                                    rx.table.cell(w["joined_at"]),
+                                ),
+                            )
+                        ),
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
+        id="waiting-list",
+    )
+
+
 def _attendance() -> rx.Component:
     return attendance_report(
         title=T["report.title"],
@@ -284,6 +348,7 @@ def _body() -> rx.Component:
                     ),
                 ),
                 _students(),
+                rx.cond(D.has_waitlist, _waiting_list()),
                 _attendance(),
                 _history(),
                 spacing="4",

@@ -114,6 +114,63 @@ def _join_now() -> rx.Component:
     )
 
 
+def _waitlist_join() -> rx.Component:
+    return rx.vstack(
+        rx.callout(
+            T["waitlist.full_hint"],
+            icon="info",
+            color_scheme="gray",
+            width="100%",
+            id="action-none",
+        ),
+        rx.cond(P.is_paid, rx.text(T["waitlist.paid_hint"], size="1", color_scheme="gray")),
+        rx.button(
+            rx.icon("list-plus", size=16),
+            T["waitlist.join"],
+            size="3",
+            width="100%",
+            on_click=P.join_waitlist,
+            id="action-join-waitlist",
+        ),
+        rx.cond(P.wl_waiting != "", rx.text(P.wl_waiting, size="1", color_scheme="gray")),
+        width="100%",
+        spacing="2",
+    )
+
+
+def _waitlist_waiting() -> rx.Component:
+    return rx.vstack(
+        rx.callout(
+            P.wl_position,
+            icon="list-ordered",
+            color_scheme="iris",
+            width="100%",
+            id="waitlist-place",
+        ),
+        rx.cond(
+            P.wl_short,
+            rx.callout(
+                rx.text(T["waitlist.short"], " ", rx.link(T["page.top_up"], href="/wallet")),
+                icon="wallet",
+                color_scheme="amber",
+                width="100%",
+                id="waitlist-short",
+            ),
+        ),
+        rx.cond(P.is_paid, rx.text(T["waitlist.paid_hint"], size="1", color_scheme="gray")),
+        rx.button(
+            T["waitlist.leave"],
+            variant="soft",
+            color_scheme="gray",
+            width="100%",
+            on_click=P.leave_waitlist,
+            id="action-leave-waitlist",
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
 def _no_action() -> rx.Component:
     return rx.cond(
         P.status == "finished",
@@ -126,7 +183,29 @@ def _no_action() -> rx.Component:
             variant="soft",
             id="action-finished",
         ),
-        rx.callout(P.reason_text, icon="info", color_scheme="gray", width="100%", id="action-none"),
+        rx.cond(
+            P.wl_state == "waiting",
+            _waitlist_waiting(),
+            rx.cond(
+                P.wl_can_join,
+                _waitlist_join(),
+                rx.vstack(
+                    rx.callout(
+                        P.reason_text,
+                        icon="info",
+                        color_scheme="gray",
+                        width="100%",
+                        id="action-none",
+                    ),
+                    rx.cond(
+                        P.wl_state == "closed",
+                        rx.text(T["waitlist.closed"], size="2", color_scheme="gray"),
+                    ),
+                    width="100%",
+                    spacing="2",
+                ),
+            ),
+        ),
     )
 
 

@@ -40,6 +40,13 @@ def _tiles() -> rx.Component:
         ),
         stat_tile("gauge", T["stats.fill_rate"], S.fill_rate, S.fill_hint, "stat-fill-rate"),
         stat_tile(
+            "list-ordered",
+            T["stats.waitlist"],
+            S.waiting,
+            T["stats.waitlist_hint"],
+            "stat-waitlist",
+        ),
+        stat_tile(
             "user-check",
             T["stats.attendance_rate"],
             S.attendance_rate,

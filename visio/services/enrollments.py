@@ -33,6 +33,7 @@ from visio.services import (
     seat_notices,
     student_notices,
     teacher_notices,
+    waitlist,
     wallets,
 )
 from visio.services.email_verification import require_verified
@@ -224,7 +225,9 @@ def unenroll(
             joined = joined.where(Attendance.last_seen_at >= session.rescheduled_at)
         if db.exec(joined).first() is not None:  # a seat that was used is not refunded
             raise Conflict("already_joined")
-        wallet = wallets.lock_wallet_of(db, actor.id)  # type: ignore[arg-type]
+        # The freed seat's candidates' wallets too, before the refund locks the escrow.
+        locked = waitlist.lock_wallets(db, session=session, at=now, freeing=1, also=[actor.id])  # type: ignore[list-item]
+        wallet = locked[actor.id]  # type: ignore[index]
         refunded = 0
         purchase = db.exec(
             select(Purchase).where(
@@ -256,6 +259,7 @@ def unenroll(
             balance_cents=wallet.balance_cents,
             at=now,
         )
+        waitlist.promote(db, session=session, at=now, locked=locked)
         db.commit()
         return UnenrollResult(enrollment, refunded, wallet.balance_cents)
     except Exception:

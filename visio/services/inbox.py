@@ -268,6 +268,19 @@ def _digest(w: _Words) -> str:
     return w.t("inbox.detail.digest", count=count) if count else ""
 
 
+def _short(w: _Words) -> str:
+    missing = w.money("missing_cents")
+    return w.t("inbox.detail.short", amount=missing) if missing else ""
+
+
+def _waitlist_closed(w: _Words) -> str:
+    reason = str(w.data.get("reason") or "").strip()
+    return _parts(
+        w.t("inbox.detail.waitlist_closed"),
+        w.t("inbox.detail.reason", reason=reason) if reason else "",
+    )
+
+
 DETAILS: dict[str, Callable[[_Words], str]] = {
     "new_enrollment": _new_enrollment,
     "session_full": _full,
@@ -278,6 +291,9 @@ DETAILS: dict[str, Callable[[_Words], str]] = {
     "unenrolled": _unenrolled,
     "session_cancelled": _cancelled,
     "session_moved": _moved,
+    "waitlist_promoted": _enrolled,
+    "waitlist_short": _short,
+    "waitlist_closed": _waitlist_closed,
 }
 
 

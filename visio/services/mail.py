@@ -146,6 +146,18 @@ KINDS: dict[str, MailKind] = {
         template="registration_attempted",
         in_app=False,
     ),
+    # -- waiting lists (data from `waitlist`, in the student notices' shape) --
+    "waitlist_promoted": MailKind(
+        subject_key="mail.waitlist_promoted.subject",
+        template="waitlist_promoted",
+        audience="student",
+    ),
+    "waitlist_short": MailKind(
+        subject_key="mail.waitlist_short.subject", template="waitlist_short", audience="student"
+    ),
+    "waitlist_closed": MailKind(
+        subject_key="mail.waitlist_closed.subject", template="waitlist_closed", audience="student"
+    ),
 }
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import EffectiveStatus, Platform, Purchase, StoredStatus, User, VideoSession
-from visio.services import audit, student_notices
+from visio.services import audit, student_notices, waitlist
 from visio.services.catalog import tags_by_session
 from visio.services.errors import Conflict
 from visio.services.sessions import (
@@ -145,6 +145,8 @@ def update_session(
             return session
         _apply(db, session, clean, before)
         session.updated_at = now
+        if session.status == StoredStatus.SCHEDULED:  # a seat added goes to the first in line
+            waitlist.promote(db, session=session, at=now)
         moved = "starts_at" in changed or "duration_minutes" in changed
         if moved and session.status == StoredStatus.SCHEDULED:
             if session.enrolled_count:  # they may leave refunded until the new start

@@ -26,7 +26,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import audit, locking, student_notices, wallets
+from visio.services import audit, locking, student_notices, waitlist, wallets
 from visio.services.accounts import require_role
 from visio.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from visio.services.links import check_platform_link
@@ -394,6 +394,7 @@ def cancel_session(
         student_notices.session_cancelled(
             db, students=students, session=session, refunds=refunds, at=now
         )
+        waitlist.close(db, session=session, at=now)
         db.commit()
         return Cancellation(
             session=session, refunded_count=len(held), refunded_cents=refunded_cents

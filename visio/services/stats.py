@@ -36,6 +36,7 @@ from visio.models import (
     User,
     VideoSession,
 )
+from visio.services import waitlist
 from visio.services.accounts import require_role
 from visio.services.errors import InvalidInput
 from visio.services.sessions import effective_status
@@ -140,6 +141,7 @@ class Overview:
     revenue_by_month: list[Point]
     attendance_by_session: list[SessionAttendance]  # oldest first
     table: SessionTable
+    waiting: int = 0  # students in the open waiting lists of the teacher's sessions
 
     @property
     def total_sessions(self) -> int:
@@ -539,4 +541,5 @@ def teacher_overview(
         revenue_by_month=by_month,
         attendance_by_session=_attendance_by_session(db, teacher_id, now),
         table=session_table(db=db, actor=actor, page=page, page_size=page_size, clock=clock),
+        waiting=waitlist.waiting_for_teacher(db, teacher_id, now),
     )

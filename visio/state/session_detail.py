@@ -15,7 +15,7 @@ from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_clock, format_money, format_when
 from visio.models import EffectiveStatus, Role
-from visio.services import attendance, attendance_report, roster, series, sessions
+from visio.services import attendance, attendance_report, roster, series, sessions, waitlist
 from visio.services.errors import DomainError
 from visio.settings import settings
 from visio.state.app import AppState
@@ -45,6 +45,13 @@ class ReportLine(TypedDict):
     status_label: str
 
 
+class WaitingLine(TypedDict):
+    position: int
+    name: str
+    joined_at: str
+    short: bool
+
+
 class HistoryLine(TypedDict):
     label: str
     who: str
@@ -65,6 +72,10 @@ class SessionDetailState(SessionFactsState, AppState):
     refund_note: str = ""
 
     students: list[StudentLine] = []
+    waiting: list[WaitingLine] = []  # the first page of the waiting list
+    waiting_count: int = 0
+    waiting_open: bool = False
+    has_waitlist: bool = False
     history: list[HistoryLine] = []
     report: list[ReportLine] = []
     report_summary: str = ""
@@ -89,6 +100,9 @@ class SessionDetailState(SessionFactsState, AppState):
                 db=db, actor=user, video_session_id=self._session_id
             )
             history = roster.audit_history(db=db, actor=user, video_session_id=self._session_id)
+            line = waitlist.waiting_list(
+                db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+            )
             report = attendance_report.attendance_report(
                 db=db, actor=user, video_session_id=self._session_id
             )
@@ -126,6 +140,17 @@ class SessionDetailState(SessionFactsState, AppState):
             )
             for row in students
         ]
+        self.waiting = [
+            WaitingLine(
+                position=w.position,
+                name=w.student_name,
+                joined_at=format_when(w.joined_at, lang, tz),
+                short=w.short,
+            )
+            for w in line.items
+        ]
+        self.waiting_count, self.waiting_open = line.total, line.open
+        self.has_waitlist = s.capacity is not None or line.total > 0
         self.history = [
             HistoryLine(
                 label=self.text(f"audit.{row.action}"),
@@ -184,6 +209,7 @@ class SessionDetailState(SessionFactsState, AppState):
         self.cancel_open = self.delete_open = False
         # Nothing of a previously shown session (or user, on a shared tab) may linger.
         self.link, self.students, self.history, self.report = "", [], [], []
+        self.waiting, self.waiting_count = [], 0
         self.can_join, self.tick_ms, self._next_change = False, 0, None
         self._session_id = self.route_session_id()
         self.current_id = self._session_id or 0

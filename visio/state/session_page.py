@@ -16,7 +16,7 @@ from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_clock, format_money, format_when
 from visio.models import MaterialKind, Role
-from visio.services import attendance, calendar, download_links, enrollments, series
+from visio.services import attendance, calendar, download_links, enrollments, series, waitlist
 from visio.services.errors import DomainError, InsufficientFunds
 from visio.services.session_view import Action, public_view
 from visio.settings import settings
@@ -50,6 +50,13 @@ class SessionPageState(SessionFactsState, AppState):
     join_window_note: str = ""
     meeting_url: str = ""
 
+    # The waiting list (a student on a full session): "none", "waiting" or "closed".
+    wl_state: str = "none"
+    wl_can_join: bool = False
+    wl_position: str = ""
+    wl_waiting: str = ""
+    wl_short: bool = False
+
     busy: bool = False
     pay_open: bool = False
     series_remaining: int = 0  # occurrences of its series the student could still enroll in
@@ -61,6 +68,13 @@ class SessionPageState(SessionFactsState, AppState):
         with open_db() as db:
             view = public_view(
                 db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+            )
+            place = (
+                waitlist.place_of(
+                    db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+                )
+                if view.action == Action.NONE and view.reason
+                else waitlist.Place("none")
             )
             files = [m.id for m in view.materials if m.kind == MaterialKind.FILE]
             grants = (
@@ -132,6 +146,9 @@ class SessionPageState(SessionFactsState, AppState):
             for m in view.materials
         ]
         self.balance_cents = view.balance_cents
+        self.wl_state, self.wl_can_join, self.wl_short = place.state, place.can_join, place.short
+        self.wl_position = self.text("waitlist.position", n=place.position or 0)
+        self.wl_waiting = self.text("waitlist.waiting", n=place.waiting) if place.waiting else ""
 
     def _page_role(self) -> str | None:
         return None
@@ -222,6 +239,34 @@ class SessionPageState(SessionFactsState, AppState):
                 )
             )
         return rx.toast.success(self.text("page.unenrolled"))
+
+    @rx.event
+    def join_waitlist(self):
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        try:
+            with open_db() as db:
+                place = waitlist.join(db=db, actor=user, video_session_id=self._session_id)
+        except DomainError as error:
+            self._fill(user)
+            return rx.toast.error(self.message(error))
+        self._fill(user)
+        return rx.toast.success(self.text("waitlist.joined", n=place.position or 0))
+
+    @rx.event
+    def leave_waitlist(self):
+        user, redirect = self.guard()
+        if user is None:
+            return redirect
+        try:
+            with open_db() as db:
+                waitlist.leave(db=db, actor=user, video_session_id=self._session_id)
+        except DomainError as error:
+            self._fill(user)
+            return rx.toast.error(self.message(error))
+        self._fill(user)
+        return rx.toast.success(self.text("waitlist.left"))
 
     @rx.event
     def download_ics(self):

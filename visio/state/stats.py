@@ -73,6 +73,7 @@ class StatsState(AppState):
     total_sessions: int = 0
     status_counts: list[StatusCount] = []
     enrollments: str = ""
+    waiting: str = ""
     fill_rate: str = ""
     fill_hint: str = ""
     attendance_rate: str = ""
@@ -109,7 +110,7 @@ class StatsState(AppState):
     def _clear(self) -> None:
         self.total_sessions = 0
         self.status_counts = []
-        self.enrollments = self.fill_rate = self.fill_hint = ""
+        self.enrollments = self.waiting = self.fill_rate = self.fill_hint = ""
         self.attendance_rate = self.attendance_hint = ""
         self.revenue_held = self.revenue_released = self.revenue_refunded = ""
         self.revenue_series_name = ""
@@ -124,6 +125,7 @@ class StatsState(AppState):
             for s, n in o.counts.items()
         ]
         self.enrollments = self._number(o.active_enrollments)
+        self.waiting = self._number(o.waiting)
         self.fill_rate = self._percent(o.fill_rate)
         self.fill_hint = (
             self.text(
