@@ -268,6 +268,20 @@ def _digest(w: _Words) -> str:
     return w.t("inbox.detail.digest", count=count) if count else ""
 
 
+def _minimum_warning(w: _Words) -> str:
+    needed, when = w.data.get("needed"), w.when("decide_at")
+    if not isinstance(needed, int) or not when:
+        return _starts(w)
+    return w.t("inbox.detail.minimum_needed", needed=needed, when=when)
+
+
+def _minimum_cancelled(w: _Words) -> str:
+    enrolled, minimum = w.data.get("enrolled"), w.data.get("min_participants")
+    if not isinstance(enrolled, int) or not isinstance(minimum, int):
+        return ""
+    return w.t("inbox.detail.minimum_cancelled", enrolled=enrolled, min=minimum)
+
+
 DETAILS: dict[str, Callable[[_Words], str]] = {
     "new_enrollment": _new_enrollment,
     "session_full": _full,
@@ -278,6 +292,8 @@ DETAILS: dict[str, Callable[[_Words], str]] = {
     "unenrolled": _unenrolled,
     "session_cancelled": _cancelled,
     "session_moved": _moved,
+    "minimum_warning": _minimum_warning,
+    "minimum_cancelled": _minimum_cancelled,
 }
 
 
