@@ -166,6 +166,8 @@ def create_session(body: SessionIn, db: DbDep, user: UserDep) -> SessionOut:
         capacity=body.capacity,
         enrollment_deadline=body.enrollment_deadline,
         tags=list(body.tags),
+        min_participants=body.min_participants,
+        decide_at=body.decide_at,
     )
     created = sessions.create_session(db=db, actor=user, data=data)
     return presenters.owned_session_out(db, user, created)
