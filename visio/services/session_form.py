@@ -124,6 +124,19 @@ def edit_moves(form: SessionForm, before: SessionInput) -> tuple[bool, bool]:
     return start_changed, deadline_changed
 
 
+def minimum_moves(form: SessionForm, before: SessionInput) -> bool:
+    """Whether an edit form changes the minimum or its decision time; unreadable: changed."""
+    try:
+        minimum = parse_int(form.min_participants, field="min_participants")
+        decide_at = _decide_at(form)
+    except InvalidInput:
+        return True
+    if minimum is None:
+        return before.min_participants is not None
+    shown = before.decide_at.replace(second=0, microsecond=0) if before.decide_at else None
+    return (minimum, decide_at) != (before.min_participants, shown)
+
+
 def _harmless(data: SessionInput, field: str, now: datetime) -> SessionInput:
     """`data` with one field set to a value that passes every rule."""
     start = max(data.starts_at, now + timedelta(days=1)) if data.starts_at else now
