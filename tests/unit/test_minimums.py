@@ -19,7 +19,7 @@ from tests.factories import (
 from tests.invariants import assert_ledger_invariants
 from visio.i18n import t
 from visio.models import Enrollment, EnrollmentStatus, Notice, StoredStatus, VideoSession
-from visio.services import enrollments, inbox, minimums, sessions, wallets
+from visio.services import enrollments, inbox, minimums, sessions, stats, wallets
 from visio.services.errors import Conflict, InvalidInput
 from visio.services.session_edit import current_input, update_session
 from visio.services.session_form import SessionForm, form_errors, parse_form
@@ -277,3 +277,28 @@ def test_no_warning_when_the_minimum_is_reached_or_for_drafts(db, clock, teacher
     minimum_session(db, clock, teacher, minimum=1, publish=False)
     clock.advance(hours=12)
     assert minimums.warn_due(db, clock=clock) == 0
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def test_statistics_count_the_sessions_cancelled_for_want_of_participants(db, clock, teacher):
+    minimum_session(db, clock, teacher, minimum=2)  # will be cancelled by the decision
+    kept = minimum_session(db, clock, teacher, minimum=1)
+    enroll(db, clock, make_student(db, clock=clock), kept)
+    by_hand = minimum_session(db, clock, teacher, minimum=1)
+    sessions.cancel_session(
+        db=db, actor=teacher, video_session_id=by_hand.id, reason="Ill", clock=clock
+    )
+    clock.advance(days=1, minutes=1)
+    assert minimums.decide_due(db, clock=clock) == 2
+    # Kept, then cancelled by its teacher later: not an automatic cancel.
+    clock.advance(minutes=5)
+    sessions.cancel_session(
+        db=db, actor=teacher, video_session_id=kept.id, reason="Ill", clock=clock
+    )
+
+    overview = stats.teacher_overview(db=db, actor=teacher, clock=clock)
+
+    assert overview.auto_cancelled == 1
+    assert overview.counts["cancelled"] == 3

@@ -469,3 +469,6 @@ class OverviewOut(BaseModel):
     upcoming: list[UpcomingOut]
     enrollments_by_week: list[WeekOut]
     revenue_by_month: list[MonthOut]
+    auto_cancelled: int = Field(
+        0, description="Sessions cancelled automatically: their minimum of participants not reached"
+    )

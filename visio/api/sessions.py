@@ -91,6 +91,7 @@ def overview(db: DbDep, user: UserDep, tz: TimeZone = None) -> OverviewOut:
         revenue_by_month=[
             MonthOut(start=p.start, revenue_cents=p.value) for p in found.revenue_by_month
         ],
+        auto_cancelled=found.auto_cancelled,
     )
 
 

@@ -217,6 +217,23 @@ def _tell_teacher_cancelled(
     )
 
 
+def auto_cancelled_count(db: Session, *, teacher_id: int) -> int:
+    """How many of a teacher's sessions were cancelled for want of participants (the decision
+    and the cancel are one transaction: one instant)."""
+    return int(
+        db.exec(
+            select(func.count())
+            .select_from(VideoSession)
+            .where(
+                VideoSession.teacher_id == teacher_id,
+                VideoSession.status == StoredStatus.CANCELLED,
+                VideoSession.decided_at.is_not(None),  # type: ignore[union-attr]
+                VideoSession.cancelled_at == VideoSession.decided_at,
+            )
+        ).one()
+    )
+
+
 def warning_key(session: VideoSession) -> str:
     """One warning per session and decision time (a new decision time warns again)."""
     assert session.decide_at is not None

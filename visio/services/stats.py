@@ -36,6 +36,7 @@ from visio.models import (
     User,
     VideoSession,
 )
+from visio.services import minimums
 from visio.services.accounts import require_role
 from visio.services.errors import InvalidInput
 from visio.services.sessions import effective_status
@@ -140,6 +141,7 @@ class Overview:
     revenue_by_month: list[Point]
     attendance_by_session: list[SessionAttendance]  # oldest first
     table: SessionTable
+    auto_cancelled: int = 0  # cancelled because their minimum of participants was not reached
 
     @property
     def total_sessions(self) -> int:
@@ -539,4 +541,5 @@ def teacher_overview(
         revenue_by_month=by_month,
         attendance_by_session=_attendance_by_session(db, teacher_id, now),
         table=session_table(db=db, actor=actor, page=page, page_size=page_size, clock=clock),
+        auto_cancelled=minimums.auto_cancelled_count(db, teacher_id=teacher_id),
     )
