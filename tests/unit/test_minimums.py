@@ -19,7 +19,7 @@ from tests.factories import (
 from tests.invariants import assert_ledger_invariants
 from visio.i18n import t
 from visio.models import Enrollment, EnrollmentStatus, Notice, StoredStatus, VideoSession
-from visio.services import enrollments, inbox, minimums, sessions, stats, wallets
+from visio.services import enrollments, inbox, mail, minimums, sessions, stats, wallets
 from visio.services.errors import Conflict, InvalidInput
 from visio.services.session_edit import current_input, update_session
 from visio.services.session_form import SessionForm, form_errors, parse_form
@@ -302,3 +302,34 @@ def test_statistics_count_the_sessions_cancelled_for_want_of_participants(db, cl
 
     assert overview.auto_cancelled == 1
     assert overview.counts["cancelled"] == 3
+
+
+# --- the mails ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_three_notices_render_as_mails_in_each_language(db, clock, teacher, lang):
+    warned = minimum_session(db, clock, teacher, minimum=3, is_paid=True, price_cents=900)
+    enroll(db, clock, make_funded_student(db, clock=clock, amount_cents=900), warned)
+    kept = minimum_session(db, clock, teacher, minimum=1)
+    enroll(db, clock, make_student(db, clock=clock), kept)
+    clock.advance(hours=1)
+    minimums.warn_due(db, clock=clock)
+    clock.advance(days=1)
+    minimums.decide_due(db, clock=clock)
+
+    for kind in ("minimum_warning", "minimum_cancelled", "session_confirmed"):
+        [notice] = notices(db, kind)
+        message = mail.build_message(kind=kind, to="x@example.org", locale=lang, data=notice.data)
+        body = message.get_body(("plain",)).get_content()
+        assert f"sessions/{notice.data['session_id']}" in body
+        assert message["Subject"]
+    warning = notices(db, "minimum_warning")[0]
+    text = (
+        mail.build_message(
+            kind="minimum_warning", to="x@example.org", locale="en", data=warning.data
+        )
+        .get_body(("plain",))
+        .get_content()
+    )
+    assert "needs 2 more student(s) by" in text
