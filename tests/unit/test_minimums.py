@@ -333,3 +333,22 @@ def test_the_three_notices_render_as_mails_in_each_language(db, clock, teacher, 
         .get_content()
     )
     assert "needs 2 more student(s) by" in text
+
+
+def test_a_draft_whose_decision_time_passed_cannot_be_published(db, clock, teacher):
+    draft = minimum_session(db, clock, teacher, minimum=1, publish=False)
+    clock.advance(days=1, minutes=1)
+    with pytest.raises(Conflict) as caught:
+        sessions.publish_session(db=db, actor=teacher, video_session_id=draft.id, clock=clock)
+    assert caught.value.code == "decide_at_in_past"
+    assert fresh(db, VideoSession, draft.id)["status"] == StoredStatus.DRAFT
+
+
+def test_a_session_already_started_when_decided_runs_as_it_is(db, clock, teacher):
+    session = minimum_session(db, clock, teacher, minimum=3)
+    enroll(db, clock, make_student(db, clock=clock), session)
+    clock.advance(days=2, minutes=5)  # the app was down through the decision and the start
+    assert minimums.decide_due(db, clock=clock) == 1
+    stored = fresh(db, VideoSession, session.id)
+    assert (stored["status"], stored["decided_at"]) == (StoredStatus.SCHEDULED, clock())
+    assert notices(db, "session_cancelled") == []

@@ -114,8 +114,9 @@ def decide(db: Session, *, video_session_id: int, clock: Clock = utcnow) -> str 
             return None
         session.decided_at = now
         db.add(session)
-        if effective_status(session, now) == EffectiveStatus.FINISHED:
-            # Undecided until after its end (the app was down): it ran; nothing left to decide.
+        if effective_status(session, now) in (EffectiveStatus.ONGOING, EffectiveStatus.FINISHED):
+            # Undecided until after its start (the app was down): a class under way is not
+            # cancelled under its students; it runs as it is.
             db.commit()
             return KEPT
         enrolled = int(

@@ -323,6 +323,8 @@ def publish_session(
             raise Conflict("start_in_past")
         if session.is_paid and session.price_cents < PRICE_MIN_CENTS:
             raise Conflict("price_required")
+        if session.decide_at is not None and session.decide_at <= now:  # decided at once, empty
+            raise Conflict("decide_at_in_past", field="decide_at")
         session.status = StoredStatus.SCHEDULED
         session.published_at = session.updated_at = now
         session.planned_starts_at, session.planned_ends_at = session.starts_at, session.ends_at
