@@ -13,6 +13,7 @@ if the session is cancelled) or after it (refused on a cancelled session, kept o
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from visio.services.errors import Busy
 from visio.services.sessions import cancel_session, effective_status
 from visio.settings import settings
 
+logger = logging.getLogger(__name__)
 WARN_BEFORE = timedelta(hours=24)  # the teacher's warning, ahead of the decision
 KEPT, CANCELLED = "kept", "cancelled"
 
@@ -88,6 +90,8 @@ def decide_due(db: Session, *, clock: Clock = utcnow) -> int:
                 decided += 1
         except Busy:  # an enrollment holds the row for long: the next pass decides it
             continue
+        except Exception:  # one session's failure must not hold up the others' decisions
+            logger.exception("minimum decision of session %s failed", session_id)
     return decided
 
 
