@@ -1,5 +1,6 @@
 """Work the app does on its own: paying teachers once their sessions have finished, forgetting
-old idempotency keys, writing the reminders that are due, and delivering the outbox's notices."""
+old idempotency keys, writing the reminders that are due, delivering the outbox's notices, and
+deciding the sessions whose minimum of participants is due."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ import logging
 from visio.api import idempotency
 from visio.clock import utcnow
 from visio.db import open_db
-from visio.services import accounts, enrollments, mail, outbox, rate_limits, reminders
+from visio.services import (
+    accounts,
+    enrollments,
+    mail,
+    minimums,
+    outbox,
+    rate_limits,
+    reminders,
+)
 from visio.settings import settings
 
 logger = logging.getLogger(__name__)
 RELEASE_EVERY_SECONDS = 60
 NOTICES_PER_PASS = 50
 REMINDERS_EVERY_SECONDS = 60
+MINIMUMS_EVERY_SECONDS = 60
 
 
 def release_due_escrow() -> int:
@@ -95,3 +105,22 @@ async def schedule_reminders_every_minute() -> None:
         except Exception:  # a failed pass is retried on the next tick; never kill the loop
             logger.exception("reminder scheduling failed")
         await asyncio.sleep(REMINDERS_EVERY_SECONDS)
+
+
+def decide_minimums() -> tuple[int, int]:
+    """Warn the teachers whose minimum is near, then take the decisions that are due (each
+    idempotent): how many warnings were written and decisions taken."""
+    with open_db() as db:
+        return minimums.warn_due(db), minimums.decide_due(db)
+
+
+async def decide_minimums_every_minute() -> None:
+    """Runs in each app worker; a decision locks its session and re-checks (see `minimums`)."""
+    while True:
+        try:
+            warned, decided = await asyncio.to_thread(decide_minimums)
+            if warned or decided:
+                logger.info("minimums: %d warning(s), %d decision(s)", warned, decided)
+        except Exception:  # a failed pass is retried on the next tick; never kill the loop
+            logger.exception("minimum decisions failed")
+        await asyncio.sleep(MINIMUMS_EVERY_SECONDS)

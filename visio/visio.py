@@ -7,6 +7,7 @@ import reflex as rx
 from visio import startup
 from visio.api import create_api
 from visio.background import (
+    decide_minimums_every_minute,
     deliver_notices_every_few_seconds,
     release_escrow_every_minute,
     schedule_reminders_every_minute,
@@ -90,6 +91,7 @@ for page, route, on_load in SIGNED_IN_PAGES:
 app.register_lifespan_task(release_escrow_every_minute)
 app.register_lifespan_task(deliver_notices_every_few_seconds)
 app.register_lifespan_task(schedule_reminders_every_minute)
+app.register_lifespan_task(decide_minimums_every_minute)
 # The websocket carries the logged-in visitor's events: only the app's own pages (and allowlisted
 # sites) may open it. Reflex hands the socket server its CORS list, where [] would refuse all.
 app.sio.eio.cors_allowed_origins = same_origin_or_allowed  # type: ignore[union-attr]

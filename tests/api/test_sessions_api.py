@@ -31,6 +31,9 @@ SESSION_KEYS = {
     "materials_count",
     "created_at",
     "moved_from",
+    "min_participants",
+    "decide_at",
+    "confirmed",
 }
 
 

@@ -22,7 +22,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import api_views, catalog
+from visio.services import api_views, catalog, minimums
 from visio.services.catalog import SessionRow
 from visio.services.sessions import effective_status, planned_schedule
 from visio.services.wallet_history import EntryLine
@@ -50,6 +50,7 @@ def session_out(
     moved_from: datetime | None = None,
 ) -> SessionOut:
     """A session's JSON; the link only when `show_link` (its owner: students get it from join)."""
+    minimum = minimums.view(session)
     return SessionOut(
         id=session.id,  # type: ignore[arg-type]
         title=session.title,
@@ -72,6 +73,9 @@ def session_out(
         materials_count=materials_count,
         created_at=session.created_at,
         moved_from=moved_from,
+        min_participants=minimum.min_participants,
+        decide_at=minimum.decide_at,
+        confirmed=minimum.confirmed,
     )
 
 

@@ -186,6 +186,13 @@ class SessionIn(Body):
     capacity: Integer | None = Field(default=None, description="null: unlimited")
     enrollment_deadline: Instant | None = Field(default=None, description="null: the start")
     tags: list[Text] = Field(default_factory=list)
+    min_participants: Integer | None = Field(
+        default=None,
+        description="null: no minimum. Not reached by `decide_at`: cancelled and refunded",
+    )
+    decide_at: Instant | None = Field(
+        default=None, description="When the minimum is decided; null: 24 hours before the start"
+    )
 
 
 class SessionPatchIn(Body):
@@ -209,6 +216,8 @@ class SessionPatchIn(Body):
     capacity: Integer | None = Field(default=None, description="null: unlimited")
     enrollment_deadline: Instant | None = Field(default=None, description="null: the start")
     tags: list[Text] = Field(default=None)  # type: ignore[assignment]
+    min_participants: Integer | None = Field(default=None, description="null: no minimum")
+    decide_at: Instant | None = Field(default=None, description="null: 24 hours before the start")
 
 
 class SessionOut(BaseModel):
@@ -235,6 +244,15 @@ class SessionOut(BaseModel):
     tags: list[str]
     materials_count: int
     created_at: datetime
+    min_participants: int | None = Field(
+        None, description="The minimum of participants, or null: none"
+    )
+    decide_at: datetime | None = Field(
+        None, description="When the minimum is decided (cancelled with refunds if not reached)"
+    )
+    confirmed: bool = Field(
+        False, description="The minimum is reached (or was, at the decision): it takes place"
+    )
     moved_from: datetime | None = Field(
         None,
         description="For an enrolled student whose session moved since they enrolled: the start "
@@ -451,6 +469,9 @@ class OverviewOut(BaseModel):
     upcoming: list[UpcomingOut]
     enrollments_by_week: list[WeekOut]
     revenue_by_month: list[MonthOut]
+    auto_cancelled: int = Field(
+        0, description="Sessions cancelled automatically: their minimum of participants not reached"
+    )
 
 
 # --- recurring series -----------------------------------------------------------------------

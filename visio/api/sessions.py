@@ -91,6 +91,7 @@ def overview(db: DbDep, user: UserDep, tz: TimeZone = None) -> OverviewOut:
         revenue_by_month=[
             MonthOut(start=p.start, revenue_cents=p.value) for p in found.revenue_by_month
         ],
+        auto_cancelled=found.auto_cancelled,
     )
 
 
@@ -166,6 +167,8 @@ def create_session(body: SessionIn, db: DbDep, user: UserDep) -> SessionOut:
         capacity=body.capacity,
         enrollment_deadline=body.enrollment_deadline,
         tags=list(body.tags),
+        min_participants=body.min_participants,
+        decide_at=body.decide_at,
     )
     created = sessions.create_session(db=db, actor=user, data=data)
     return presenters.owned_session_out(db, user, created)

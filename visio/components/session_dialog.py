@@ -247,6 +247,31 @@ def _scope() -> rx.Component:
     )
 
 
+def _minimum() -> rx.Component:
+    """Minimum participants, and when it is decided (empty: a day before the start)."""
+    return rx.grid(
+        _block(
+            _label("form.min_participants", "field-min_participants"),
+            _text_input("min_participants", "min_participants", input_mode="numeric"),
+            rx.text(T["form.min_participants_hint"], size="1", color_scheme="gray"),
+            _error("min_participants"),
+        ),
+        _block(
+            _label("form.decide_at", "field-decide_date"),
+            rx.hstack(
+                _text_input("decide_date", "decide_at", type="date"),
+                _text_input("decide_time", "decide_at", type="time"),
+                width="100%",
+            ),
+            rx.text(T["form.decide_at_hint"], size="1", color_scheme="gray"),
+            _error("decide_at"),
+        ),
+        columns=rx.breakpoints(initial="1", sm="2"),
+        spacing="3",
+        width="100%",
+    )
+
+
 def _advanced() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -285,6 +310,7 @@ def _advanced() -> rx.Component:
             spacing="3",
             width="100%",
         ),
+        _minimum(),
         _tags(),
         rx.cond(~F.editing, _material_links()),
         spacing="4",

@@ -26,6 +26,18 @@ def status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
     )
 
 
+def confirmed_badge(label: rx.Var | str = "") -> rx.Component:
+    """The session reached its minimum of participants: it takes place."""
+    return rx.badge(
+        rx.icon("circle-check", size=12),
+        label,
+        color_scheme="green",
+        variant="soft",
+        radius="full",
+        class_name="confirmed-badge",
+    )
+
+
 def meta(icon: str, text: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.icon(icon, size=14, color=rx.color("gray", 10)),
@@ -44,6 +56,7 @@ def session_card(
                 *([leading] if leading is not None else []),
                 status_badge(card["status"], card["status_label"]),
                 series_badge(card["series_id"].to(int)),
+                rx.cond(card["confirmed"] != "", confirmed_badge(card["confirmed"])),
                 rx.spacer(),
                 rx.text(card["price"], weight="bold", size="3"),
                 width="100%",

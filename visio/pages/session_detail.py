@@ -10,7 +10,7 @@ from visio.components.layout import page_frame
 from visio.components.materials import materials_panel
 from visio.components.series import scope_choice, series_badge
 from visio.components.session_dialog import session_dialog
-from visio.components.sessions import meta, status_badge
+from visio.components.sessions import confirmed_badge, meta, status_badge
 from visio.state.session_detail import SessionDetailState as D
 from visio.state.session_form import SessionFormState
 
@@ -323,6 +323,7 @@ def _body() -> rx.Component:
                 rx.hstack(
                     status_badge(D.status, D.status_label),
                     series_badge(D.series_id),
+                    rx.cond(D.confirmed, confirmed_badge(T["minimum.confirmed"])),
                     rx.text(D.price, weight="bold"),
                     align="center",
                 ),
@@ -338,6 +339,16 @@ def _body() -> rx.Component:
         rx.cond(
             D.cancel_note != "",
             rx.callout(D.cancel_note, icon="ban", color_scheme="red", width="100%"),
+        ),
+        rx.cond(
+            D.minimum_teacher_note != "",
+            rx.callout(
+                D.minimum_teacher_note,
+                icon="users",
+                color_scheme=rx.cond(D.confirmed, "green", "amber"),
+                width="100%",
+                id="minimum-note",
+            ),
         ),
         rx.grid(
             rx.vstack(

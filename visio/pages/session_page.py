@@ -8,7 +8,7 @@ from visio.components.attendance import interval_timer, join_countdown_button
 from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
 from visio.components.series import series_badge
-from visio.components.sessions import meta, status_badge
+from visio.components.sessions import confirmed_badge, meta, status_badge
 from visio.state.session_page import SessionPageState as P
 
 T = P.tr
@@ -399,6 +399,7 @@ def _body() -> rx.Component:
             rx.hstack(
                 status_badge(P.status, P.status_label),
                 series_badge(P.series_id),
+                rx.cond(P.confirmed, confirmed_badge(T["minimum.confirmed"])),
                 rx.foreach(
                     P.tags,
                     lambda t: rx.badge(
@@ -410,6 +411,16 @@ def _body() -> rx.Component:
             ),
             rx.heading(P.title, size="8", style={"overflow_wrap": "anywhere"}),
             meta("user", T["student.by"].replace("{name}", P.teacher)),
+            rx.cond(
+                P.minimum_note != "",
+                rx.callout(
+                    P.minimum_note,
+                    icon="users",
+                    color_scheme="amber",
+                    width="100%",
+                    id="minimum-note",
+                ),
+            ),
             rx.cond(
                 P.cancel_note != "",
                 rx.callout(P.cancel_note, icon="ban", color_scheme="red", width="100%"),

@@ -74,6 +74,13 @@ def _tiles() -> rx.Component:
             T["stats.revenue_refunded_hint"],
             "stat-revenue-refunded",
         ),
+        stat_tile(
+            "calendar-x",
+            T["stats.auto_cancelled"],
+            S.auto_cancelled,
+            T["stats.auto_cancelled_hint"],
+            "stat-auto-cancelled",
+        ),
     )
 
 

@@ -281,6 +281,20 @@ def _waitlist_closed(w: _Words) -> str:
     )
 
 
+def _minimum_warning(w: _Words) -> str:
+    needed, when = w.data.get("needed"), w.when("decide_at")
+    if not isinstance(needed, int) or not when:
+        return _starts(w)
+    return w.t("inbox.detail.minimum_needed", needed=needed, when=when)
+
+
+def _minimum_cancelled(w: _Words) -> str:
+    enrolled, minimum = w.data.get("enrolled"), w.data.get("min_participants")
+    if not isinstance(enrolled, int) or not isinstance(minimum, int):
+        return ""
+    return w.t("inbox.detail.minimum_cancelled", enrolled=enrolled, min=minimum)
+
+
 DETAILS: dict[str, Callable[[_Words], str]] = {
     "new_enrollment": _new_enrollment,
     "session_full": _full,
@@ -294,6 +308,8 @@ DETAILS: dict[str, Callable[[_Words], str]] = {
     "waitlist_promoted": _enrolled,
     "waitlist_short": _short,
     "waitlist_closed": _waitlist_closed,
+    "minimum_warning": _minimum_warning,
+    "minimum_cancelled": _minimum_cancelled,
 }
 
 

@@ -158,6 +158,21 @@ KINDS: dict[str, MailKind] = {
     "waitlist_closed": MailKind(
         subject_key="mail.waitlist_closed.subject", template="waitlist_closed", audience="student"
     ),
+    # -- minimum enrollment (data from `minimums`) --
+    "minimum_warning": MailKind(
+        subject_key="mail.minimum_warning.subject", template="minimum_warning", audience="teacher"
+    ),
+    "minimum_cancelled": MailKind(
+        subject_key="mail.minimum_cancelled.subject",
+        template="minimum_cancelled",
+        audience="teacher",
+    ),
+    "session_confirmed": MailKind(
+        subject_key="mail.session_confirmed.subject",
+        template="session_confirmed",
+        audience="student",
+        optional=True,
+    ),
 }
 
 

@@ -71,6 +71,8 @@ def current_input(db: Session, session: VideoSession) -> SessionInput:
         capacity=session.capacity,
         enrollment_deadline=session.enrollment_deadline,
         tags=tags_by_session(db, [session.id])[session.id],  # type: ignore[list-item, index]
+        min_participants=session.min_participants,
+        decide_at=session.decide_at,
     )
 
 
@@ -100,11 +102,21 @@ def update_session(
             data.duration_minutes != session.duration_minutes
         )
         deadline_changed = data.enrollment_deadline != session.enrollment_deadline
+        decide_changed = (data.min_participants, data.decide_at) != (
+            session.min_participants,
+            session.decide_at,
+        )
+        if decide_changed and session.decided_at is not None:  # decided once, for good
+            raise Conflict("minimum_decided", field="min_participants")
         if session.status == StoredStatus.SCHEDULED and start_changed and now >= session.starts_at:
             # Checked before `validate`, which would call it a "start in the past" instead.
             raise Conflict("edit_time_after_start", field="starts_at")
         clean = validate(
-            data, now=now, start_changed=start_changed, deadline_changed=deadline_changed
+            data,
+            now=now,
+            start_changed=start_changed,
+            deadline_changed=deadline_changed,
+            decide_changed=decide_changed,
         )
         # Tags are a set (read back in name order): another order is no change.
         clean, before = (
@@ -136,6 +148,8 @@ def update_session(
                 "capacity",
                 "enrollment_deadline",
                 "tags",
+                "min_participants",
+                "decide_at",
             )
             if getattr(clean, name) != getattr(before, name)
         )
@@ -218,6 +232,7 @@ def _apply(db: Session, session: VideoSession, clean: SessionInput, before: Sess
     session.price_cents = clean.price_cents
     session.capacity = clean.capacity
     session.enrollment_deadline = clean.enrollment_deadline
+    session.min_participants, session.decide_at = clean.min_participants, clean.decide_at
     if clean.tags != before.tags:
         set_tags(db, session.id, clean.tags)  # type: ignore[arg-type]
     db.add(session)

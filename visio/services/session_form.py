@@ -36,6 +36,9 @@ class SessionForm:
     deadline_date: str = ""  # empty: the start
     deadline_time: str = ""
     tags: list[str] = field(default_factory=list)
+    min_participants: str = ""  # empty: no minimum
+    decide_date: str = ""  # empty: a day before the start
+    decide_time: str = ""
 
 
 def parse_money_cents(text: str, *, field: str = "price") -> int:
@@ -72,6 +75,12 @@ def _deadline(form: SessionForm) -> datetime | None:
     )
 
 
+def _decide_at(form: SessionForm) -> datetime | None:
+    if not form.decide_date.strip():
+        return None
+    return _when(form.decide_date, form.decide_time or "18:00", form.timezone, "decide_at")
+
+
 def parse_form(form: SessionForm) -> SessionInput:
     """The typed form as a `SessionInput`; the first unparsable field raises."""
     duration = parse_int(form.duration, field="duration_minutes")
@@ -91,6 +100,8 @@ def parse_form(form: SessionForm) -> SessionInput:
         capacity=parse_int(form.capacity, field="capacity"),
         enrollment_deadline=deadline,
         tags=list(form.tags),
+        min_participants=parse_int(form.min_participants, field="min_participants"),
+        decide_at=_decide_at(form),
     )
 
 
@@ -113,6 +124,19 @@ def edit_moves(form: SessionForm, before: SessionInput) -> tuple[bool, bool]:
     return start_changed, deadline_changed
 
 
+def minimum_moves(form: SessionForm, before: SessionInput) -> bool:
+    """Whether an edit form changes the minimum or its decision time; unreadable: changed."""
+    try:
+        minimum = parse_int(form.min_participants, field="min_participants")
+        decide_at = _decide_at(form)
+    except InvalidInput:
+        return True
+    if minimum is None:
+        return before.min_participants is not None
+    shown = before.decide_at.replace(second=0, microsecond=0) if before.decide_at else None
+    return (minimum, decide_at) != (before.min_participants, shown)
+
+
 def _harmless(data: SessionInput, field: str, now: datetime) -> SessionInput:
     """`data` with one field set to a value that passes every rule."""
     start = max(data.starts_at, now + timedelta(days=1)) if data.starts_at else now
@@ -129,6 +153,8 @@ def _harmless(data: SessionInput, field: str, now: datetime) -> SessionInput:
         "enrollment_deadline": {"enrollment_deadline": None, "starts_at": start},
         "price": {"is_paid": False, "price_cents": 0},
         "tags": {"tags": []},
+        "min_participants": {"min_participants": None, "decide_at": None},
+        "decide_at": {"decide_at": None, "starts_at": max(start, now + timedelta(days=2))},
     }.get(field)
     if values is None:
         raise RuntimeError(f"no harmless value for {field}")
@@ -136,7 +162,12 @@ def _harmless(data: SessionInput, field: str, now: datetime) -> SessionInput:
 
 
 def form_errors(
-    form: SessionForm, *, now: datetime, start_changed: bool = True, deadline_changed: bool = True
+    form: SessionForm,
+    *,
+    now: datetime,
+    start_changed: bool = True,
+    deadline_changed: bool = True,
+    decide_changed: bool = True,
 ) -> dict[str, InvalidInput]:
     """Every field's error (at most one each), for showing next to the fields."""
     errors: dict[str, InvalidInput] = {}
@@ -148,6 +179,8 @@ def form_errors(
         ("price", lambda: parse_money_cents(form.price) if form.is_paid else 0),
         ("starts_at", lambda: _when(form.date, form.time, form.timezone, "starts_at")),
         ("enrollment_deadline", lambda: _deadline(form)),
+        ("min_participants", lambda: parse_int(form.min_participants, field="min_participants")),
+        ("decide_at", lambda: _decide_at(form)),
     ):
         try:
             parsed[name] = parse()
@@ -168,10 +201,18 @@ def form_errors(
         capacity=parsed.get("capacity"),
         enrollment_deadline=parsed.get("enrollment_deadline"),
         tags=list(form.tags),
+        min_participants=parsed.get("min_participants"),
+        decide_at=parsed.get("decide_at"),
     )
     for _ in range(16):
         try:
-            validate(data, now=now, start_changed=start_changed, deadline_changed=deadline_changed)
+            validate(
+                data,
+                now=now,
+                start_changed=start_changed,
+                deadline_changed=deadline_changed,
+                decide_changed=decide_changed,
+            )
             break
         except InvalidInput as error:
             name = error.field or "form"

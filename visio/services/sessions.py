@@ -42,6 +42,7 @@ PRICE_MIN_CENTS, PRICE_MAX_CENTS = 50, 1_000_000
 TAGS_MAX, TAG_MAX_LENGTH = 10, 30
 CANCEL_REASON_MAX = 500
 MAX_DAYS_AHEAD = 730  # sessions are planned at most two years ahead
+DECIDE_BEFORE_START = timedelta(hours=24)  # the default "decide by" of a minimum
 
 
 @dataclass
@@ -60,6 +61,8 @@ class SessionInput:
     capacity: int | None = None
     enrollment_deadline: datetime | None = None
     tags: list[str] = field(default_factory=list)
+    min_participants: int | None = None  # None: the session runs whoever enrolls
+    decide_at: datetime | None = None  # None with a minimum: DECIDE_BEFORE_START before the start
 
 
 def effective_status(session: VideoSession, now: datetime) -> EffectiveStatus:
@@ -117,11 +120,17 @@ def _is_int(value: object) -> bool:
 
 
 def validate(
-    data: SessionInput, *, now: datetime, start_changed: bool = True, deadline_changed: bool = True
+    data: SessionInput,
+    *,
+    now: datetime,
+    start_changed: bool = True,
+    deadline_changed: bool = True,
+    decide_changed: bool = True,
 ) -> SessionInput:
     """Check every bound of a session's fields; returns the cleaned values.
 
-    On an edit, a start or deadline left as it was is not required to still be in the future.
+    On an edit, a start, deadline or decision time left as it was is not required to still be
+    in the future.
     """
     title = check_visible(" ".join((data.title or "").split()), field="title")
     if len(title) < TITLE_MIN:
@@ -177,6 +186,7 @@ def validate(
             min_cents=PRICE_MIN_CENTS,
             max_cents=PRICE_MAX_CENTS,
         )
+    minimum, decide_at = check_minimum(data, now=now, decide_changed=decide_changed)
     return SessionInput(
         title=title,
         description=description,
@@ -190,7 +200,40 @@ def validate(
         capacity=data.capacity,
         enrollment_deadline=deadline,
         tags=normalize_tags(list(data.tags or [])),
+        min_participants=minimum,
+        decide_at=decide_at,
     )
+
+
+def check_minimum(
+    data: SessionInput, *, now: datetime, decide_changed: bool = True
+) -> tuple[int | None, datetime | None]:
+    """The minimum of participants and when it is decided (default: a day before the start).
+
+    Without a minimum there is nothing to decide: the decision time goes with it.
+    """
+    minimum = data.min_participants
+    if minimum is None:
+        return None, None
+    if not _is_int(minimum):
+        raise InvalidInput("number_invalid", field="min_participants")
+    if not CAPACITY_MIN <= minimum <= CAPACITY_MAX:
+        raise InvalidInput(
+            "min_participants_out_of_range",
+            field="min_participants",
+            min=CAPACITY_MIN,
+            max=CAPACITY_MAX,
+        )
+    if data.capacity is not None and _is_int(data.capacity) and minimum > data.capacity:
+        raise InvalidInput("min_above_capacity", field="min_participants", capacity=data.capacity)
+    decide_at = data.decide_at or data.starts_at - DECIDE_BEFORE_START
+    if not isinstance(decide_at, datetime) or decide_at.tzinfo is None:
+        raise InvalidInput("datetime_invalid", field="decide_at")
+    if decide_at >= data.starts_at:
+        raise InvalidInput("decide_at_after_start", field="decide_at")
+    if decide_changed and decide_at <= now:
+        raise InvalidInput("decide_at_in_past", field="decide_at")
+    return minimum, decide_at
 
 
 def jitsi_link() -> str:
@@ -243,6 +286,8 @@ def create_session(
         currency=settings.currency,
         capacity=clean.capacity,
         enrollment_deadline=clean.enrollment_deadline,
+        min_participants=clean.min_participants,
+        decide_at=clean.decide_at,
         created_at=now,
         updated_at=now,
     )
@@ -290,6 +335,8 @@ def publish_session(
             raise Conflict("start_in_past")
         if session.is_paid and session.price_cents < PRICE_MIN_CENTS:
             raise Conflict("price_required")
+        if session.decide_at is not None and session.decide_at <= now:  # decided at once, empty
+            raise Conflict("decide_at_in_past", field="decide_at")
         session.status = StoredStatus.SCHEDULED
         session.published_at = session.updated_at = now
         session.planned_starts_at, session.planned_ends_at = session.starts_at, session.ends_at
@@ -342,12 +389,22 @@ def check_cancel_reason(reason: str) -> str:
 
 
 def cancel_session(
-    *, db: Session, actor: User, video_session_id: int, reason: str, clock: Clock = utcnow
+    *,
+    db: Session,
+    actor: User,
+    video_session_id: int,
+    reason: str,
+    clock: Clock = utcnow,
+    locked: VideoSession | None = None,
 ) -> Cancellation:
-    """Cancel a draft or upcoming session and refund every held payment exactly once."""
+    """Cancel a draft or upcoming session and refund every held payment exactly once.
+
+    `locked`: the session's row, already locked (and checked) by the caller in this
+    transaction, which this call then commits: the automatic cancel of a minimum not reached.
+    """
     text = check_cancel_reason(reason)
     try:
-        session = lock_owned(db, actor, video_session_id)
+        session = locked if locked is not None else lock_owned(db, actor, video_session_id)
         now = clock()
         status = effective_status(session, now)
         if status not in (

@@ -36,7 +36,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.services import waitlist
+from visio.services import minimums, waitlist
 from visio.services.accounts import require_role
 from visio.services.errors import InvalidInput
 from visio.services.sessions import effective_status
@@ -142,6 +142,7 @@ class Overview:
     attendance_by_session: list[SessionAttendance]  # oldest first
     table: SessionTable
     waiting: int = 0  # students in the open waiting lists of the teacher's sessions
+    auto_cancelled: int = 0  # cancelled because their minimum of participants was not reached
 
     @property
     def total_sessions(self) -> int:
@@ -542,4 +543,5 @@ def teacher_overview(
         attendance_by_session=_attendance_by_session(db, teacher_id, now),
         table=session_table(db=db, actor=actor, page=page, page_size=page_size, clock=clock),
         waiting=waitlist.waiting_for_teacher(db, teacher_id, now),
+        auto_cancelled=minimums.auto_cancelled_count(db, teacher_id=teacher_id),
     )

@@ -12,7 +12,7 @@ import reflex as rx
 
 from visio.i18n.formatting import format_duration, format_money, format_when
 from visio.models import EffectiveStatus, VideoSession
-from visio.services import attendance
+from visio.services import attendance, minimums
 from visio.services.enrollments import enrollment_deadline
 from visio.services.errors import DomainError
 
@@ -50,6 +50,9 @@ class SessionFactsState(rx.State, mixin=True):
     deadline: str = ""
     tags: list[str] = []
     cancel_note: str = ""
+    confirmed: bool = False  # the minimum of participants is reached: it takes place
+    minimum_note: str = ""  # for students: how many more must enroll, and by when
+    minimum_teacher_note: str = ""  # for its teacher: "3 more needed by ...", or reached
     tick_ms: int = 0
     current_id: int = 0
     series_id: int = 0  # an occurrence of a recurring series (0: a one-off session)
@@ -112,3 +115,23 @@ class SessionFactsState(rx.State, mixin=True):
             if status == EffectiveStatus.CANCELLED
             else ""
         )
+        self._fill_minimum(s, status)
+
+    def _fill_minimum(self, s: VideoSession, status: EffectiveStatus) -> None:
+        text = self.text  # type: ignore[attr-defined]
+        minimum = minimums.view(s)
+        open_ = status in (EffectiveStatus.SCHEDULED, EffectiveStatus.ONGOING)
+        self.confirmed = open_ and minimum.confirmed
+        self.minimum_note = self.minimum_teacher_note = ""
+        if not open_ or minimum.min_participants is None or minimum.decide_at is None:
+            return
+        decide = format_when(minimum.decide_at, self.lang, self.viewer_tz)  # type: ignore[attr-defined]
+        if minimum.needed:
+            self.minimum_note = text("minimum.pending", needed=minimum.needed, when=decide)
+            self.minimum_teacher_note = text(
+                "minimum.teacher_needed", needed=minimum.needed, when=decide
+            )
+        else:
+            self.minimum_teacher_note = text(
+                "minimum.teacher_reached", min=minimum.min_participants
+            )

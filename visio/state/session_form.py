@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,13 @@ from visio.services import materials, series, sessions
 from visio.services.errors import DomainError, InvalidInput, NotAuthenticated
 from visio.services.roster import owned_session
 from visio.services.session_edit import MAX_POSTPONE_DAYS, current_input, update_session
-from visio.services.session_form import SessionForm, edit_moves, form_errors, parse_form
+from visio.services.session_form import (
+    SessionForm,
+    edit_moves,
+    form_errors,
+    minimum_moves,
+    parse_form,
+)
 from visio.settings import settings
 from visio.state.app import AppState
 
@@ -41,6 +48,9 @@ TEXT_FIELDS = (
     "capacity",
     "deadline_date",
     "deadline_time",
+    "min_participants",
+    "decide_date",
+    "decide_time",
     "tag_input",
     "material_title",
     "material_url",
@@ -53,6 +63,8 @@ ERROR_FIELD = {
     "duration": "duration_minutes",
     "deadline_date": "enrollment_deadline",
     "deadline_time": "enrollment_deadline",
+    "decide_date": "decide_at",
+    "decide_time": "decide_at",
     "tag_input": "tags",
     **{name: "repeat" for name in REPEAT_FIELDS},
 }
@@ -76,6 +88,9 @@ class SessionFormState(AppState):
     capacity: str = ""
     deadline_date: str = ""
     deadline_time: str = ""
+    min_participants: str = ""
+    decide_date: str = ""
+    decide_time: str = ""
     tags: list[str] = []
     tag_input: str = ""
     material_links: list[dict[str, str]] = []
@@ -152,22 +167,30 @@ class SessionFormState(AppState):
             deadline_date=self.deadline_date,
             deadline_time=self.deadline_time,
             tags=list(self.tags),
+            min_participants=self.min_participants,
+            decide_date=self.decide_date,
+            decide_time=self.decide_time,
         )
 
     def _recheck(self, everything: bool = False) -> bool:
         """Show the errors of the fields touched so far (all on submit); True when none."""
         now = utcnow()
-        start_changed = deadline_changed = True
+        start_changed = deadline_changed = decide_changed = True
         if self.editing and self._editing_id is not None:
             try:
                 with open_db() as db:
                     user = self._user(db)
                     before = current_input(db, owned_session(db, user, self._editing_id))
                 start_changed, deadline_changed = edit_moves(self._form(), before)
+                decide_changed = minimum_moves(self._form(), before)
             except DomainError:
                 pass  # gone or not theirs any more: saving says so
         found = form_errors(
-            self._form(), now=now, start_changed=start_changed, deadline_changed=deadline_changed
+            self._form(),
+            now=now,
+            start_changed=start_changed,
+            deadline_changed=deadline_changed,
+            decide_changed=decide_changed,
         )
         try:
             repeat = self._repeat()
@@ -189,6 +212,7 @@ class SessionFormState(AppState):
     def _reset(self) -> None:
         self.title = self.description = self.link = self.price = self.capacity = ""
         self.deadline_date = self.deadline_time = self.tag_input = ""
+        self.min_participants = self.decide_date = self.decide_time = ""
         self.duration, self.platform, self.is_paid, self.tags = "60", Platform.JITSI, False, []
         self.errors, self.form_error, self._touched = {}, "", set()
         self.move_note = ""
@@ -243,8 +267,17 @@ class SessionFormState(AppState):
             self.deadline_date = deadline.strftime("%Y-%m-%d")
             self.deadline_time = deadline.strftime("%H:%M")
         self.tags = list(data.tags)
+        if data.min_participants is not None and data.decide_at is not None:
+            self.min_participants = str(data.min_participants)
+            decide = data.decide_at.astimezone(zone)
+            self.decide_date = decide.strftime("%Y-%m-%d")
+            self.decide_time = decide.strftime("%H:%M")
         self.show_advanced = bool(
-            data.is_paid or data.capacity or data.enrollment_deadline or data.tags
+            data.is_paid
+            or data.capacity
+            or data.enrollment_deadline
+            or data.tags
+            or data.min_participants
         )
         if session.status == StoredStatus.SCHEDULED and session.enrolled_count:
             self.move_note = self.text(
@@ -346,7 +379,15 @@ class SessionFormState(AppState):
         self.form_error = ""
         if not self._recheck(everything=True):
             self.show_advanced = self.show_advanced or any(
-                k in self.errors for k in ("price", "capacity", "enrollment_deadline", "tags")
+                k in self.errors
+                for k in (
+                    "price",
+                    "capacity",
+                    "enrollment_deadline",
+                    "tags",
+                    "min_participants",
+                    "decide_at",
+                )
             )
             return
         self.saving = True
@@ -360,6 +401,13 @@ class SessionFormState(AppState):
                     )
                     message = self.text("series.saved_future", n=len(edited))
                 elif self.editing and self._editing_id is not None:
+                    before = current_input(db, owned_session(db, user, self._editing_id))
+                    if not minimum_moves(self._form(), before):  # the form shows minutes only
+                        data = replace(
+                            data,
+                            min_participants=before.min_participants,
+                            decide_at=before.decide_at,
+                        )
                     session = update_session(
                         db=db, actor=user, video_session_id=self._editing_id, data=data
                     )

@@ -11,7 +11,7 @@ from visio.clock import utcnow
 from visio.db import open_db
 from visio.i18n.formatting import format_duration, format_money, format_when
 from visio.models import Role
-from visio.services import bulk, catalog
+from visio.services import bulk, catalog, minimums
 from visio.services.errors import DomainError, InvalidInput
 from visio.services.session_form import parse_money_cents
 from visio.services.sessions import effective_status
@@ -50,6 +50,7 @@ class SessionCard(TypedDict):
     note: str
     note_color: str  # green: good news (enrolled, refunded); amber: the student may act
     series_id: int  # an occurrence of a recurring series (0: a one-off session)
+    confirmed: str  # "Confirmed" once a minimum of participants is reached, else ""
 
 
 class StatusCount(TypedDict):
@@ -170,6 +171,9 @@ class SessionListState(rx.State, mixin=True):
             else "",
             note=note,
             note_color=note_color,
+            confirmed=self.text("minimum.confirmed")
+            if status in ("scheduled", "ongoing") and minimums.view(s).confirmed
+            else "",
         )
 
     def _query(self, db, user, now) -> catalog.Page:  # type: ignore[no-untyped-def]

@@ -81,6 +81,7 @@ class StatsState(AppState):
     revenue_held: str = ""
     revenue_released: str = ""
     revenue_refunded: str = ""
+    auto_cancelled: str = ""
     revenue_series_name: str = ""
     enrollments_by_week: list[Bar] = []
     revenue_by_month: list[MoneyBar] = []
@@ -113,6 +114,7 @@ class StatsState(AppState):
         self.enrollments = self.waiting = self.fill_rate = self.fill_hint = ""
         self.attendance_rate = self.attendance_hint = ""
         self.revenue_held = self.revenue_released = self.revenue_refunded = ""
+        self.auto_cancelled = ""
         self.revenue_series_name = ""
         self.enrollments_by_week, self.revenue_by_month, self.attendance_by_session = [], [], []
         self.upcoming, self.rows = [], []
@@ -149,6 +151,7 @@ class StatsState(AppState):
         self.revenue_held = format_money(o.revenue.held_cents, self.lang)
         self.revenue_released = format_money(o.revenue.released_cents, self.lang)
         self.revenue_refunded = format_money(o.revenue.refunded_cents, self.lang)
+        self.auto_cancelled = self._number(o.auto_cancelled)
         self.revenue_series_name = self.text("stats.series_revenue", currency=settings.currency)
         self.enrollments_by_week = [
             Bar(label=self._day(p.start, "d MMM"), value=p.value) for p in o.enrollments_by_week
