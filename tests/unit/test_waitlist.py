@@ -195,7 +195,8 @@ def test_an_unenroll_promotes_the_first_in_line_and_charges_the_paid_seat(db, cl
     assert place(db, clock, first, session).state == "none"
     (promoted,) = notices(db, first, "waitlist_promoted")
     assert promoted.data["paid_cents"] == PRICE and "link" not in promoted.data
-    assert notices(db, first, "enrollment_confirmed")  # the usual receipt, with its calendar
+    assert promoted.data["sequence"] == 0 and promoted.data["ends_at"]  # its calendar
+    assert not notices(db, first, "enrollment_confirmed")  # one mail: the promotion
     assert "waitlist.promoted" in audit_actions(db, target_id=session.id)
     assert_ledger_invariants(db)
     assert_seat_invariants(db)

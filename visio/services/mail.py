@@ -147,10 +147,11 @@ KINDS: dict[str, MailKind] = {
         in_app=False,
     ),
     # -- waiting lists (data from `waitlist`, in the student notices' shape) --
-    "waitlist_promoted": MailKind(
+    "waitlist_promoted": MailKind(  # the seat's confirmation (data from `seat_notices`)
         subject_key="mail.waitlist_promoted.subject",
         template="waitlist_promoted",
         audience="student",
+        calendar="REQUEST",
     ),
     "waitlist_short": MailKind(
         subject_key="mail.waitlist_short.subject", template="waitlist_short", audience="student"

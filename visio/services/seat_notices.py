@@ -55,8 +55,12 @@ def seat_taken(
     paid_cents: int,
     balance_cents: int,
     at: datetime,
+    student_kind: str = "enrollment_confirmed",
 ) -> None:
-    """Write the seat's notices (call after the seat count was raised); never commits."""
+    """Write the seat's notices (call after the seat count was raised); never commits.
+
+    `student_kind`: the student's notice, the confirmation in its own words (a seat from the
+    waiting list is told as a promotion: one mail, not two)."""
     connection = db.connection()
     found = connection.execute(
         _PEOPLE_AND_CHOICES, {"teacher_id": session.teacher_id, "student_id": student.id}
@@ -67,12 +71,12 @@ def seat_taken(
     rows = [
         notice_rows.values(
             student,
-            kind="enrollment_confirmed",
+            kind=student_kind,
             data=student_notices.enrollment_data(
                 session, student, paid_cents=paid_cents, balance_cents=balance_cents
             ),
             at=at,
-            chosen=chosen.get((student.id, "enrollment_confirmed")),
+            chosen=chosen.get((student.id, student_kind)),
         ),
         notice_rows.values(
             teacher,

@@ -419,7 +419,13 @@ def promote(
             continue  # cannot happen with the rows read under the session's lock; never twice
         try:
             result = enrollments.take_seat(
-                db, session=session, student=student, enrollment=enrollment, at=at, wallet=wallet
+                db,
+                session=session,
+                student=student,
+                enrollment=enrollment,
+                at=at,
+                wallet=wallet,
+                confirmation="waitlist_promoted",  # the promotion is the seat's confirmation
             )
         except InsufficientFunds as short:
             if entry.short_notified_at is None:
@@ -447,15 +453,6 @@ def promote(
             at=at,
             student_id=student_id,
             paid_cents=result.purchase.amount_cents if result.purchase else 0,
-        )
-        _notify(
-            db,
-            "waitlist_promoted",
-            student,
-            session,
-            at,
-            paid_cents=result.purchase.amount_cents if result.purchase else 0,
-            balance_cents=result.wallet_balance_cents,
         )
         promoted.append(student_id)
     return promoted
