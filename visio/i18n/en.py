@@ -809,4 +809,17 @@ MESSAGES: dict[str, str] = {
     "form.decide_at_hint": "Empty: 24 hours before the start.",
     "stats.auto_cancelled": "Auto-cancelled",
     "stats.auto_cancelled_hint": "Minimum of participants not reached",
+    # -- a series: publish all, refunds of the rest, the enrollment summary --
+    "series.publish_all": "Publish all {n} drafts",
+    "series.published_all": "{n} occurrence(s) published: students can enroll.",
+    "series.drafts_note": "{n} occurrence(s) still in draft, not visible to students.",
+    "series.cancel_future_refunds": "This and the later occurrences: {n} paid seat(s) will be refunded automatically, {total} in all.",
+    "series.cancel_future_no_refund": "This and the later occurrences: no payment to refund.",
+    "mail.series_enrolled.subject": "You are enrolled in the series: {title}",
+    "mail.series_enrolled.intro": "Your seats in the {n} sessions of “{title}” are booked.",
+    "mail.label.dates": "Dates",
+    "mail.open_series": "Open the series in Visio",
+    "prefs.series_enrolled": "Enrolled in a series",
+    "prefs.series_enrolled.hint": "When you take every remaining seat of a series at once: one mail with the dates, the total paid and your balance.",
+    "inbox.detail.sessions": "{n} sessions",
 }

@@ -818,4 +818,17 @@ MESSAGES: dict[str, str] = {
     "form.decide_at_hint": "Vide : 24 heures avant le début.",
     "stats.auto_cancelled": "Annulées automatiquement",
     "stats.auto_cancelled_hint": "Minimum de participants non atteint",
+    # -- a series: publish all, refunds of the rest, the enrollment summary --
+    "series.publish_all": "Publier les {n} brouillons",
+    "series.published_all": "{n} séance(s) publiée(s) : les étudiants peuvent s'inscrire.",
+    "series.drafts_note": "{n} séance(s) encore en brouillon, invisible(s) pour les étudiants.",
+    "series.cancel_future_refunds": "Cette séance et les suivantes : {n} place(s) payée(s) seront remboursées automatiquement, {total} au total.",
+    "series.cancel_future_no_refund": "Cette séance et les suivantes : aucun paiement à rembourser.",
+    "mail.series_enrolled.subject": "Inscription à la série confirmée : {title}",
+    "mail.series_enrolled.intro": "Vos places pour les {n} séances de «\u00a0{title}\u00a0» sont réservées.",
+    "mail.label.dates": "Dates",
+    "mail.open_series": "Ouvrir la série dans Visio",
+    "prefs.series_enrolled": "Inscription à une série",
+    "prefs.series_enrolled.hint": "Quand vous réservez d'un coup toutes les places restantes d'une série : un seul mail avec les dates, le total payé et votre solde.",
+    "inbox.detail.sessions": "{n} séances",
 }

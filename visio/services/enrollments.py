@@ -124,7 +124,7 @@ def take_seat(
     enrollment: Enrollment | None,
     at: datetime,
     wallet: Wallet | None = None,
-    confirmation: str = "enrollment_confirmed",
+    confirmation: str | None = "enrollment_confirmed",
 ) -> EnrollResult:
     """Give `student` a seat in `session` and, for a paid one, move the price from their wallet
     into escrow; with its audit event and notices. Never commits.
@@ -133,8 +133,8 @@ def take_seat(
     already enrolled): enroll, a promotion from the waiting list, a series' seats. `enrollment`
     is the pair's earlier row, if any (reactivated). `wallet`: the student's, if the caller
     locked it already (several wallets are locked together, in id order, before the escrow).
-    `confirmation`: the kind of the student's notice. Raises InsufficientFunds with nothing
-    written.
+    `confirmation`: the kind of the student's notice (None: the caller writes its own).
+    Raises InsufficientFunds with nothing written.
     """
     if session.is_paid:  # a free seat moves no money: it locks no wallet
         require_verified(student)

@@ -167,7 +167,8 @@ def present(notice: Notice, *, role: str, lang: str, tz: str | None) -> InboxIte
         created_at=notice.created_at,
         read=notice.read_at is not None,
         session_id=session_id,
-        path=_path(session_id, spec.audience if spec else "", role),
+        path=_path(session_id, spec.audience if spec else "", role)
+        or _series_path(data.get("series_id")),
     )
 
 
@@ -176,6 +177,11 @@ def _path(session_id: int | None, audience: str, role: str) -> str | None:
         return None
     teacher = audience == "teacher" or (audience == "" and role == Role.TEACHER)
     return f"/teacher/video-sessions/{session_id}" if teacher else f"/sessions/{session_id}"
+
+
+def _series_path(series_id: Any) -> str | None:
+    """A notice about a whole series (no one session) leads to the series' page."""
+    return f"/series/{series_id}" if isinstance(series_id, int) else None
 
 
 class _Words:
@@ -295,6 +301,16 @@ def _minimum_cancelled(w: _Words) -> str:
     return w.t("inbox.detail.minimum_cancelled", enrolled=enrolled, min=minimum)
 
 
+def _series_enrolled(w: _Words) -> str:
+    starts, paid = w.data.get("starts"), w.money("paid_cents")
+    if not isinstance(starts, list):
+        return ""
+    return _parts(
+        w.t("inbox.detail.sessions", n=len(starts)),
+        w.t("inbox.detail.paid", amount=paid) if paid else "",
+    )
+
+
 DETAILS: dict[str, Callable[[_Words], str]] = {
     "new_enrollment": _new_enrollment,
     "session_full": _full,
@@ -310,6 +326,7 @@ DETAILS: dict[str, Callable[[_Words], str]] = {
     "waitlist_closed": _waitlist_closed,
     "minimum_warning": _minimum_warning,
     "minimum_cancelled": _minimum_cancelled,
+    "series_enrolled": _series_enrolled,
 }
 
 

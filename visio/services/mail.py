@@ -159,6 +159,14 @@ KINDS: dict[str, MailKind] = {
     "waitlist_closed": MailKind(
         subject_key="mail.waitlist_closed.subject", template="waitlist_closed", audience="student"
     ),
+    # -- recurring series: every seat of one enrollment in one summary (data from
+    # `student_notices.series_enrolled`; no .ics: one event per occurrence is on each page) --
+    "series_enrolled": MailKind(
+        subject_key="mail.series_enrolled.subject",
+        template="series_enrolled",
+        audience="student",
+        optional=True,
+    ),
     # -- minimum enrollment (data from `minimums`) --
     "minimum_warning": MailKind(
         subject_key="mail.minimum_warning.subject", template="minimum_warning", audience="teacher"

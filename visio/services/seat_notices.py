@@ -55,12 +55,13 @@ def seat_taken(
     paid_cents: int,
     balance_cents: int,
     at: datetime,
-    student_kind: str = "enrollment_confirmed",
+    student_kind: str | None = "enrollment_confirmed",
 ) -> None:
     """Write the seat's notices (call after the seat count was raised); never commits.
 
     `student_kind`: the student's notice, the confirmation in its own words (a seat from the
-    waiting list is told as a promotion: one mail, not two)."""
+    waiting list is told as a promotion: one mail, not two); None writes none for the student
+    (a series' seats are confirmed by one summary, see `series.enroll_series`)."""
     connection = db.connection()
     found = connection.execute(
         _PEOPLE_AND_CHOICES, {"teacher_id": session.teacher_id, "student_id": student.id}
@@ -68,16 +69,20 @@ def seat_taken(
     teacher_id, email, locale, timezone = found[0][:4]
     teacher = notice_rows.Person(teacher_id, email, locale, timezone)
     chosen = {(user_id, kind): value for *_, user_id, kind, value in found if kind is not None}
-    rows = [
-        notice_rows.values(
-            student,
-            kind=student_kind,
-            data=student_notices.enrollment_data(
-                session, student, paid_cents=paid_cents, balance_cents=balance_cents
-            ),
-            at=at,
-            chosen=chosen.get((student.id, student_kind)),
-        ),
+    rows = []
+    if student_kind is not None:
+        rows.append(
+            notice_rows.values(
+                student,
+                kind=student_kind,
+                data=student_notices.enrollment_data(
+                    session, student, paid_cents=paid_cents, balance_cents=balance_cents
+                ),
+                at=at,
+                chosen=chosen.get((student.id, student_kind)),
+            )
+        )
+    rows.append(
         notice_rows.values(
             teacher,
             kind="new_enrollment",
@@ -90,8 +95,8 @@ def seat_taken(
             ),
             at=at,
             chosen=chosen.get((teacher_id, "new_enrollment")),
-        ),
-    ]
+        )
+    )
     if session.capacity is not None and session.enrolled_count == session.capacity:
         rows.append(
             notice_rows.values(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, available_timezones
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -20,13 +21,15 @@ from visio.models import (
     EffectiveStatus,
     Enrollment,
     EnrollmentStatus,
+    Purchase,
+    PurchaseStatus,
     Role,
     Series,
     StoredStatus,
     User,
     VideoSession,
 )
-from visio.services import audit, locking, sessions, wallets
+from visio.services import audit, locking, sessions, student_notices, wallets
 from visio.services.accounts import require_role
 from visio.services.enrollments import (
     EnrollResult,
@@ -219,16 +222,35 @@ def publish_series(
 ) -> list[VideoSession]:
     """Publish every draft occurrence still ahead (each through the one-session rule)."""
     series = _owned_series(db, actor, series_id)
-    drafts = _occurrence_ids(
-        db,
-        series.id,  # type: ignore[arg-type]
-        VideoSession.status == StoredStatus.DRAFT,
-        VideoSession.starts_at > clock(),
-    )
-    return [
+    drafts = _drafts_ahead(db, series.id, clock())  # type: ignore[arg-type]
+    published = [
         sessions.publish_session(db=db, actor=actor, video_session_id=i, clock=clock)
         for i in drafts
     ]
+    if published:
+        audit.record(
+            db,
+            actor_id=actor.id,
+            action="series.published",
+            target_type="series",
+            target_id=series.id,
+            at=clock(),
+            sessions=[s.id for s in published],
+        )
+        db.commit()
+    return published
+
+
+def _drafts_ahead(db: Session, series_id: int, now: datetime) -> list[int]:
+    return _occurrence_ids(
+        db, series_id, VideoSession.status == StoredStatus.DRAFT, VideoSession.starts_at > now
+    )
+
+
+def drafts_ahead(*, db: Session, actor: User, series_id: int, clock: Clock = utcnow) -> int:
+    """How many occurrences `publish_series` would publish now (the owner's "Publish all")."""
+    _owned_series(db, actor, series_id)
+    return len(_drafts_ahead(db, series_id, clock()))
 
 
 def update_future(
@@ -329,6 +351,38 @@ class SeriesCancellation:
     @property
     def refunded_cents(self) -> int:
         return sum(c.refunded_cents for c in self.cancelled)
+
+
+def future_refund_preview(
+    *, db: Session, actor: User, video_session_id: int, clock: Clock = utcnow
+) -> tuple[int, int]:
+    """What cancelling this occurrence and every later one would refund: the paid seats still
+    held and their total (for the confirm dialog; the same occurrences as `cancel_rest`)."""
+    require_role(actor, Role.TEACHER)
+    chosen = db.get(VideoSession, video_session_id)
+    if chosen is None:
+        raise NotFound("session_not_found")
+    if chosen.teacher_id != actor.id:
+        raise Forbidden("not_owner")
+    if chosen.series_id is None:
+        return sessions.refund_preview(db=db, actor=actor, video_session_id=video_session_id)
+    count, total = db.exec(
+        select(func.count(), func.coalesce(func.sum(Purchase.amount_cents), 0))
+        .join(VideoSession, VideoSession.id == Purchase.session_id)  # type: ignore[arg-type]
+        .where(
+            VideoSession.series_id == chosen.series_id,
+            Purchase.status == PurchaseStatus.HELD,
+            or_(
+                VideoSession.id == chosen.id,
+                and_(
+                    VideoSession.starts_at > chosen.starts_at,
+                    VideoSession.starts_at > clock(),
+                    VideoSession.status != StoredStatus.CANCELLED,
+                ),
+            ),
+        )
+    ).one()
+    return int(count), int(total)
 
 
 def cancel_rest(
@@ -458,6 +512,7 @@ def enroll_series(
                 enrollment=earlier.get(session.id),  # type: ignore[arg-type]
                 at=now,
                 wallet=wallet,
+                confirmation=None,  # one summary below, not one mail per occurrence
             )
             for session in todo
         ]
@@ -472,6 +527,15 @@ def enroll_series(
             paid_cents=total,
         )
         balance = results[-1].wallet_balance_cents
+        student_notices.series_enrolled(
+            db,
+            student=actor,
+            series_id=series_id,
+            sessions=todo,  # type: ignore[arg-type]
+            paid_cents=total,
+            balance_cents=balance,
+            at=now,
+        )
         db.commit()
         return SeriesEnrollment(results, total, balance)
     except Exception:

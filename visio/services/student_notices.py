@@ -133,3 +133,33 @@ def material_shared(db: Session, *, session: VideoSession, material: Material) -
             data=_data(session, student, material=material.title),
             at=material.created_at,
         )
+
+
+def series_enrolled(
+    db: Session,
+    *,
+    student: User,
+    series_id: int,
+    sessions: list[VideoSession],
+    paid_cents: int,
+    balance_cents: int,
+    at: datetime,
+) -> None:
+    """One summary for the seats taken in a series at once (instead of one per occurrence):
+    the title, every start (shown in the student's zone), the total paid and the balance."""
+    first = sessions[0]
+    outbox.enqueue(
+        db,
+        kind="series_enrolled",
+        user=student,
+        data={
+            "series_id": series_id,
+            "title": first.title,
+            "starts": [s.starts_at.isoformat() for s in sessions],
+            "tz": student.timezone or settings.default_timezone,
+            "currency": first.currency,
+            "paid_cents": paid_cents,
+            "balance_cents": balance_cents,
+        },
+        at=at,
+    )
