@@ -127,6 +127,7 @@ ROUTES = [
     # Recurring series: {series} is the owner's, published, `enrolled` holds all its seats.
     Route("POST", "/api/series", (ANON, ROLE, ROLE, "201", "201"), body=_new_series),
     Route("GET", "/api/series/{series}", (ANON, "200", "200", "200", "200")),
+    Route("POST", "/api/series/{series}/publish", (ANON, ROLE, ROLE, OWNER, "200")),
     Route("POST", "/api/series/{series}/enroll",
           (ANON, "201", "409 already_enrolled", ROLE, "403 own_session")),
     Route("POST", "/api/series/{series}/cancel", (ANON, ROLE, ROLE, OWNER, "200"),

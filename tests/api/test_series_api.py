@@ -115,3 +115,30 @@ def test_a_full_occurrence_refuses_the_whole_series_enroll(http, make, server_db
     assert balances(server_db, student.user)[student.user.email] == 5000
     view = http.get(f"/api/series/{created['id']}", headers=student.headers).json()
     assert view["seats_held"] == 0
+
+
+def test_the_owner_publishes_a_series_of_drafts_in_one_call(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    created = http.post(
+        "/api/series", json=_body(make, publish=False), headers=teacher.headers
+    ).json()
+    assert {o["status"] for o in created["occurrences"]} == {"draft"}
+    student = make.student()
+    assert_error(http.get(f"/api/series/{created['id']}", headers=student.headers), 404,
+                 "series_not_found")  # fmt: skip
+    other = make.teacher()
+    assert_error(http.post(f"/api/series/{created['id']}/publish", headers=other.headers), 403,
+                 "not_owner")  # fmt: skip
+    assert_error(http.post(f"/api/series/{created['id']}/publish", headers=student.headers), 403,
+                 "wrong_role")  # fmt: skip
+
+    response = http.post(f"/api/series/{created['id']}/publish", headers=teacher.headers)
+
+    assert response.status_code == 200, response.text
+    assert {o["status"] for o in response.json()["occurrences"]} == {"scheduled"}
+    seen = http.get(f"/api/series/{created['id']}", headers=student.headers).json()
+    assert seen["remaining_count"] == 4
+    again = http.post(f"/api/series/{created['id']}/publish", headers=teacher.headers)
+    assert again.status_code == 200 and again.json() == response.json()
+    assert_error(http.post("/api/series/2147483000/publish", headers=teacher.headers), 404,
+                 "series_not_found")  # fmt: skip

@@ -375,3 +375,65 @@ def test_the_repeat_choice_is_read_from_the_dialogs_text():
         with pytest.raises(InvalidInput) as error:
             read(**bad)
         assert error.value.field == "repeat"
+
+
+# --- publish all, and what cancelling the rest would refund ---------------------------------
+
+
+def test_publish_series_publishes_every_draft_ahead_once(db, clock, teacher):
+    made = create(db, clock, teacher, publish=False)
+    clock.advance(days=10)  # the first two are past: no longer publishable
+    assert series.drafts_ahead(db=db, actor=teacher, series_id=made.series.id, clock=clock) == 2
+
+    published = series.publish_series(db=db, actor=teacher, series_id=made.series.id, clock=clock)
+    again = series.publish_series(db=db, actor=teacher, series_id=made.series.id, clock=clock)
+
+    assert [s.id for s in published] == [o.id for o in made.occurrences[2:]]
+    assert again == []
+    statuses = [fresh(db, VideoSession, o.id)["status"] for o in made.occurrences]
+    assert statuses == ["draft", "draft", "scheduled", "scheduled"]
+    assert audit_actions(db, action="series.published") == ["series.published"]
+
+
+def test_only_the_owner_publishes_a_series(db, clock, teacher):
+    made = create(db, clock, teacher, publish=False)
+    with pytest.raises(Forbidden):
+        series.publish_series(
+            db=db, actor=make_teacher(db, clock=clock), series_id=made.series.id, clock=clock
+        )
+    assert {fresh(db, VideoSession, o.id)["status"] for o in made.occurrences} == {"draft"}
+
+
+def test_the_future_refund_preview_sums_the_held_seats_of_this_and_later_occurrences(
+    db, clock, teacher
+):
+    made = create(db, clock, teacher, is_paid=True, price_cents=PRICE)
+    first = make_funded_student(db, clock=clock, amount_cents=10 * PRICE)
+    series.enroll_series(db=db, actor=first, series_id=made.series.id, clock=clock)
+    second = make_funded_student(db, clock=clock, amount_cents=10 * PRICE)
+    enrollments.enroll(db=db, actor=second, video_session_id=made.occurrences[3].id, clock=clock)
+    enrollments.enroll(db=db, actor=second, video_session_id=made.occurrences[0].id, clock=clock)
+    enrollments.unenroll(db=db, actor=first, video_session_id=made.occurrences[2].id, clock=clock)
+
+    preview = series.future_refund_preview(
+        db=db, actor=teacher, video_session_id=made.occurrences[1].id, clock=clock
+    )
+    done = series.cancel_rest(
+        db=db,
+        actor=teacher,
+        series_id=made.series.id,
+        from_session_id=made.occurrences[1].id,
+        reason="Course ends",
+        clock=clock,
+    )
+
+    # occurrences 2 and 4 for the first student (3 was refunded on leaving), 4 for the second
+    assert preview == (3, 3 * PRICE)
+    assert preview == (done.refunded_count, done.refunded_cents)
+    with pytest.raises(Forbidden):
+        series.future_refund_preview(
+            db=db,
+            actor=make_teacher(db, clock=clock),
+            video_session_id=made.occurrences[1].id,
+            clock=clock,
+        )

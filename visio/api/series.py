@@ -1,4 +1,5 @@
-"""Recurring series over HTTP: create (every occurrence), read, enroll in all, cancel the rest."""
+"""Recurring series over HTTP: create (every occurrence), read, publish the drafts, enroll in
+all, cancel the rest."""
 
 from __future__ import annotations
 
@@ -86,6 +87,17 @@ def create_series(body: SeriesIn, db: DbDep, user: UserDep) -> SeriesOut:
 @router.get("/{series_id}", response_model=SeriesOut, responses=error_responses(401, 404, 422))
 def get_series(series_id: SeriesId, db: DbDep, user: UserDep) -> SeriesOut:
     """The schedule and which seats the caller holds (drafts: the teacher only)."""
+    return _series_out(db, user, series_id)
+
+
+@router.post(
+    "/{series_id}/publish",
+    response_model=SeriesOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+)
+def publish_series(series_id: SeriesId, db: DbDep, user: UserDep) -> SeriesOut:
+    """Publish every draft occurrence still ahead (the owner); the series as it is then."""
+    series.publish_series(db=db, actor=user, series_id=series_id)
     return _series_out(db, user, series_id)
 
 
