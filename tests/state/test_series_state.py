@@ -199,3 +199,88 @@ def test_another_student_sees_no_series_of_drafts(bound, db, now_clock) -> None:
     page.on_load()
     assert page.found is False and page.occurrences == []
     assert page.error_text == "This series does not exist."
+
+
+def test_the_cancel_dialog_states_the_refunds_of_all_future_occurrences(
+    bound, db, now_clock
+) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_teacher(db, clock=now_clock)
+    made = _paid_series(db, now_clock, teacher)
+    for _ in range(2):
+        student = make_funded_student(db, clock=now_clock, amount_cents=5_000)
+        series.enroll_series(db=db, actor=student, series_id=made.series.id)
+    second = made.occurrences[1].id
+    page = _at(
+        _login(db, teacher, SessionDetailState),
+        "/teacher/video-sessions/[session_id]",
+        f"/teacher/video-sessions/{second}",
+    )
+    page.on_load()
+    page.set_cancel_open(True)
+
+    assert page.refund_note == "2 student(s) will be refunded automatically, €20.00 in all."
+    page.set_cancel_scope("future")
+    assert page.refund_note_future == (
+        "This and the later occurrences: 4 paid seat(s) will be refunded automatically,"
+        " €40.00 in all."
+    )
+    page.set_cancel_reason("The course ends early")
+    assert toasts(page.confirm_cancel())[0] == (
+        "success",
+        "2 occurrence(s) cancelled; 4 refund(s), €40.00 in all.",
+    )
+
+
+def test_the_teacher_publishes_all_drafts_from_the_series_page_and_an_occurrence(
+    bound, db, now_clock
+) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_teacher(db, clock=now_clock)
+    made = series.create_series(
+        db=db,
+        actor=teacher,
+        data=session_input(now_clock),
+        repeat=series.Repeat(every_days=7, count=3),
+        clock=now_clock,
+    )
+    page = _at(_login(db, teacher, SeriesState), "/series/[series_id]", f"/series/{made.series.id}")
+    page.on_load()
+    assert (page.drafts, page.drafts_note) == (
+        3,
+        "3 occurrence(s) still in draft, not visible to students.",
+    )
+
+    assert toasts(page.publish_all()) == [
+        ("success", "3 occurrence(s) published: students can enroll.")
+    ]
+    assert (page.drafts, page.drafts_note) == (0, "")
+    assert {o["status"] for o in page.occurrences} == {"scheduled"}
+
+    other = series.create_series(
+        db=db,
+        actor=teacher,
+        data=session_input(now_clock),
+        repeat=series.Repeat(every_days=7, count=2),
+        clock=now_clock,
+    )
+    detail = _at(
+        _login(db, teacher, SessionDetailState),
+        "/teacher/video-sessions/[session_id]",
+        f"/teacher/video-sessions/{other.occurrences[0].id}",
+    )
+    detail.on_load()
+    assert detail.series_drafts == 2
+    assert toasts(detail.publish_series())[0][0] == "success"
+    assert detail.series_drafts == 0 and detail.can_publish is False
+    assert {fresh(db, VideoSession, o.id)["status"] for o in other.occurrences} == {"scheduled"}
+
+
+def test_a_student_cannot_publish_a_series(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]
+    made = _paid_series(db, now_clock, make_teacher(db, clock=now_clock))
+    page = _at(
+        _login(db, make_student(db, clock=now_clock), SeriesState),
+        "/series/[series_id]",
+        f"/series/{made.series.id}",
+    )
+    page.on_load()
+    assert page.drafts == 0
+    assert redirect_target(page.publish_all()) is not None

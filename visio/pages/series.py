@@ -71,6 +71,32 @@ def _enroll_box() -> rx.Component:
     )
 
 
+def _publish_box() -> rx.Component:
+    """The owner's drafts still ahead, published together."""
+    return rx.cond(
+        S.drafts > 0,
+        rx.callout(
+            rx.flex(
+                rx.text(S.drafts_note),
+                rx.button(
+                    T["series.publish_all"].replace("{n}", S.drafts.to_string()),
+                    on_click=S.publish_all,
+                    loading=S.busy,
+                    id="publish-series",
+                ),
+                direction=rx.breakpoints(initial="column", sm="row"),
+                gap="3",
+                align=rx.breakpoints(initial="start", sm="center"),
+                justify="between",
+                width="100%",
+            ),
+            icon="eye-off",
+            color_scheme="amber",
+            width="100%",
+        ),
+    )
+
+
 def _body() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -80,6 +106,7 @@ def _body() -> rx.Component:
             wrap="wrap",
         ),
         rx.heading(S.title, size="7", style={"overflow_wrap": "anywhere"}),
+        _publish_box(),
         _enroll_box(),
         rx.heading(T["series.schedule"], size="4", margin_top="8px"),
         rx.vstack(rx.foreach(S.occurrences, _line), spacing="2", width="100%", id="schedule"),

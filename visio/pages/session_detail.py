@@ -58,6 +58,17 @@ def _actions() -> rx.Component:
             ),
         ),
         rx.cond(
+            D.series_drafts > 1,  # one draft: "Publish" says it all
+            rx.button(
+                rx.icon("send", size=14),
+                T["series.publish_all"].replace("{n}", D.series_drafts.to_string()),
+                variant="soft",
+                on_click=D.publish_series,
+                loading=D.busy,
+                id="publish-series",
+            ),
+        ),
+        rx.cond(
             D.can_cancel,
             rx.button(
                 rx.icon("ban", size=14),
@@ -278,7 +289,7 @@ def _history() -> rx.Component:
 def _cancel_dialog() -> rx.Component:
     return confirm_dialog(
         title=T["detail.cancel_title"],
-        description=D.refund_note,
+        description=rx.cond(D.cancel_scope == "future", D.refund_note_future, D.refund_note),
         description_id="refund-note",
         body=(
             rx.cond(D.series_id, scope_choice(D.cancel_scope, D.set_cancel_scope, "cancel-scope")),

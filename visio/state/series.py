@@ -37,6 +37,8 @@ class SeriesState(AppState):
     remaining: int = 0
     remaining_total: str = ""
     is_student: bool = False
+    drafts: int = 0  # the owner's drafts still ahead ("Publish all")
+    drafts_note: str = ""
     busy: bool = False
     _series_id: int | None = None
 
@@ -46,8 +48,13 @@ class SeriesState(AppState):
             view = series.series_view(
                 db=db, actor=user, series_id=self._series_id or 0, clock=lambda: now
             )
+            owner = view.teacher_id == user.id
+            drafts = (
+                series.drafts_ahead(db=db, actor=user, series_id=view.series.id, clock=lambda: now)  # type: ignore[arg-type]
+                if owner
+                else 0
+            )
         lang, tz = self.lang, self.viewer_tz
-        owner = view.teacher_id == user.id
         first = view.occurrences[0].session
         self.title = first.title
         self.subtitle = (
@@ -86,6 +93,8 @@ class SeriesState(AppState):
             if view.remaining_cents
             else self.text("common.free"),
         )
+        self.drafts = drafts
+        self.drafts_note = self.text("series.drafts_note", n=self.drafts) if self.drafts else ""
         self.found, self.error_text = True, ""
 
     def _load(self):  # type: ignore[no-untyped-def]
@@ -128,3 +137,23 @@ class SeriesState(AppState):
             rx.toast.success(self.text("series.enrolled_all", n=len(done.results))),
             AppState.load_shell,
         ]
+
+    @rx.event
+    def publish_all(self):
+        """The owner publishes every draft occurrence still ahead."""
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        if self.busy:
+            return None
+        self.busy = True
+        try:
+            with open_db() as db:
+                published = series.publish_series(db=db, actor=user, series_id=self._series_id or 0)
+        except DomainError as error:
+            self.busy = False
+            self._load()
+            return rx.toast.error(self.message(error))
+        self.busy = False
+        self._load()
+        return rx.toast.success(self.text("series.published_all", n=len(published)))

@@ -70,6 +70,8 @@ class SessionDetailState(SessionFactsState, AppState):
     can_delete: bool = False
     delete_blocker: str = ""
     refund_note: str = ""
+    refund_note_future: str = ""  # an occurrence of a series: this and the later ones
+    series_drafts: int = 0  # drafts of its series still ahead ("Publish all")
 
     students: list[StudentLine] = []
     waiting: list[WaitingLine] = []  # the first page of the waiting list
@@ -106,6 +108,14 @@ class SessionDetailState(SessionFactsState, AppState):
             report = attendance_report.attendance_report(
                 db=db, actor=user, video_session_id=self._session_id
             )
+            future, drafts = None, 0
+            if view.session.series_id is not None:  # "all future ones" and "Publish all"
+                future = series.future_refund_preview(
+                    db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
+                )
+                drafts = series.drafts_ahead(
+                    db=db, actor=user, series_id=view.session.series_id, clock=lambda: now
+                )
         s, lang, tz = view.session, self.lang, self.viewer_tz
         self._fill_facts(s, view.status, view.tags, now)
         self.can_join = attendance.join_window_open(s, now)
@@ -129,6 +139,19 @@ class SessionDetailState(SessionFactsState, AppState):
             if view.refund_count
             else self.text("detail.cancel_no_refund")
         )
+        self.refund_note_future, self.series_drafts = "", 0
+        if future is not None:
+            count, cents = future
+            self.refund_note_future = (
+                self.text(
+                    "series.cancel_future_refunds",
+                    n=count,
+                    total=format_money(cents, lang, s.currency),
+                )
+                if count
+                else self.text("series.cancel_future_no_refund")
+            )
+            self.series_drafts = drafts
         self.students = [
             StudentLine(
                 name=row.full_name,
@@ -287,6 +310,25 @@ class SessionDetailState(SessionFactsState, AppState):
             return outcome
         self._fill(outcome[1])
         return rx.toast.success(self.text("detail.published"))
+
+    @rx.event
+    def publish_series(self):
+        """Publish every draft occurrence of this one's series still ahead."""
+        user, redirect = self.guard(Role.TEACHER)
+        if user is None:
+            return redirect
+        if self.busy or not self.series_id:
+            return None
+        self.busy = True
+        try:
+            with open_db() as db:
+                published = series.publish_series(db=db, actor=user, series_id=self.series_id)
+        except DomainError as error:
+            self.busy = False
+            return rx.toast.error(self.message(error))
+        self.busy = False
+        self._fill(user)
+        return rx.toast.success(self.text("series.published_all", n=len(published)))
 
     @rx.event
     def set_cancel_open(self, is_open: bool):
