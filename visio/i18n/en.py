@@ -809,4 +809,7 @@ MESSAGES: dict[str, str] = {
     "form.decide_at_hint": "Empty: 24 hours before the start.",
     "stats.auto_cancelled": "Auto-cancelled",
     "stats.auto_cancelled_hint": "Minimum of participants not reached",
+    "stats.recurring_fill": "Series fill",
+    "stats.recurring_fill_hint": "{enrolled} of {capacity} seats taken · series: {series}",
+    "stats.no_recurring": "No published series with a seat limit",
 }

@@ -818,4 +818,7 @@ MESSAGES: dict[str, str] = {
     "form.decide_at_hint": "Vide : 24 heures avant le début.",
     "stats.auto_cancelled": "Annulées automatiquement",
     "stats.auto_cancelled_hint": "Minimum de participants non atteint",
+    "stats.recurring_fill": "Remplissage des séries",
+    "stats.recurring_fill_hint": "{enrolled} places prises sur {capacity} · séries\u00a0: {series}",
+    "stats.no_recurring": "Aucune série publiée à places limitées",
 }
