@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.api.conftest import assert_error
-from tests.factories import balances
+from tests.factories import balances, session_input
 from visio.models import User
-from visio.services import enrollments
+from visio.services import enrollments, series, waitlist
 
 SESSION_KEYS = {
     "id",
@@ -493,6 +493,28 @@ def test_stats_overview_counts_the_teachers_sessions(http, make, server_db) -> N
     assert [u["session_id"] for u in body["upcoming"]] == [paid.id]
     assert len(body["enrollments_by_week"]) == 12
     assert sum(w["enrollments"] for w in body["enrollments_by_week"]) == 2
+
+
+def test_stats_overview_shows_the_waiting_list_and_the_series_fill(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    weekly = series.create_series(
+        db=make.db,
+        actor=teacher.user,
+        data=session_input(make.clock, capacity=1),
+        repeat=series.Repeat(every_days=7, count=2),
+        publish=True,
+        clock=make.clock,
+    ).occurrences
+    make.enroll(make.student(), weekly[0])  # full now
+    waiter = make.student()
+    waitlist.join(db=make.db, actor=waiter.user, video_session_id=weekly[0].id)
+
+    response = http.get("/api/sessions/stats/overview", headers=teacher.headers)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["waiting"], body["auto_cancelled"]) == (1, 0)
+    assert body["series_fill"] == {"series": 1, "enrolled": 1, "seats": 2, "rate": 0.5}
 
 
 def test_stats_overview_is_for_teachers(http, make) -> None:  # type: ignore[no-untyped-def]

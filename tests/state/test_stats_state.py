@@ -11,11 +11,12 @@ from tests.factories import (
     make_session,
     make_student,
     make_teacher,
+    session_input,
     top_up,
 )
 from tests.state.conftest import new_state, redirect_target
 from visio.clock import FrozenClock
-from visio.services import accounts, enrollments
+from visio.services import accounts, enrollments, series
 from visio.state.stats import PAGE_SIZE, StatsState
 
 
@@ -114,7 +115,32 @@ def test_teacher_without_sessions_gets_the_empty_state(bound, db, now_clock) -> 
     assert state.loading is False
     assert state.fill_rate == state.attendance_rate == "—"
     assert state.fill_hint == "Aucune session publiée à places limitées"
+    assert state.series_fill == "—"
+    assert state.series_fill_hint == "Aucune série publiée à places limitées"
     assert state.rows == [] and state.upcoming == []
+
+
+def test_the_series_fill_tile_in_each_language(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_teacher(db, clock=now_clock)
+    weekly = series.create_series(
+        db=db,
+        actor=teacher,
+        data=session_input(now_clock, capacity=4),
+        repeat=series.Repeat(every_days=7, count=2),
+        publish=True,
+        clock=now_clock,
+    ).occurrences
+    for student in (make_student(db, clock=now_clock) for _ in range(2)):
+        enrollments.enroll(db=db, actor=student, video_session_id=weekly[0].id, clock=now_clock)
+
+    english = _teacher_state(db, teacher.email)
+    english.on_load()
+    french = _teacher_state(db, teacher.email, lang="fr")
+    french.on_load()
+
+    assert english.series_fill == "25%"
+    assert english.series_fill_hint == "2 of 8 seats taken · series: 1"
+    assert french.series_fill_hint == "2 places prises sur 8 · séries\u00a0: 1"
 
 
 def test_pager_moves_through_the_table_and_stays_in_bounds(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]

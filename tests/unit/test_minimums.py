@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlmodel import select
@@ -18,7 +19,15 @@ from tests.factories import (
 )
 from tests.invariants import assert_ledger_invariants
 from visio.i18n import t
-from visio.models import Enrollment, EnrollmentStatus, Notice, StoredStatus, VideoSession
+from visio.i18n.formatting import format_money
+from visio.models import (
+    AuditEvent,
+    Enrollment,
+    EnrollmentStatus,
+    Notice,
+    StoredStatus,
+    VideoSession,
+)
 from visio.services import enrollments, inbox, mail, minimums, sessions, stats, wallets
 from visio.services.errors import Conflict, InvalidInput
 from visio.services.session_edit import current_input, update_session
@@ -333,6 +342,84 @@ def test_the_three_notices_render_as_mails_in_each_language(db, clock, teacher, 
         .get_content()
     )
     assert "needs 2 more student(s) by" in text
+
+
+TOLD = {
+    # lang: (automatic cancel, a teacher's cancel, the reason's label)
+    "en": ("is cancelled: not enough participants enrolled", "The teacher cancelled", "reason:"),
+    "fr": (
+        "est annulée\u00a0: pas assez de participants inscrits",
+        "L'enseignant a annulé",
+        "Raison donnée",
+    ),
+}
+
+
+def cancelled_mail(notice, lang):
+    """The plain and HTML bodies (its entities read) of a session_cancelled notice's mail."""
+    message = mail.build_message(
+        kind="session_cancelled", to="x@example.org", locale=lang, data=notice.data
+    )
+    html = message.get_body(("html",)).get_content()
+    return message.get_body(("plain",)).get_content(), unescape(html)
+
+
+def inbox_line(db, student, lang):
+    [item] = [
+        i
+        for i in inbox.inbox_page(db=db, actor=student, lang=lang).items
+        if i.kind == "session_cancelled"
+    ]
+    return item.detail
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_students_are_told_an_automatic_cancel_is_for_want_of_participants(
+    db, clock, teacher, lang
+):
+    session = minimum_session(db, clock, teacher, minimum=3, is_paid=True, price_cents=1_500)
+    student = make_funded_student(db, clock=clock, amount_cents=1_500)
+    enroll(db, clock, student, session)
+    clock.advance(days=1, minutes=1)
+    assert minimums.decide_due(db, clock=clock) == 1
+
+    [notice] = notices(db, "session_cancelled")
+    assert notice.data["automatic"] is True
+    cancelled = db.exec(select(AuditEvent).where(AuditEvent.action == "session.cancelled")).one()
+    assert cancelled.data["automatic"] is True
+    automatic, by_teacher, reason_label = TOLD[lang]
+    refunded = format_money(1_500, lang)
+    for body in cancelled_mail(notice, lang):
+        assert automatic in body
+        assert by_teacher not in body and reason_label not in body
+        assert refunded in body  # the refund, as before
+    assert inbox_line(db, student, lang) == " · ".join(
+        (
+            t("inbox.detail.cancelled_automatic", lang),
+            t("inbox.detail.refunded", lang, amount=refunded),
+        )
+    )
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_teachers_cancel_still_says_the_teacher_cancelled(db, clock, teacher, lang):
+    session = minimum_session(db, clock, teacher, minimum=3, is_paid=True, price_cents=1_500)
+    student = make_funded_student(db, clock=clock, amount_cents=1_500)
+    enroll(db, clock, student, session)
+    sessions.cancel_session(
+        db=db, actor=teacher, video_session_id=session.id, reason="Teacher ill", clock=clock
+    )
+
+    [notice] = notices(db, "session_cancelled")
+    assert "automatic" not in notice.data
+    automatic, by_teacher, reason_label = TOLD[lang]
+    for body in cancelled_mail(notice, lang):
+        assert by_teacher in body and reason_label in body and "Teacher ill" in body
+        assert automatic not in body
+        assert format_money(1_500, lang) in body
+    line = inbox_line(db, student, lang)
+    assert line.startswith(t("inbox.detail.reason", lang, reason="Teacher ill"))
+    assert t("inbox.detail.cancelled_automatic", lang) not in line
 
 
 def test_a_draft_whose_decision_time_passed_cannot_be_published(db, clock, teacher):

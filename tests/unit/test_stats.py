@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session
 
-from tests.factories import make_session, make_student, make_teacher, top_up
+from tests.factories import make_session, make_student, make_teacher, session_input, top_up
 from visio.clock import FrozenClock
 from visio.models import User, VideoSession
-from visio.services import attendance, enrollments, sessions, stats
+from visio.services import attendance, enrollments, series, sessions, stats
 from visio.services.errors import Forbidden, InvalidInput
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
@@ -119,6 +119,68 @@ def test_overview_figures_on_a_known_data_set(any_db: Session) -> None:
     assert [(a.title, a.enrolled, a.attended) for a in overview.attendance_by_session] == [
         (s["finished"].title, 2, 1)
     ]
+
+
+def make_series(
+    db: Session,
+    teacher: User,
+    clock: FrozenClock,
+    *,
+    count: int,
+    publish: bool = True,
+    **kw: object,
+) -> list[VideoSession]:
+    """A weekly series of `count` occurrences, through the series service."""
+    return series.create_series(
+        db=db,
+        actor=teacher,
+        data=session_input(clock, **kw),
+        repeat=series.Repeat(every_days=7, count=count),
+        publish=publish,
+        clock=clock,
+    ).occurrences
+
+
+def test_series_fill_counts_the_published_occurrences_with_a_capacity(any_db: Session) -> None:
+    db, clock = any_db, FrozenClock(T0)
+    teacher, other = make_teacher(db, clock=clock), make_teacher(db, clock=clock)
+    a, b, c = (make_student(db, clock=clock) for _ in range(3))
+    weekly = make_series(db, teacher, clock, count=3, capacity=4)
+    make_series(db, teacher, clock, count=2)  # published, no seat limit: a series, no seats
+    make_series(db, teacher, clock, count=2, publish=False, capacity=10)  # drafts: nothing
+    alone = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=5)
+    theirs = make_series(db, other, clock, count=2, capacity=3)
+    series.enroll_series(db=db, actor=a, series_id=weekly[0].series_id, clock=clock)
+    enroll(db, b, weekly[0], clock)
+    enroll(db, c, weekly[2], clock)
+    enroll(db, c, alone, clock)  # not in a series
+    enroll(db, c, theirs[0], clock)  # another teacher's series
+    # A cancelled occurrence offers nothing any more (its two seats taken were given back).
+    sessions.cancel_session(
+        db=db, actor=teacher, video_session_id=weekly[2].id, reason="Holiday", clock=clock
+    )
+    # A finished occurrence still counts, as in the fill rate.
+    clock.at = weekly[0].ends_at + timedelta(minutes=1)
+
+    found = stats.teacher_overview(db=db, actor=teacher, clock=clock).series_fill
+
+    assert found.series == 2
+    assert (found.fill.part, found.fill.whole) == (3, 8)  # 2 + 1 of 4 + 4
+    assert found.rate == pytest.approx(3 / 8)
+    assert stats.teacher_overview(db=db, actor=other, clock=clock).series_fill == (
+        stats.SeriesFill(series=1, fill=stats.Rate(1, 6))
+    )
+
+
+def test_without_series_the_series_fill_is_empty(db: Session) -> None:
+    clock = FrozenClock(T0)
+    teacher = make_teacher(db, clock=clock)
+    make_session(db, teacher=teacher, clock=clock, publish=True, capacity=5)
+
+    found = stats.teacher_overview(db=db, actor=teacher, clock=clock).series_fill
+
+    assert found == stats.SeriesFill(series=0, fill=stats.Rate(0, 0))
+    assert found.rate is None
 
 
 def test_series_have_every_week_and_month_with_zeros(any_db: Session) -> None:

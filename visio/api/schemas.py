@@ -434,6 +434,13 @@ class AttendanceOut(BaseModel):
     rate: float | None = Field(description="attended / enrolled; null when nobody was enrolled")
 
 
+class SeriesFillOut(BaseModel):
+    series: int = Field(description="Recurring series with at least one published occurrence")
+    enrolled: int = Field(description="Active enrollments in their occurrences with a capacity")
+    seats: int
+    rate: float | None = Field(description="enrolled / seats; null when there are no seats")
+
+
 class RevenueOut(BaseModel):
     held_cents: int = Field(description="In escrow until the sessions end")
     released_cents: int = Field(description="Paid out to the teacher")
@@ -471,6 +478,12 @@ class OverviewOut(BaseModel):
     revenue_by_month: list[MonthOut]
     auto_cancelled: int = Field(
         0, description="Sessions cancelled automatically: their minimum of participants not reached"
+    )
+    waiting: int = Field(
+        0, description="Students in the open waiting lists of the teacher's sessions"
+    )
+    series_fill: SeriesFillOut = Field(
+        description="How full the occurrences of the teacher's recurring series are"
     )
 
 

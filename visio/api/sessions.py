@@ -18,6 +18,7 @@ from visio.api.schemas import (
     MonthOut,
     OverviewOut,
     RevenueOut,
+    SeriesFillOut,
     SessionIn,
     SessionOut,
     SessionPageOut,
@@ -92,6 +93,13 @@ def overview(db: DbDep, user: UserDep, tz: TimeZone = None) -> OverviewOut:
             MonthOut(start=p.start, revenue_cents=p.value) for p in found.revenue_by_month
         ],
         auto_cancelled=found.auto_cancelled,
+        waiting=found.waiting,
+        series_fill=SeriesFillOut(
+            series=found.series_fill.series,
+            enrolled=found.series_fill.fill.part,
+            seats=found.series_fill.fill.whole,
+            rate=found.series_fill.rate,
+        ),
     )
 
 

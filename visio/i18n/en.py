@@ -126,6 +126,9 @@ MESSAGES: dict[str, str] = {
     "mail.session_cancelled.subject": "Cancelled: {title}",
     "mail.session_cancelled.intro": "The teacher cancelled “{title}”, planned for {when}.",
     "mail.session_cancelled.reason": "The teacher's reason:",
+    "mail.session_cancelled.intro_automatic": (
+        "“{title}”, planned for {when}, is cancelled: not enough participants enrolled."
+    ),
     "mail.session_moved.subject": "New time: {title}",
     "mail.session_moved.intro": "The time of “{title}” has changed.",
     "mail.session_moved.old": "Was",
@@ -691,6 +694,7 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.paid": "Paid {amount}",
     "inbox.detail.refunded": "{amount} refunded to your wallet",
     "inbox.detail.reason": "Reason: {reason}",
+    "inbox.detail.cancelled_automatic": "Not enough participants enrolled",
     "inbox.detail.moved": "Now {when} (was {old})",
     "inbox.detail.seats": "{student} · {taken} of {capacity} seats taken",
     "inbox.detail.enrolled": "{student} · {taken} enrolled",
@@ -822,4 +826,7 @@ MESSAGES: dict[str, str] = {
     "prefs.series_enrolled": "Enrolled in a series",
     "prefs.series_enrolled.hint": "When you take every remaining seat of a series at once: one mail with the dates, the total paid and your balance.",
     "inbox.detail.sessions": "{n} sessions",
+    "stats.recurring_fill": "Series fill",
+    "stats.recurring_fill_hint": "{enrolled} of {capacity} seats taken · series: {series}",
+    "stats.no_recurring": "No published series with a seat limit",
 }

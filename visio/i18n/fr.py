@@ -133,6 +133,9 @@ MESSAGES: dict[str, str] = {
     "mail.session_cancelled.subject": "Annulée : {title}",
     "mail.session_cancelled.intro": "L'enseignant a annulé «\u00a0{title}\u00a0», prévue le {when}.",
     "mail.session_cancelled.reason": "Raison donnée par l'enseignant :",
+    "mail.session_cancelled.intro_automatic": (
+        "«\u00a0{title}\u00a0», prévue le {when}, est annulée\u00a0: pas assez de participants inscrits."
+    ),
     "mail.session_moved.subject": "Nouvel horaire : {title}",
     "mail.session_moved.intro": "L'horaire de «\u00a0{title}\u00a0» a changé.",
     "mail.session_moved.old": "Avant",
@@ -700,6 +703,7 @@ MESSAGES: dict[str, str] = {
     "inbox.detail.paid": "Payé {amount}",
     "inbox.detail.refunded": "{amount} remboursés sur votre portefeuille",
     "inbox.detail.reason": "Motif : {reason}",
+    "inbox.detail.cancelled_automatic": "Pas assez de participants inscrits",
     "inbox.detail.moved": "Désormais {when} (au lieu de {old})",
     "inbox.detail.seats": "{student} · {taken}/{capacity} places prises",
     "inbox.detail.enrolled": "{student} · {taken} inscrit(s)",
@@ -831,4 +835,7 @@ MESSAGES: dict[str, str] = {
     "prefs.series_enrolled": "Inscription à une série",
     "prefs.series_enrolled.hint": "Quand vous réservez d'un coup toutes les places restantes d'une série : un seul mail avec les dates, le total payé et votre solde.",
     "inbox.detail.sessions": "{n} séances",
+    "stats.recurring_fill": "Remplissage des séries",
+    "stats.recurring_fill_hint": "{enrolled} places prises sur {capacity} · séries\u00a0: {series}",
+    "stats.no_recurring": "Aucune série publiée à places limitées",
 }

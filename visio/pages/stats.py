@@ -81,6 +81,13 @@ def _tiles() -> rx.Component:
             T["stats.auto_cancelled_hint"],
             "stat-auto-cancelled",
         ),
+        stat_tile(
+            "repeat",
+            T["stats.recurring_fill"],
+            S.series_fill,
+            S.series_fill_hint,
+            "stat-series-fill",
+        ),
     )
 
 

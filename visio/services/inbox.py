@@ -227,11 +227,12 @@ def _unenrolled(w: _Words) -> str:
 
 def _cancelled(w: _Words) -> str:
     refunded = w.money("refunded_cents")
-    reason = str(w.data.get("reason") or "").strip()
-    return _parts(
-        w.t("inbox.detail.reason", reason=reason) if reason else "",
-        w.t("inbox.detail.refunded", amount=refunded) if refunded else "",
-    )
+    if w.data.get("automatic") is True:  # too few participants: no teacher's reason to show
+        why = w.t("inbox.detail.cancelled_automatic")
+    else:
+        reason = str(w.data.get("reason") or "").strip()
+        why = w.t("inbox.detail.reason", reason=reason) if reason else ""
+    return _parts(why, w.t("inbox.detail.refunded", amount=refunded) if refunded else "")
 
 
 def _moved(w: _Words) -> str:

@@ -161,6 +161,7 @@ def decide(db: Session, *, video_session_id: int, clock: Clock = utcnow) -> str 
             reason=reason,
             clock=lambda: now,
             locked=session,
+            automatic=True,
         )  # commits: the decision, the refunds and every notice together
         return CANCELLED
     except BaseException:

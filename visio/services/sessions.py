@@ -396,11 +396,14 @@ def cancel_session(
     reason: str,
     clock: Clock = utcnow,
     locked: VideoSession | None = None,
+    automatic: bool = False,
 ) -> Cancellation:
     """Cancel a draft or upcoming session and refund every held payment exactly once.
 
     `locked`: the session's row, already locked (and checked) by the caller in this
     transaction, which this call then commits: the automatic cancel of a minimum not reached.
+    `automatic`: the app cancels, not the teacher (too few participants): the students are
+    told so, rather than given the teacher's reason.
     """
     text = check_cancel_reason(reason)
     try:
@@ -442,6 +445,7 @@ def cancel_session(
             reason=text,
             refunded_count=len(held),
             refunded_cents=refunded_cents,
+            **({"automatic": True} if automatic else {}),
         )
         refunds: dict[int, int] = {}
         for purchase in held:
@@ -449,7 +453,7 @@ def cancel_session(
                 purchase.amount_cents
             )
         student_notices.session_cancelled(
-            db, students=students, session=session, refunds=refunds, at=now
+            db, students=students, session=session, refunds=refunds, at=now, automatic=automatic
         )
         waitlist.close(db, session=session, at=now)
         db.commit()

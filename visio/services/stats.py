@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, func, literal, literal_column
+from sqlalchemy import and_, case, distinct, func, literal, literal_column
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
@@ -130,6 +130,18 @@ class SessionTable:
 
 
 @dataclass(frozen=True)
+class SeriesFill:
+    """How full a teacher's recurring series are, over their published occurrences."""
+
+    series: int = 0  # series with at least one published occurrence
+    fill: Rate = Rate(0, 0)  # seats taken / seats offered, occurrences with a capacity
+
+    @property
+    def rate(self) -> float | None:
+        return self.fill.value
+
+
+@dataclass(frozen=True)
 class Overview:
     counts: dict[str, int]  # by effective status, every status present
     upcoming: list[UpcomingSession]
@@ -143,6 +155,7 @@ class Overview:
     table: SessionTable
     waiting: int = 0  # students in the open waiting lists of the teacher's sessions
     auto_cancelled: int = 0  # cancelled because their minimum of participants was not reached
+    series_fill: SeriesFill = SeriesFill()
 
     @property
     def total_sessions(self) -> int:
@@ -402,6 +415,24 @@ def _attended(db: Session, teacher_id: int, now: datetime) -> int:
     )
 
 
+def _series_fill(db: Session, teacher_id: int) -> SeriesFill:
+    """The teacher's series and their fill, in one query over their occurrences' rows.
+
+    Published occurrences (stored `scheduled`: upcoming, under way or finished) count, as in the
+    fill rate; drafts offer nothing yet and a cancelled occurrence nothing any more.
+    """
+    published = S.status == StoredStatus.SCHEDULED
+    offering = and_(published, S.capacity.is_not(None))  # type: ignore[union-attr]
+    series, taken, offered = db.exec(
+        select(
+            func.count(distinct(case((published, S.series_id)))),
+            func.coalesce(func.sum(case((offering, S.enrolled_count), else_=0)), 0),
+            func.coalesce(func.sum(case((offering, S.capacity), else_=0)), 0),
+        ).where(S.teacher_id == teacher_id, S.series_id.is_not(None))  # type: ignore[union-attr]
+    ).one()
+    return SeriesFill(series=int(series), fill=Rate(int(taken), int(offered)))
+
+
 def _revenue(db: Session, teacher_id: int) -> Revenue:
     rows = db.exec(
         select(Purchase.status, func.sum(Purchase.amount_cents))
@@ -544,4 +575,5 @@ def teacher_overview(
         table=session_table(db=db, actor=actor, page=page, page_size=page_size, clock=clock),
         waiting=waitlist.waiting_for_teacher(db, teacher_id, now),
         auto_cancelled=minimums.auto_cancelled_count(db, teacher_id=teacher_id),
+        series_fill=_series_fill(db, teacher_id),
     )

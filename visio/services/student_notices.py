@@ -80,8 +80,14 @@ def session_cancelled(
     session: VideoSession,
     refunds: dict[int, int],
     at: datetime,
+    automatic: bool = False,
 ) -> None:
-    """One notice per student (once per session and student: a retried cancel adds none)."""
+    """One notice per student (once per session and student: a retried cancel adds none).
+
+    `automatic` (too few participants) is kept in the data: the mail and the inbox then say so
+    instead of "the teacher cancelled".
+    """
+    extra = {"automatic": True} if automatic else {}
     for student in students:
         outbox.enqueue(
             db,
@@ -92,6 +98,7 @@ def session_cancelled(
                 student,
                 reason=session.cancel_reason or "",
                 refunded_cents=refunds.get(student.id, 0),  # type: ignore[arg-type]
+                **extra,
             ),
             at=at,
             dedupe_key=f"session_cancelled:{session.id}:{student.id}",

@@ -82,6 +82,8 @@ class StatsState(AppState):
     revenue_released: str = ""
     revenue_refunded: str = ""
     auto_cancelled: str = ""
+    series_fill: str = ""
+    series_fill_hint: str = ""
     revenue_series_name: str = ""
     enrollments_by_week: list[Bar] = []
     revenue_by_month: list[MoneyBar] = []
@@ -114,7 +116,7 @@ class StatsState(AppState):
         self.enrollments = self.waiting = self.fill_rate = self.fill_hint = ""
         self.attendance_rate = self.attendance_hint = ""
         self.revenue_held = self.revenue_released = self.revenue_refunded = ""
-        self.auto_cancelled = ""
+        self.auto_cancelled = self.series_fill = self.series_fill_hint = ""
         self.revenue_series_name = ""
         self.enrollments_by_week, self.revenue_by_month, self.attendance_by_session = [], [], []
         self.upcoming, self.rows = [], []
@@ -152,6 +154,17 @@ class StatsState(AppState):
         self.revenue_released = format_money(o.revenue.released_cents, self.lang)
         self.revenue_refunded = format_money(o.revenue.refunded_cents, self.lang)
         self.auto_cancelled = self._number(o.auto_cancelled)
+        self.series_fill = self._percent(o.series_fill.rate)
+        self.series_fill_hint = (
+            self.text(
+                "stats.recurring_fill_hint",
+                enrolled=self._number(o.series_fill.fill.part),
+                capacity=self._number(o.series_fill.fill.whole),
+                series=self._number(o.series_fill.series),
+            )
+            if o.series_fill.fill.whole
+            else self.text("stats.no_recurring")
+        )
         self.revenue_series_name = self.text("stats.series_revenue", currency=settings.currency)
         self.enrollments_by_week = [
             Bar(label=self._day(p.start, "d MMM"), value=p.value) for p in o.enrollments_by_week
