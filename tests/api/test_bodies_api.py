@@ -113,6 +113,29 @@ def test_a_100_kb_register_is_413(http) -> None:  # type: ignore[no-untyped-def]
     assert_error(response, 413, "request_too_large")
 
 
+def test_a_client_that_sends_its_whole_over_limit_body_first_still_reads_the_413(served) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps({"email": "a@b.c", "password": "p" * 300_000}).encode()
+    for _ in range(5):  # the server drops the rest before answering: no reset under the answer
+        status, found = _whole_then_read(served.url, body)
+        assert status == 413, found
+
+
+def _whole_then_read(url: str, body: bytes) -> tuple[int, dict[str, str]]:
+    """Send a whole request (head and body) before reading a byte, as most clients do."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        head = (
+            f"POST /api/auth/login HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += _recv(sock)
+        top = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+        return int(top[0].split()[1]), {"status_line": top[0]}
+
+
 def test_a_declared_length_over_the_limit_is_answered_before_the_body_is_sent(served) -> None:  # type: ignore[no-untyped-def]
     headers = {"Content-Type": "application/json", "Content-Length": str(100 * 1024 * 1024)}
     answer = raw_request(served.url, "POST", "/api/auth/register", headers)

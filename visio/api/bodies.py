@@ -3,10 +3,13 @@
 `BoundedBodies` is pure ASGI middleware on the API app, which mounts the Reflex app: it sees
 every request (API, pages, Reflex's `/_upload`, the `/_event` websocket).
 
-- A body larger than its limit is refused with 413 before it is read: at once when its
+- A body larger than its limit is refused with 413 before any of it is used: at once when its
   Content-Length says so; otherwise (chunked) the moment the bytes read pass the limit, so the
-  rest is never buffered nor spooled to disk. File uploads get the upload limit; everything
-  else `VISIO_MAX_BODY_BYTES`.
+  rest is never buffered nor spooled to disk. Up to `DRAIN_MAX` of the rest is read and dropped
+  first, for at most `DRAIN_SECONDS`: a client that sends its whole body before reading (most
+  do) would otherwise see the connection reset instead of the answer; a bigger or stalled body
+  gets the answer at once and the connection closes. File uploads get the upload limit;
+  everything else `VISIO_MAX_BODY_BYTES`.
 - Reflex's `/_upload` (the materials page's file upload) is refused before a byte is read
   unless it carries Reflex's headers (which a cross-site form cannot send) and the login
   cookie of a teacher.
@@ -16,6 +19,7 @@ every request (API, pages, Reflex's `/_upload`, the `/_event` websocket).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import traceback
@@ -53,6 +57,25 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self) -> None:
         super().__init__(413)
+
+
+DRAIN_MAX = 1 << 20  # bytes of a refused body read and dropped, so the client gets the 413
+DRAIN_SECONDS = 2.0  # ... for this long at most: a client that stops sending is not waited for
+
+
+async def _drain(receive: Receive, budget: int) -> None:
+    """Read and drop the rest of a refused body: at most `budget` bytes, for DRAIN_SECONDS."""
+    try:
+        async with asyncio.timeout(DRAIN_SECONDS):
+            while budget > 0:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                budget -= len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        return
 
 
 def upload_body_max(files: int = 1) -> int:
@@ -139,6 +162,8 @@ class BoundedBodies:
         limit = self.limit(scope)
         declared = declared_length(scope)
         if declared is not None and declared > limit:
+            if declared <= DRAIN_MAX:
+                await _drain(receive, DRAIN_MAX)
             await self._too_large(scope, receive, send)
             return
 
@@ -170,6 +195,7 @@ class BoundedBodies:
                 raise
             # The app let the cut through (or failed on it): the 413 below answers it.
         if cut and not started:
+            await _drain(receive, DRAIN_MAX - read)
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
