@@ -44,6 +44,22 @@ def test_create_a_weekly_series_answers_201_with_its_occurrences(http, make) -> 
     assert all(o["link"] for o in body["occurrences"])  # the teacher sees the links
 
 
+def test_a_series_carries_its_minimum_to_every_occurrence(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher = make.teacher()
+    body = _body(make, min_participants=2)
+
+    response = http.post("/api/series", json=body, headers=teacher.headers)
+
+    assert response.status_code == 201, response.text
+    occurrences = response.json()["occurrences"]
+    assert {o["min_participants"] for o in occurrences} == {2}
+    gaps = {
+        datetime.fromisoformat(o["date"]) - datetime.fromisoformat(o["decide_at"])
+        for o in occurrences
+    }
+    assert gaps == {timedelta(hours=24)}  # the default, before each start
+
+
 def test_series_refusals(http, make) -> None:  # type: ignore[no-untyped-def]
     teacher = make.teacher()
     too_long = _body(make, repeat={"every_days": 7, "count": 53})

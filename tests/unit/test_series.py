@@ -148,6 +148,16 @@ def test_a_deadline_keeps_its_distance_from_each_start(db, clock, teacher):
     assert {o.starts_at - o.enrollment_deadline for o in made.occurrences} == {timedelta(hours=2)}
 
 
+def test_a_minimum_is_decided_at_the_same_distance_before_each_occurrence(db, clock, teacher):
+    start = paris(2026, 3, 16, 18, 0)
+    made = create(
+        db, clock, teacher, starts_at=start, min_participants=3,
+        decide_at=start - timedelta(hours=48),
+    )  # fmt: skip
+    assert {o.min_participants for o in made.occurrences} == {3}
+    assert {o.starts_at - o.decide_at for o in made.occurrences} == {timedelta(hours=48)}
+
+
 def test_a_student_cannot_create_a_series(db, clock):
     student = make_student(db, clock=clock)
     with pytest.raises(Forbidden):

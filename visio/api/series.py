@@ -19,11 +19,11 @@ from visio.api.schemas import (
     SeriesIn,
     SeriesOut,
 )
+from visio.api.sessions import session_input
 from visio.models import User
 from visio.services import catalog, series
 from visio.services.catalog import SessionRow
 from visio.services.series import Repeat
-from visio.services.sessions import SessionInput
 from visio.settings import settings
 
 router = APIRouter(prefix="/series", tags=["series"])
@@ -63,20 +63,7 @@ def _series_out(db: DbDep, user: User, series_id: int) -> SeriesOut:
 def create_series(body: SeriesIn, db: DbDep, user: UserDep) -> SeriesOut:
     """Create a series (teachers): every occurrence at the same local time, drafts unless
     `publish`; at most 52."""
-    data = SessionInput(
-        title=body.title,
-        description=body.description,
-        starts_at=body.starts_at,
-        duration_minutes=body.duration,
-        timezone=body.timezone or user.timezone or settings.default_timezone,
-        platform=body.platform,
-        link=body.link or "",
-        is_paid=body.is_paid,
-        price_cents=body.price_cents,
-        capacity=body.capacity,
-        enrollment_deadline=body.enrollment_deadline,
-        tags=list(body.tags),
-    )
+    data = session_input(body, user)
     repeat = Repeat(
         every_days=body.repeat.every_days, count=body.repeat.count, until=body.repeat.until
     )

@@ -473,6 +473,21 @@ def reset_password(*, db: Session, token: str, password: str, clock: Clock = utc
     if spent.rowcount != 1:
         db.rollback()
         raise InvalidInput("reset_token_invalid", field="token")
+    _replace_password(db, user, password_hash, now=now, action="user.password_reset")
+    return user
+
+
+def _replace_password(
+    db: Session,
+    user: User,
+    password_hash: str,
+    *,
+    now: datetime,
+    action: str,
+    keep_token: str | None = None,
+) -> None:
+    """Store a new password: every pending reset link is spent, every login revoked (but the
+    one of `keep_token`), the change audited; commits."""
     db.execute(
         update(PasswordReset)
         .where(
@@ -481,26 +496,25 @@ def reset_password(*, db: Session, token: str, password: str, clock: Clock = utc
         )
         .values(used_at=now)
     )
-    revoked = db.execute(
-        update(AuthSession)
-        .where(
-            AuthSession.user_id == user.id,  # type: ignore[arg-type]
-            AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-        )
-        .values(revoked_at=now)
-    )
+    logins = [
+        AuthSession.user_id == user.id,
+        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+    ]
+    if keep_token:
+        logins.append(AuthSession.token_hash != _token_hash(keep_token))
+    revoked = db.execute(update(AuthSession).where(*logins).values(revoked_at=now))
     user.password_hash = password_hash
+    db.add(user)
     audit.record(
         db,
         actor_id=user.id,
-        action="user.password_reset",
+        action=action,
         target_type="user",
         target_id=user.id,
         at=now,
         logins_revoked=int(revoked.rowcount or 0),
     )
     db.commit()
-    return user
 
 
 def change_password(
@@ -535,31 +549,12 @@ def change_password(
             problem, field="new_password", min=passwords.MIN_LENGTH, max=passwords.MAX_LENGTH
         )
     password_hash = passwords.hash_password(new_password)
-    now = clock()
-    others = [
-        AuthSession.user_id == user.id,
-        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-    ]
-    if keep_token:
-        others.append(AuthSession.token_hash != _token_hash(keep_token))
-    revoked = db.execute(update(AuthSession).where(*others).values(revoked_at=now))
-    db.execute(
-        update(PasswordReset)
-        .where(
-            PasswordReset.user_id == user.id,  # type: ignore[arg-type]
-            PasswordReset.used_at.is_(None),  # type: ignore[union-attr]
-        )
-        .values(used_at=now)
-    )
-    user.password_hash = password_hash
-    audit.record(
+    _replace_password(
         db,
-        actor_id=user.id,
+        user,
+        password_hash,
+        now=clock(),
         action="user.password_changed",
-        target_type="user",
-        target_id=user.id,
-        at=now,
-        logins_revoked=int(revoked.rowcount or 0),
+        keep_token=keep_token,
     )
-    db.commit()
     return user

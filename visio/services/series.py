@@ -118,6 +118,23 @@ class SeriesCreated:
     occurrences: list[VideoSession]
 
 
+def moved_to(data: SessionInput, start: datetime) -> SessionInput:
+    """An occurrence's fields: `data` at another start, its enrollment deadline and its
+    minimum's decision time keeping their distance from the start."""
+
+    def kept(instant: datetime | None) -> datetime | None:
+        if not isinstance(instant, datetime) or instant.tzinfo is None:
+            return instant  # nothing to keep: the session's validation refuses what is bad
+        return start - (data.starts_at - instant)
+
+    return replace(
+        data,
+        starts_at=start,
+        enrollment_deadline=kept(data.enrollment_deadline),
+        decide_at=kept(data.decide_at),
+    )
+
+
 def create_series(
     *,
     db: Session,
@@ -132,10 +149,6 @@ def create_series(
     now = clock()
     first = sessions.validate(data, now=now)  # the first occurrence's errors, as a session's
     starts = occurrence_starts(first.starts_at, first.timezone, repeat)
-    # The deadline keeps its distance from each start.
-    before_start = (
-        first.starts_at - first.enrollment_deadline if first.enrollment_deadline else None
-    )
     try:
         series = Series(teacher_id=actor.id, every_days=repeat.every_days, created_at=now)
         db.add(series)
@@ -144,11 +157,7 @@ def create_series(
             sessions.create_session(
                 db=db,
                 actor=actor,
-                data=replace(
-                    data,
-                    starts_at=start,
-                    enrollment_deadline=start - before_start if before_start else None,
-                ),
+                data=moved_to(data, start),
                 clock=clock,
                 series_id=series.id,
                 commit=False,
@@ -294,9 +303,6 @@ def update_future(
         old_wall = chosen.starts_at.astimezone(ZoneInfo(chosen.timezone)).replace(tzinfo=None)
         new_wall = data.starts_at.astimezone(ZoneInfo(data.timezone)).replace(tzinfo=None)
         delta = new_wall - old_wall
-        before_start = (
-            data.starts_at - data.enrollment_deadline if data.enrollment_deadline else None
-        )
         edited = []
         for session_id in ids:
             session = locked.get(session_id)
@@ -309,11 +315,7 @@ def update_future(
                     continue
                 wall = session.starts_at.astimezone(ZoneInfo(session.timezone))
                 start = _local_to_utc(wall.replace(tzinfo=None) + delta, ZoneInfo(data.timezone))
-                own = replace(
-                    data,
-                    starts_at=start,
-                    enrollment_deadline=start - before_start if before_start else None,
-                )
+                own = moved_to(data, start)
             edited.append(
                 update_session(
                     db=db,
