@@ -57,6 +57,19 @@ def make_student(db: Session, *, clock: Clock, **kwargs: Any) -> User:
     return make_user(db, role=Role.STUDENT, clock=clock, **kwargs)
 
 
+def make_admin(db: Session, *, clock: Clock, email: str | None = None) -> User:
+    """An admin account, made the operator's way (`admins.create_admin`)."""
+    from visio.services import admins
+
+    return admins.create_admin(
+        db=db,
+        email=email or unique_email("admin"),
+        full_name=f"Admin {uuid.uuid4().hex[:6]}",
+        password=STRONG_PASSWORD,
+        clock=clock,
+    )
+
+
 def session_input(clock: Clock, **overrides: Any) -> SessionInput:
     """A valid free Jitsi session two days after the clock's now; override any field."""
     values: dict[str, Any] = {

@@ -51,7 +51,9 @@ def assert_ledger_invariants(db: Session) -> None:
             f"wallet {wallet.id} ({wallet.kind}) caches {wallet.balance_cents}, "
             f"its entries sum to {sums.get(wallet.id, 0)}"
         )
-        assert wallet.balance_cents >= 0, f"wallet {wallet.id} is negative"
+        assert wallet.balance_cents >= 0 or wallet.kind == WalletKind.PLATFORM, (
+            f"wallet {wallet.id} is negative"
+        )
     assert not set(sums) - {w.id for w in all_wallets}, "ledger entries of no wallet"
 
     topped_up = db.exec(
@@ -85,6 +87,23 @@ def assert_ledger_invariants(db: Session) -> None:
             f"purchase {purchase.id} is {purchase.status} with {refunded} refund entries"
         )
         assert per_purchase[(purchase.id, EntryKind.PURCHASE)] == 1, purchase
+
+
+def assert_adjustment_invariants(db: Session) -> None:
+    """Admins' manual adjustments are double entry: every user-side entry has its opposite on
+    the platform wallet (same time, same reference), and nothing else moves the platform wallet."""
+    db.rollback()
+    db.expire_all()
+    (platform,) = db.exec(select(Wallet).where(Wallet.kind == WalletKind.PLATFORM)).all()
+    user_side = Counter(
+        (e.amount_cents, e.created_at, e.reference)
+        for e in db.exec(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.ADJUSTMENT))
+    )
+    platform_side = Counter(
+        (-e.amount_cents, e.created_at, e.reference)
+        for e in db.exec(select(LedgerEntry).where(LedgerEntry.wallet_id == platform.id))
+    )
+    assert user_side == platform_side, "manual adjustments without their platform side"
 
 
 def assert_seat_invariants(db: Session) -> None:

@@ -14,7 +14,12 @@ from visio.models.types import UTCDateTime
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_target", "target_type", "target_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_target", "target_type", "target_id", "created_at"),
+        # The admins' audit log: newest first, whole or by action (0011).
+        Index("ix_audit_events_created", "created_at"),
+        Index("ix_audit_events_action_created", "action", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     actor_id: int | None = Field(default=None, foreign_key="users.id", index=True)

@@ -49,6 +49,8 @@ class EntryKind(StrEnum):
     ESCROW_REFUND = "escrow_refund"  # escrow debit for a refund
     EARNING = "earning"  # teacher credit when a session finishes
     ESCROW_RELEASE = "escrow_release"  # escrow debit for an earning
+    ADJUSTMENT = "adjustment"  # an admin's manual credit or debit of a user's wallet
+    PLATFORM_ADJUST = "platform_adjust"  # its other side, on the platform wallet
 
 
 class LedgerEntry(SQLModel, table=True):

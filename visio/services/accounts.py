@@ -212,6 +212,8 @@ def login(
     ok = passwords.verify_password(password, user.password_hash if user else passwords.dummy_hash())
     if not (ok and user):
         raise InvalidCredentials()
+    if user.suspended_at is not None:  # said only to who knows the password
+        raise Forbidden("account_suspended")
 
     now = clock()
     token = secrets.token_urlsafe(32)
@@ -275,7 +277,7 @@ def login_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) ->
     """The live login (neither revoked nor expired) that a token opens, or None."""
     if not token:
         return None
-    return db.exec(select(AuthSession).where(*_live_token(token, clock))).first()
+    return db.exec(select(AuthSession).join(User).where(*_live_token(token, clock))).first()
 
 
 def user_and_balance(
@@ -294,11 +296,13 @@ def user_and_balance(
 
 
 def _live_token(token: str, clock: Clock) -> tuple[ColumnElement[bool], ...]:
-    """The login session of a token, if neither revoked nor expired."""
+    """The login session of a token, if neither revoked nor expired, of an account not
+    suspended (the query joins `User`)."""
     return (
         AuthSession.token_hash == _token_hash(token),
         AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
         AuthSession.expires_at > clock(),
+        User.suspended_at.is_(None),  # type: ignore[union-attr]
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from visio.models import LedgerEntry, Purchase, User, VideoSession
+from visio.models import LedgerEntry, Purchase, User, VideoSession, Wallet
 from visio.services import wallets
 from visio.services.errors import NotAuthenticated
 
@@ -46,6 +46,12 @@ def history(*, db: Session, actor: User | None, page: int = 1, page_size: int = 
         raise NotAuthenticated()
     page, page_size = max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
     wallet = wallets.wallet_of(db, actor.id)  # type: ignore[arg-type]
+    return entries_page(db, wallet, page=page, page_size=page_size)
+
+
+def entries_page(db: Session, wallet: Wallet, *, page: int, page_size: int) -> HistoryPage:
+    """A page of one wallet's entries, newest first (whoever may see it: the caller checks)."""
+    page, page_size = max(1, page), min(max(1, page_size), MAX_PAGE_SIZE)
     total = db.exec(
         select(func.count()).select_from(LedgerEntry).where(LedgerEntry.wallet_id == wallet.id)
     ).one()
