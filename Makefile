@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export REFLEX_CHECK_LATEST_VERSION := false
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run test bench lint migrate demo user chromium wrk clean
+.PHONY: run test bench lint migrate demo user admin chromium wrk clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: migrate
 # The first teacher (or any account) of a real deployment: make user ROLE=teacher EMAIL=... NAME=...
 user: migrate
 	$(BIN)/python -m visio.users create --role "$(ROLE)" --email "$(EMAIL)" --name "$(NAME)"
+
+# An admin account (the console at /admin): make admin EMAIL=... [NAME=...]
+admin: migrate
+	$(BIN)/python -m visio.admin create --email "$(EMAIL)" --name "$(NAME)"
 
 # With REFLEX_REDIS_URL set, Reflex runs several workers sharing state in Redis
 # (VISIO_WORKERS of them; Reflex's default is 2 per core + 1).

@@ -25,7 +25,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from tests.factories import STRONG_PASSWORD, make_session, make_student, make_teacher, top_up
+from tests.factories import (
+    STRONG_PASSWORD,
+    make_admin,
+    make_session,
+    make_student,
+    make_teacher,
+    top_up,
+)
 from tests.server import ROOT, AppServer, _free_port
 from visio.clock import FrozenClock, utcnow
 from visio.db import make_engine
@@ -141,6 +148,9 @@ class Make:
 
     def teacher(self) -> Person:
         return self.person(make_teacher(self.db, clock=self.clock))
+
+    def admin(self) -> Person:
+        return self.person(make_admin(self.db, clock=self.clock))
 
     def student(self, funds_cents: int = 0) -> Person:
         student = make_student(self.db, clock=self.clock)

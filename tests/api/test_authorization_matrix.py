@@ -30,7 +30,7 @@ ENROLLED = "403 not_enrolled"
 class Route:
     method: str
     path: str  # {session}: published, starting in 5 minutes; {draft}; {pdf}: a file of {session}
-    expected: tuple[str, str, str, str, str]  # anonymous, student, enrolled, other, owner
+    expected: tuple[str, ...]  # anonymous, student, enrolled, other, owner (admin: see below)
     body: Callable[[Cast], dict[str, Any]] | None = None
     query: str = ""
 
@@ -171,6 +171,68 @@ def test_authorization_matrix(http, cast, make, route, caller, expected) -> None
         assert cast.session.link not in response.text  # never the link to a non-participant
 
 
+# --- /api/admin: admins only -------------------------------------------------------------------
+# The callers: nobody, a student, a teacher, an admin; {user} is a fresh student with 20.00 in
+# their wallet, {wallet} that wallet, {session} a published session of the teacher's.
+
+ADMIN_CALLERS = ("anonymous", "student", "teacher", "admin")
+ADMIN_ONLY = (ANON, ROLE, ROLE)
+ADMIN_ROUTES = [
+    Route("GET", "/api/admin/users", (*ADMIN_ONLY, "200")),
+    Route("GET", "/api/admin/users/{user}", (*ADMIN_ONLY, "200")),
+    Route("POST", "/api/admin/users/{user}/suspend", (*ADMIN_ONLY, "200"),
+          body=lambda c: {"reason": "Matrix"}),
+    Route("POST", "/api/admin/users/{user}/restore",
+          (*ADMIN_ONLY, "409 not_suspended")),
+    Route("POST", "/api/admin/users/{user}/adjust", (*ADMIN_ONLY, "200"),
+          body=lambda c: {"direction": "debit", "amount_cents": 500, "reason": "Matrix"}),
+    Route("GET", "/api/admin/wallets/{wallet}/ledger", (*ADMIN_ONLY, "200")),
+    Route("GET", "/api/admin/sessions", (*ADMIN_ONLY, "200")),
+    Route("POST", "/api/admin/sessions/{session}/cancel", (*ADMIN_ONLY, "200"),
+          body=lambda c: {"reason": "Matrix"}),
+    Route("GET", "/api/admin/audit", (*ADMIN_ONLY, "200")),
+    Route("GET", "/api/admin/audit/export", (*ADMIN_ONLY, "200")),
+    Route("GET", "/api/admin/money", (*ADMIN_ONLY, "200")),
+]  # fmt: skip
+
+ADMIN_CASES = [
+    pytest.param(route, caller, expected, id=f"{route.method} {route.path}-{caller}")
+    for route in ADMIN_ROUTES
+    for caller, expected in zip(ADMIN_CALLERS, route.expected, strict=True)
+]
+
+
+@pytest.mark.parametrize(("route", "caller", "expected"), ADMIN_CASES)
+def test_admin_authorization_matrix(http, make, route, caller, expected) -> None:  # type: ignore[no-untyped-def]
+    from visio.services import wallets
+
+    teacher = make.teacher()
+    target = make.student(funds_cents=2000)
+    callers = {"student": make.student(), "teacher": teacher, "admin": make.admin()}
+    targets = {
+        "user": target.id,
+        "wallet": wallets.wallet_of(make.db, target.id).id,
+        "session": make.session(teacher).id,
+    }
+    headers = {} if caller == "anonymous" else callers[caller].headers
+
+    response = http.request(
+        route.method,
+        route.path.format(**targets),
+        headers=headers,
+        json=route.body(None) if route.body else None,  # type: ignore[arg-type]
+    )
+
+    status, _, code = expected.partition(" ")
+    assert response.status_code == int(status), response.text
+    if code:
+        assert response.json()["code"] == code
+    if status == "401":
+        assert response.headers["www-authenticate"] == "Bearer"
+    if caller != "admin":  # refused: nothing happened
+        assert wallets.balance_of(make.db, target.id) == 2000
+
+
 def test_the_matrix_covers_every_route(http) -> None:  # type: ignore[no-untyped-def]
     spec = http.get("/api/openapi.json").json()
     documented = {
@@ -178,5 +240,5 @@ def test_the_matrix_covers_every_route(http) -> None:  # type: ignore[no-untyped
         for path, operations in spec["paths"].items()
         for method in operations
     }
-    tested = {(r.method, re.sub(r"{\w+}", "{}", r.path)) for r in ROUTES}
+    tested = {(r.method, re.sub(r"{\w+}", "{}", r.path)) for r in ROUTES + ADMIN_ROUTES}
     assert documented == tested

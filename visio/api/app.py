@@ -13,6 +13,7 @@ from starlette.routing import Match, Mount
 from visio.api import (
     account,
     account_email,
+    admin,
     auth,
     bodies,
     docs,
@@ -80,6 +81,7 @@ def create_api() -> FastAPI:
     api.include_router(notifications.router, prefix=PREFIX)
     api.include_router(series.router, prefix=PREFIX)
     api.include_router(waitlist.router, prefix=PREFIX)
+    api.include_router(admin.router, prefix=PREFIX)
 
     # Keep last: an unknown /api path is a JSON 404 (a known one with another method, a 405),
     # not a page of the web app.
