@@ -13,6 +13,11 @@ from visio.background import (
     schedule_reminders_every_minute,
 )
 from visio.pages.account import account_page
+from visio.pages.admin import admin_page
+from visio.pages.admin_audit import admin_audit_page
+from visio.pages.admin_sessions import admin_sessions_page
+from visio.pages.admin_user import admin_user_page
+from visio.pages.admin_users import admin_users_page
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
 from visio.pages.notifications import notifications_page
@@ -28,6 +33,11 @@ from visio.pages.verify_email import verify_email_page
 from visio.pages.wallet import wallet_page
 from visio.security import same_origin_or_allowed
 from visio.state.account import AccountState
+from visio.state.admin import AdminState
+from visio.state.admin_audit import AdminAuditState
+from visio.state.admin_sessions import AdminSessionsState
+from visio.state.admin_user import AdminUserState
+from visio.state.admin_users import AdminUsersState
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
@@ -85,6 +95,12 @@ SIGNED_IN_PAGES = [
     (account_page, "/account", AccountState.on_load),
     (notifications_page, "/notifications", NotificationsState.on_load),
     (series_page, "/series/[series_id]", SeriesState.on_load),
+    # The admin console (admins only: every handler checks again).
+    (admin_page, "/admin", AdminState.on_load),
+    (admin_users_page, "/admin/users", AdminUsersState.on_load),
+    (admin_user_page, "/admin/users/[user_id]", AdminUserState.on_load),
+    (admin_sessions_page, "/admin/sessions", AdminSessionsState.on_load),
+    (admin_audit_page, "/admin/audit", AdminAuditState.on_load),
 ]
 for page, route, on_load in SIGNED_IN_PAGES:
     app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])

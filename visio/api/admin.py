@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -40,6 +40,7 @@ WalletId = Annotated[int, Path(ge=1, le=MAX_ID, description="The wallet's id")]
 Page = Annotated[int, Query(ge=1, le=100_000)]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 READ = error_responses(401, 403, 422)
+DAY_HELP = "An ISO date (a UTC midnight) or date-time (UTC unless it has an offset)"
 GRANT_HELP = (
     "Instead of the bearer token: the signed grant of the pages' export link (it names one "
     "admin's login and expires)"
@@ -242,19 +243,21 @@ def _filters(
     actor_email: Annotated[str, Query(max_length=254)] = "",
     target_type: Annotated[str, Query(max_length=32)] = "",
     target_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    date_from: date | None = None,
-    date_to: Annotated[date | None, Query(description="Excluded")] = None,
+    date_from: Annotated[datetime | None, Query(description=DAY_HELP)] = None,
+    date_to: Annotated[datetime | None, Query(description=DAY_HELP + "; excluded")] = None,
 ) -> admin_audit.AuditFilters:
-    def day(value: date | None) -> datetime | None:
-        return None if value is None else datetime.combine(value, time(), tzinfo=UTC)
+    def utc(value: datetime | None) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
 
     return admin_audit.AuditFilters(
         action=action,
         actor_email=actor_email,
         target_type=target_type,
         target_id=target_id,
-        date_from=day(date_from),
-        date_to=day(date_to),
+        date_from=utc(date_from),
+        date_to=utc(date_to),
     )
 
 
@@ -265,7 +268,7 @@ AuditFiltersDep = Annotated[admin_audit.AuditFilters, Depends(_filters)]
 def admin_list_audit(
     db: DbDep, user: UserDep, filters: AuditFiltersDep, page: Page = 1, page_size: PageSize = 50
 ) -> AuditList:
-    """The audit trail, filtered (dates are UTC days), newest first."""
+    """The audit trail, filtered, newest first."""
     found = admin_audit.list_audit(
         db=db, actor=user, filters=filters, page=page, page_size=page_size
     )

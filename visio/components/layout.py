@@ -149,7 +149,11 @@ def account_menu() -> rx.Component:
                 rx.text(AppState.user_name, weight="bold", size="2"),
                 rx.text(AppState.user_email, size="1", color_scheme="gray"),
                 rx.badge(
-                    rx.cond(AppState.is_teacher, T["role.teacher"], T["role.student"]),
+                    rx.cond(
+                        AppState.is_admin,
+                        T["role.admin"],
+                        rx.cond(AppState.is_teacher, T["role.teacher"], T["role.student"]),
+                    ),
                     size="1",
                     margin_top="4px",
                 ),
@@ -193,7 +197,18 @@ def top_bar() -> rx.Component:
         rx.hstack(
             brand(),
             rx.cond(
-                AppState.logged_in,
+                AppState.is_admin,
+                rx.link(
+                    T["nav.admin"],
+                    href="/admin",
+                    weight="medium",
+                    color=rx.color("gray", 12),
+                    margin_left="16px",
+                    id="nav-admin",
+                ),
+            ),
+            rx.cond(
+                AppState.logged_in & ~AppState.is_admin,
                 rx.link(
                     T["nav.sessions"],
                     href=AppState.home_path,

@@ -16,7 +16,11 @@ from visio.services.errors import DomainError
 from visio.settings import settings
 
 TOKEN_MAX_AGE = settings.token_ttl_hours * 3600
-HOME_BY_ROLE = {Role.TEACHER: "/teacher/video-sessions", Role.STUDENT: "/student/video-sessions"}
+HOME_BY_ROLE = {
+    Role.TEACHER: "/teacher/video-sessions",
+    Role.STUDENT: "/student/video-sessions",
+    Role.ADMIN: "/admin",
+}
 
 
 def home_for(role: str) -> str:
@@ -66,6 +70,10 @@ class AppState(rx.State):
     @rx.var
     def is_teacher(self) -> bool:
         return self.user_role == Role.TEACHER
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.user_role == Role.ADMIN
 
     @rx.var
     def home_path(self) -> str:
