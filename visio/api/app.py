@@ -36,7 +36,8 @@ The same use cases as the web pages, for other programs: a mobile app, an LMS, s
   `POST /api/auth/logout` revokes it.
 - Errors are `{"detail": message, "code": code}`; the message follows `Accept-Language`.
 - Money is in `*_cents` integers with a `currency`; times are ISO 8601 with an offset.
-- `POST .../enroll` and `POST /api/wallet/topup` take an `Idempotency-Key` header.
+- `POST .../enroll`, `POST /api/wallet/topup` and `POST /api/admin/users/{id}/adjust` take an
+  `Idempotency-Key` header.
 """
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 CAUGHT = [*METHODS, "OPTIONS"]  # what the catch-all answers for (HEAD follows GET)
