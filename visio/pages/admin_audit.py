@@ -51,11 +51,12 @@ def _filters() -> rx.Component:
                 rx.button(T["admin.audit.reset"], type="button", variant="soft",
                           color_scheme="gray", on_click=A.reset_filters),
                 rx.spacer(),
+                # A real request, not client-side routing: the API serves the file.
                 rx.link(
                     rx.button(rx.icon("download", size=14), T["admin.audit.export"],
                               variant="outline", type="button"),
                     href=A.export_href,
-                    is_external=False,
+                    reload_document=True,
                     download="visio-audit.csv",
                     id="audit-export",
                     underline="none",
