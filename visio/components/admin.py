@@ -78,6 +78,7 @@ def fact(label: rx.Var, value: rx.Component | rx.Var, fact_id: str = "") -> rx.C
         rx.box(value, id=fact_id or None) if fact_id else value,
         direction=rx.breakpoints(initial="column", sm="row"),
         gap=rx.breakpoints(initial="0", sm="3"),
+        align="start",
         width="100%",
     )
 

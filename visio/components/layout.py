@@ -203,6 +203,7 @@ def top_bar() -> rx.Component:
                     href="/admin",
                     weight="medium",
                     color=rx.color("gray", 12),
+                    display=["none", "none", "block"],  # phones: the brand leads to /admin
                     margin_left="16px",
                     id="nav-admin",
                 ),

@@ -933,4 +933,6 @@ MESSAGES: dict[str, str] = {
     "admin.audit.count": "{n} events",
     "admin.keep": "Go back",
     "error.date_invalid": "Enter a date like 2026-03-02.",
+    "admin.user.state": "Account",
+    "admin.user.verified_no": "Not verified",
 }

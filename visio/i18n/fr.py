@@ -950,4 +950,6 @@ MESSAGES: dict[str, str] = {
     "admin.audit.count": "{n} événements",
     "admin.keep": "Retour",
     "error.date_invalid": "Saisissez une date comme 02/03/2026.",
+    "admin.user.state": "Compte",
+    "admin.user.verified_no": "Non vérifiée",
 }

@@ -81,15 +81,24 @@ def _row(row: rx.Var) -> rx.Component:
             rx.code(row["action"], size="2", variant="ghost"),
             rx.text(row["at"], size="1", color_scheme="gray"),
             spacing="0",
-            min_width="220px",
+            width=rx.breakpoints(initial="100%", sm="250px"),
+            flex_shrink="0",
         ),
         rx.vstack(
             rx.text(row["actor"], size="2", word_break="break-all"),
             rx.text(row["target"], size="1", color_scheme="gray"),
             spacing="0",
-            min_width="200px",
+            width=rx.breakpoints(initial="100%", sm="250px"),
+            flex_shrink="0",
         ),
-        rx.text(row["data"], size="1", color_scheme="gray", flex="1", word_break="break-all"),
+        rx.text(
+            row["data"],
+            size="1",
+            color_scheme="gray",
+            flex="1",
+            min_width="0",
+            word_break="break-all",
+        ),
         class_name="audit-row",
     )
 

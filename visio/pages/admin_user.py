@@ -55,13 +55,20 @@ def _facts() -> rx.Component:
             fact(T["admin.user.role"], role_badge(S.role)),
             fact(T["admin.user.created"], rx.text(S.created, size="2")),
             fact(
-                T["admin.user.verified"],
+                T["admin.user.state"],
                 rx.hstack(
-                    state_badge(S.state),
+                    state_badge(rx.cond(S.state == "suspended", "suspended", "active")),
                     rx.cond(S.suspended_since != "", rx.text(S.suspended_since, size="2")),
                     wrap="wrap",
                 ),
                 "admin-user-state",
+            ),
+            fact(
+                T["admin.user.verified"],
+                rx.text(
+                    rx.cond(S.verified, T["admin.user.verified_yes"], T["admin.user.verified_no"]),
+                    size="2",
+                ),
             ),
             fact(T["admin.user.balance"], rx.text(S.balance, weight="bold"), "admin-user-balance"),
             fact(T["admin.user.logins"], rx.text(S.logins, size="2")),
