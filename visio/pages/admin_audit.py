@@ -85,7 +85,7 @@ def _row(row: rx.Var) -> rx.Component:
             flex_shrink="0",
         ),
         rx.vstack(
-            rx.text(row["actor"], size="2", word_break="break-all"),
+            rx.text(row["actor"], size="1", overflow_wrap="anywhere"),
             rx.text(row["target"], size="1", color_scheme="gray"),
             spacing="0",
             width=rx.breakpoints(initial="100%", sm="250px"),
