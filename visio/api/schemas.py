@@ -112,7 +112,7 @@ class RegisterIn(Body):
     email: Text
     password: Text
     full_name: Text
-    role: Role
+    role: Literal[Role.TEACHER, Role.STUDENT]  # admins are made by an operator, never here
 
 
 class LoginIn(Body):
@@ -149,7 +149,7 @@ class RegisteredOut(BaseModel):
 
     email: str
     full_name: str
-    role: Role
+    role: Literal[Role.TEACHER, Role.STUDENT]
 
 
 class LoginOut(BaseModel):
