@@ -17,14 +17,15 @@ from tests.factories import (
     make_teacher,
 )
 from tests.invariants import assert_ledger_invariants
-from tests.state.conftest import new_state, redirect_target, toasts
+from tests.state.conftest import new_state, redirect_target, run_async, toasts
 from visio.models import EntryKind, LedgerEntry, User
-from visio.services import accounts, admin_audit, enrollments, wallets
+from visio.services import accounts, admin_audit, admin_users, enrollments, wallets
 from visio.state.admin import AdminState
 from visio.state.admin_audit import AdminAuditState
 from visio.state.admin_sessions import AdminSessionsState
 from visio.state.admin_user import AdminUserState
 from visio.state.admin_users import AdminUsersState
+from visio.state.auth import AuthState
 from visio.state.wallet import WalletState
 
 
@@ -183,3 +184,17 @@ def test_the_audit_page_filters_and_links_a_signed_export(bound, db, now_clock) 
     page.set_field("target_id", "abc")
     page.apply()
     assert page.error == "The target id must be a whole number."
+
+
+def test_a_suspended_user_is_told_so_on_the_login_page(bound, db, now_clock) -> None:  # type: ignore[no-untyped-def]
+    student = make_student(db, clock=now_clock)
+    admin = make_admin(db, clock=now_clock)
+    admin_users.suspend_user(db=db, actor=admin, user_id=student.id, reason="Fraud")
+    state = new_state(AuthState)
+    state.lang_choice = "fr"
+    state.router = RouterData.from_router_data({"pathname": "/login", "asPath": "/login"})
+
+    run_async(state.login({"email": student.email, "password": STRONG_PASSWORD}))
+
+    assert state.form_error == "Ce compte est suspendu. Contactez l'équipe de la plateforme."
+    assert state.token == ""
