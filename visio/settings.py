@@ -83,6 +83,8 @@ class Settings:
     default_timezone: str = field(
         default_factory=lambda: _str("VISIO_DEFAULT_TIMEZONE", "Europe/Paris")
     )
+    # The smallest payout a teacher may ask for.
+    payout_min_cents: int = field(default_factory=lambda: _int("VISIO_PAYOUT_MIN_CENTS", 1000))
     jitsi_domain: str = field(default_factory=lambda: _str("JITSI_DOMAIN", "meet.jit.si"))
     join_opens_minutes: int = field(default_factory=lambda: _int("JOIN_OPENS_MINUTES", 10))
     # With students enrolled, a session moves earlier only with this much notice.
