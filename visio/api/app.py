@@ -20,6 +20,7 @@ from visio.api import (
     errors,
     materials,
     notifications,
+    payouts,
     series,
     sessions,
     waitlist,
@@ -35,7 +36,8 @@ The same use cases as the web pages, for other programs: a mobile app, an LMS, s
   `POST /api/auth/logout` revokes it.
 - Errors are `{"detail": message, "code": code}`; the message follows `Accept-Language`.
 - Money is in `*_cents` integers with a `currency`; times are ISO 8601 with an offset.
-- `POST .../enroll` and `POST /api/wallet/topup` take an `Idempotency-Key` header.
+- `POST .../enroll`, `POST /api/wallet/topup` and `POST /api/wallet/payouts` take an
+  `Idempotency-Key` header.
 """
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 CAUGHT = [*METHODS, "OPTIONS"]  # what the catch-all answers for (HEAD follows GET)
@@ -76,6 +78,7 @@ def create_api() -> FastAPI:
     api.include_router(enrollments.router, prefix=PREFIX)
     api.include_router(materials.router, prefix=PREFIX)
     api.include_router(wallet.router, prefix=PREFIX)
+    api.include_router(payouts.router, prefix=PREFIX)
     api.include_router(account.router, prefix=PREFIX)
     api.include_router(notifications.router, prefix=PREFIX)
     api.include_router(series.router, prefix=PREFIX)
