@@ -13,6 +13,7 @@ from visio.background import (
     schedule_reminders_every_minute,
 )
 from visio.pages.account import account_page
+from visio.pages.admin_payouts import admin_payouts_page
 from visio.pages.auth import login_page, register_page
 from visio.pages.home import home_page
 from visio.pages.notifications import notifications_page
@@ -28,11 +29,13 @@ from visio.pages.verify_email import verify_email_page
 from visio.pages.wallet import wallet_page
 from visio.security import same_origin_or_allowed
 from visio.state.account import AccountState
+from visio.state.admin_payouts import AdminPayoutsState
 from visio.state.app import AppState
 from visio.state.auth import AuthState
 from visio.state.home import HomeState
 from visio.state.notifications import NotificationsState
 from visio.state.password_reset import PasswordResetState
+from visio.state.payouts import PayoutState
 from visio.state.room import RoomState
 from visio.state.series import SeriesState
 from visio.state.session_detail import SessionDetailState
@@ -41,7 +44,6 @@ from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 from visio.state.stats import StatsState
 from visio.state.unsubscribe import UnsubscribeState
 from visio.state.verify_email import VerifyEmailState
-from visio.state.wallet import WalletState
 
 startup.check()  # production never serves on demo money (see visio.startup)
 app = rx.App(
@@ -81,7 +83,8 @@ SIGNED_IN_PAGES = [
     (student_sessions_page, "/student/video-sessions", StudentSessionsState.on_load),
     (session_page, "/sessions/[session_id]", SessionPageState.on_load),
     (room_page, "/sessions/[session_id]/room", RoomState.on_load),
-    (wallet_page, "/wallet", WalletState.on_load),
+    (wallet_page, "/wallet", PayoutState.open_wallet),  # the wallet, and a teacher's payouts
+    (admin_payouts_page, "/admin/payouts", AdminPayoutsState.on_load),
     (account_page, "/account", AccountState.on_load),
     (notifications_page, "/notifications", NotificationsState.on_load),
     (series_page, "/series/[series_id]", SeriesState.on_load),
