@@ -516,7 +516,7 @@ MESSAGES: dict[str, str] = {
     "payout.amount": "Amount",
     "payout.send_to": "Send to",
     "payout.kind.iban": "IBAN",
-    "payout.kind.reference": "Other payout reference",
+    "payout.kind.reference": "Other reference",
     "payout.destination": "Destination",
     "payout.iban_placeholder": "FR76 3000 6000 0112 3456 7890 189",
     "payout.reference_placeholder": "e.g. PayPal name@example.org",

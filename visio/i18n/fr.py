@@ -525,7 +525,7 @@ MESSAGES: dict[str, str] = {
     "payout.amount": "Montant",
     "payout.send_to": "Envoyer vers",
     "payout.kind.iban": "IBAN",
-    "payout.kind.reference": "Autre référence de versement",
+    "payout.kind.reference": "Autre référence",
     "payout.destination": "Destination",
     "payout.iban_placeholder": "FR76 3000 6000 0112 3456 7890 189",
     "payout.reference_placeholder": "ex. PayPal nom@example.org",

@@ -13,7 +13,7 @@ T = A.tr
 
 
 def _filters() -> rx.Component:
-    return rx.hstack(
+    return rx.flex(
         rx.segmented_control.root(
             rx.segmented_control.item(T["admin_payouts.all"], value="all"),
             rx.segmented_control.item(T["payout.status.requested"], value="requested"),
@@ -22,11 +22,14 @@ def _filters() -> rx.Component:
             value=A.status_filter,
             on_change=A.set_filter,
             id="payout-filter",
+            width="100%",
+            max_width="440px",
         ),
         rx.badge(A.waiting_label, color_scheme="amber", size="2", id="payout-waiting"),
-        wrap="wrap",
-        align="center",
-        spacing="3",
+        direction=rx.breakpoints(initial="column", sm="row"),
+        align=rx.breakpoints(initial="start", sm="center"),
+        gap="3",
+        width="100%",
     )
 
 
