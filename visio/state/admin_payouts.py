@@ -145,13 +145,16 @@ class AdminPayoutsState(AppState):
 
     @rx.event
     def confirm(self):
-        """Pay or refuse the request of the open dialog; the service checks it all again."""
+        """Pay or refuse the request of the open dialog (the button shows as busy meanwhile);
+        the service checks it all again."""
         user, redirect = self.guard(Role.ADMIN)
         if user is None:
-            return redirect
+            yield redirect
+            return
         if self.deciding or self._dialog_id is None or self.dialog not in ("pay", "refuse"):
-            return None
+            return
         self.deciding = True
+        yield
         try:
             with open_db() as db:
                 if self.dialog == "pay":
@@ -167,8 +170,8 @@ class AdminPayoutsState(AppState):
             self.dialog_error = self.message(error)
             if error.code in ("payout_already_decided", "payout_not_found"):
                 self._load()  # someone else decided it meanwhile: show it as it is now
-            return None
+            return
         done = "admin_payouts.paid_done" if self.dialog == "pay" else "admin_payouts.refused_done"
         self.deciding, self.dialog, self._dialog_id = False, "", None
         self._load()
-        return rx.toast.success(self.text(done))
+        yield rx.toast.success(self.text(done))

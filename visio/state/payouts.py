@@ -118,13 +118,16 @@ class PayoutState(WalletState):
 
     @rx.event
     def request_payout(self, form: dict):
-        """Ask for the withdrawal; the service checks everything again."""
+        """Ask for the withdrawal (the button shows as busy meanwhile); the service checks
+        everything again."""
         user, redirect = self.guard(Role.TEACHER)
         if user is None:
-            return redirect
+            yield redirect
+            return
         if self.requesting or form.get("nonce") != self.payout_nonce:
-            return None  # a repeated submit of a form already sent
+            return  # a repeated submit of a form already sent
         self.requesting = True
+        yield  # the disabled button reaches the browser before the work starts
         try:
             cents = parse_money_cents(self.payout_amount, field="amount")
             with open_db() as db:
@@ -139,10 +142,10 @@ class PayoutState(WalletState):
         except DomainError as error:
             self.requesting = False
             self.payout_error, self.payout_error_field = self.message(error), error.field or ""
-            return None
+            return
         self.payout_nonce = secrets.token_urlsafe(8)
         self.payout_amount, self.payout_destination = "", ""
         self.requesting, self.page, self.payouts_page = False, 1, 1
         self._load()
         self._load_payouts()
-        return rx.toast.success(self.text("payout.requested", amount=amount))
+        yield rx.toast.success(self.text("payout.requested", amount=amount))
