@@ -1,0 +1,290 @@
+"""Create, verify and restore backups: the database copy and the material files it refers to.
+
+Consistency: the database is copied first (one moment); then exactly the files that copy refers
+to are archived. A stored file is written before its row is committed and deleted only after
+its row's deletion is committed, and never changes in between; so every file the copy refers to
+still exists, unless its row was deleted after the copy was taken. Then the whole backup is taken
+again; a file still missing after that was already missing before (it is listed in the manifest
+and reported). Uploads in flight, or files whose rows are gone, are not archived.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from visio.backup import databases
+from visio.backup.archive import (
+    DATABASE_MEMBERS,
+    FILES,
+    KIND_NAMES,
+    MANIFEST,
+    SAFE_NAME,
+    BackupError,
+    Entry,
+    Manifest,
+    Writer,
+    open_archive,
+    sha256_of,
+    unpack,
+)
+from visio.settings import ROOT, settings
+
+ATTEMPTS = 3
+
+
+class _Vanished(Exception):
+    """A file the database copy refers to was deleted since: take the backup again."""
+
+
+@dataclass(frozen=True)
+class Created:
+    """A backup that was written, and what it holds."""
+
+    path: Path
+    manifest: Manifest
+
+    def report(self) -> str:
+        m = self.manifest
+        lines = [
+            f"Backup written: {self.path}",
+            f"  {KIND_NAMES[m.database_kind]} database at revision {m.alembic_revision}, "
+            f"{len(m.files)} material files, {_size(self.path.stat().st_size)} compressed.",
+        ]
+        if m.missing_files:
+            lines.append(_missing_line(m.missing_files))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """A restore that was done: what went where, and what the operator does next."""
+
+    archive: Path
+    manifest: Manifest
+    target: str
+    storage_dir: Path
+    code_head: str | None
+    revision_known: bool
+
+    @property
+    def needs_upgrade(self) -> bool:
+        return self.revision_known and self.manifest.alembic_revision != self.code_head
+
+    def report(self) -> str:
+        m = self.manifest
+        lines = [
+            f"Restored {self.archive} (taken {m.created_at}) into {self.target}:",
+            f"  the database at revision {m.alembic_revision}, "
+            f"{len(m.files)} material files into {self.storage_dir}.",
+        ]
+        if m.missing_files:
+            lines.append(_missing_line(m.missing_files))
+        if not self.revision_known:
+            lines.append(
+                f"This code does not know revision {m.alembic_revision} (a backup from a newer "
+                "version of Visio): run that version with it, not this one."
+            )
+        elif self.needs_upgrade:
+            lines.append(
+                f"This code is at revision {self.code_head}: run `make migrate` (alembic "
+                "upgrade head) before starting Visio."
+            )
+        else:
+            lines.append("The database is at this code's revision: Visio can start on it.")
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.1f} KB"
+
+
+def _missing_line(names: list[str]) -> str:
+    return (
+        f"  Warning: {len(names)} material files the database refers to were already missing "
+        f"from the storage folder: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
+    )
+
+
+def create_backup(
+    *,
+    db_url: str | None = None,
+    storage_dir: Path | None = None,
+    backup_dir: Path | None = None,
+    now: datetime | None = None,
+) -> Created:
+    """Write a backup of the running database and its material files under `backup_dir`."""
+    db_url = db_url or settings.db_url
+    storage_dir = storage_dir or settings.storage_dir
+    backup_dir = backup_dir or settings.backup_dir
+    kind = databases.kind_of(db_url)
+    backup_dir.mkdir(parents=True, exist_ok=True)
+    taken = (now or datetime.now(UTC)).astimezone(UTC)
+    # A dot-folder beside the backups: a half-written archive never bears a backup's name.
+    with tempfile.TemporaryDirectory(dir=backup_dir, prefix=".visio-backup-") as work:
+        for attempt in range(1, ATTEMPTS + 1):
+            partial = Path(work) / f"attempt-{attempt}.tar.gz"
+            copy = Path(work) / f"attempt-{attempt}-{DATABASE_MEMBERS[kind]}"
+            shot = databases.snapshot(kind, db_url, copy)
+            try:
+                names = shot.storage_names
+                missing = [n for n in names if not _stored(storage_dir, n)]
+                if missing and attempt < ATTEMPTS:
+                    continue  # deleted since the copy was taken, most likely: take it again
+                manifest = _write(partial, kind, shot, names, missing, storage_dir, taken)
+            except _Vanished:
+                partial.unlink(missing_ok=True)
+                if attempt == ATTEMPTS:
+                    raise BackupError(
+                        "Material files kept being deleted while the backup ran: try again."
+                    ) from None
+                continue
+            finally:
+                copy.unlink(missing_ok=True)
+            return Created(_publish(partial, backup_dir, taken), manifest)
+    raise AssertionError("unreachable")
+
+
+def _stored(storage_dir: Path, name: str) -> bool:
+    return bool(SAFE_NAME.fullmatch(name)) and (storage_dir / name).is_file()
+
+
+def _write(
+    partial: Path,
+    kind: str,
+    shot: databases.Snapshot,
+    names: list[str],
+    missing: list[str],
+    storage_dir: Path,
+    taken: datetime,
+) -> Manifest:
+    files: list[Entry] = []
+    with open_archive(partial) as tar:
+        writer = Writer(tar)
+        database = writer.add_path(DATABASE_MEMBERS[kind], shot.path)
+        for name in names:
+            if name in missing:
+                continue
+            try:
+                source = (storage_dir / name).open("rb")
+            except FileNotFoundError:
+                raise _Vanished(name) from None
+            with source:  # an open file stays readable even if it is deleted meanwhile
+                size = os.fstat(source.fileno()).st_size
+                files.append(writer.add(f"{FILES}/{name}", source, size))
+        manifest = Manifest(
+            created_at=taken.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            database_kind=kind,
+            alembic_revision=shot.revision,
+            database=database,
+            files=files,
+            missing_files=missing,
+        )
+        writer.add_bytes(MANIFEST, manifest.to_json())
+    return manifest
+
+
+def _publish(partial: Path, backup_dir: Path, taken: datetime) -> Path:
+    """Give the finished archive its dated name, never replacing another backup."""
+    with partial.open("rb") as done:
+        os.fsync(done.fileno())
+    stamp = taken.strftime("%Y-%m-%dT%H%M%SZ")
+    for n in range(1, 100):
+        final = backup_dir / (f"visio-{stamp}.tar.gz" if n == 1 else f"visio-{stamp}-{n}.tar.gz")
+        try:
+            os.link(partial, final)  # atomic, and fails rather than overwrite
+        except FileExistsError:
+            continue
+        _fsync_dir(backup_dir)
+        return final
+    raise BackupError(f"Too many backups named visio-{stamp}*.tar.gz in {backup_dir}.")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def verify_backup(archive: Path, *, work_dir: Path | None = None) -> Manifest:
+    """Read a whole backup and check it against its manifest; nothing else is touched."""
+    with tempfile.TemporaryDirectory(dir=work_dir, prefix="visio-verify-") as work:
+        return unpack(archive, Path(work))
+
+
+def restore_backup(
+    archive: Path, *, db_url: str | None = None, storage_dir: Path | None = None
+) -> Restored:
+    """Restore a backup into an empty database and its material files into the storage folder.
+
+    The target is checked to be empty and the archive verified before anything is written;
+    files go first (an orphan file is harmless, a row without its file is not), then the database.
+    """
+    db_url = db_url or settings.db_url
+    storage_dir = storage_dir or settings.storage_dir
+    kind = databases.kind_of(db_url)
+    if not archive.is_file():
+        raise BackupError(f"There is no backup file at {archive}.")
+    databases.require_empty(kind, db_url)
+    storage_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Staged beside the storage folder, so that placing a file is a link, not a second copy.
+    with tempfile.TemporaryDirectory(dir=storage_dir.parent, prefix=".visio-restore-") as work:
+        staged = Path(work)
+        manifest = unpack(archive, staged, kind=kind)
+        _check_storage(manifest, storage_dir)
+        databases.require_empty(kind, db_url)  # again: unpacking may have taken a while
+        storage_dir.mkdir(exist_ok=True)
+        for entry in manifest.files:
+            _place(staged / FILES / entry.name, storage_dir / entry.name)
+        databases.restore(kind, staged / manifest.database.name, db_url)
+    head, known = _code_revisions()
+    return Restored(
+        archive=archive,
+        manifest=manifest,
+        target=databases.describe(db_url),
+        storage_dir=storage_dir,
+        code_head=head,
+        revision_known=manifest.alembic_revision in known,
+    )
+
+
+def _check_storage(manifest: Manifest, storage_dir: Path) -> None:
+    """Refuse if the storage folder holds another file under a name the backup uses."""
+    for entry in manifest.files:
+        existing = storage_dir / entry.name
+        if existing.exists() and sha256_of(existing) != entry.sha256:
+            raise BackupError(
+                f"{storage_dir} already holds a different file named {entry.name}: restore "
+                "into an empty storage folder (VISIO_STORAGE_DIR). Nothing was restored."
+            )
+
+
+def _place(staged: Path, target: Path) -> None:
+    if target.exists():  # the same bytes (checked above): a restore that was retried
+        return
+    staged.chmod(0o640)
+    try:
+        os.link(staged, target)
+    except OSError:  # another file system: copy under a temporary name, then link
+        temporary = target.with_name(f".{target.name}.restoring")
+        with staged.open("rb") as source, temporary.open("wb") as out:
+            while chunk := source.read(1024 * 1024):
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.link(temporary, target)
+        temporary.unlink()
+
+
+def _code_revisions() -> tuple[str | None, set[str]]:
+    """This code's Alembic head and every revision it knows."""
+    script = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini")))
+    return script.get_current_head(), {rev.revision for rev in script.walk_revisions()}
