@@ -12,7 +12,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,9 +68,19 @@ def _url(url: str) -> URL:
         raise BackupError("REFLEX_DB_URL is not a database URL.") from None
 
 
-def snapshot(kind: str, url: str, dest: Path) -> Snapshot:
-    """Copy the live database into the file `dest`."""
-    return _snapshot_sqlite(url, dest) if kind == "sqlite" else _snapshot_pg(url, dest)
+Hold = Callable[[list[str]], None]
+
+
+def snapshot(kind: str, url: str, dest: Path, *, hold: Hold) -> Snapshot:
+    """Copy the live database into the file `dest`.
+
+    `hold` is called with the storage names of the material files the copy refers to, at the
+    moment the copy shows and before the copy is made: so it can keep those files from being
+    deleted meanwhile (see jobs.py).
+    """
+    if kind == "sqlite":
+        return _snapshot_sqlite(url, dest, hold)
+    return _snapshot_pg(url, dest, hold)
 
 
 def require_empty(kind: str, url: str) -> None:
@@ -132,22 +142,26 @@ def _contents(conn: sqlite3.Connection | psycopg.Connection) -> tuple[str, list[
     return revision[0], names
 
 
-def _snapshot_sqlite(url: str, dest: Path) -> Snapshot:
+def _snapshot_sqlite(url: str, dest: Path, hold: Hold) -> Snapshot:
     source = _sqlite_file(url)
     if not source.is_file():
         raise BackupError(f"There is no SQLite database at {source}: nothing to back up.")
     timeout = settings.db_lock_timeout_seconds
     with (
         _sqlite_errors(source),
-        closing(sqlite3.connect(source, timeout=timeout)) as live,
+        closing(sqlite3.connect(source, timeout=timeout, isolation_level=None)) as live,
         closing(sqlite3.connect(dest)) as copy,
     ):
-        live.backup(copy)  # one step: one read transaction, one consistent moment
+        # One read transaction (WAL: writers go on): what we list is what the copy holds.
+        live.execute("BEGIN")
+        revision, names = _contents(live)
+        hold(names)
+        live.backup(copy)  # in one step, inside that read transaction
+        live.execute("COMMIT")
         copy.execute("PRAGMA journal_mode=DELETE")  # the copy stands alone, no -wal file
         check = copy.execute("PRAGMA quick_check").fetchone()[0]
         if check != "ok":
             raise BackupError(f"The database failed SQLite's check ({check}): no backup.")
-        revision, names = _contents(copy)
     return Snapshot(dest, revision, names)
 
 
@@ -214,7 +228,7 @@ def _run(argv: list[str], env: dict[str, str], what: str) -> None:
         raise BackupError(f"{what} failed:\n  {said}")
 
 
-def _snapshot_pg(url: str, dest: Path) -> Snapshot:
+def _snapshot_pg(url: str, dest: Path, hold: Hold) -> Snapshot:
     pg_dump = _tool("pg_dump")
     conninfo, env = _libpq(url)
     with _pg_connect(url) as conn:
@@ -223,6 +237,7 @@ def _snapshot_pg(url: str, dest: Path) -> Snapshot:
         # The transaction stays open while pg_dump reads in its snapshot: both see one moment.
         exported = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]  # type: ignore[index]
         revision, names = _contents(conn)
+        hold(names)
         _run(
             [
                 pg_dump,

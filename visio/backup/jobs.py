@@ -1,16 +1,19 @@
 """Create, verify and restore backups: the database copy and the material files it refers to.
 
-Consistency: the database is copied first (one moment); then exactly the files that copy refers
-to are archived. A stored file is written before its row is committed and deleted only after
-its row's deletion is committed, and never changes in between; so every file the copy refers to
-still exists, unless its row was deleted after the copy was taken. Then the whole backup is taken
-again; a file still missing after that was already missing before (it is listed in the manifest
-and reported). Uploads in flight, or files whose rows are gone, are not archived.
+Consistency: a stored file is written before its row is committed, deleted only after its row's
+deletion is committed, and never changes in between. At the moment the database copy shows (a
+read transaction on SQLite, an exported snapshot on PostgreSQL), before the copy is made, every
+file it refers to is hard-linked into a hidden staging folder beside the stored files: a file
+deleted afterwards stays readable there until the archive is written. So the archive holds
+exactly the files the database copy refers to. A file already missing at that moment was lost
+before the backup (or deleted in the instant between the copy's moment and its link: the
+backup is then taken again); it is listed in the manifest and reported, never invented.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,8 +42,53 @@ from visio.settings import ROOT, settings
 ATTEMPTS = 3
 
 
-class _Vanished(Exception):
-    """A file the database copy refers to was deleted since: take the backup again."""
+class _Stage:
+    """Hard links (copies across file systems) of the stored files a database copy refers to."""
+
+    def __init__(self, storage_dir: Path, fallback: Path) -> None:
+        self.storage_dir, self.fallback = storage_dir, fallback
+        self.folder: Path | None = None
+        self.missing: list[str] = []
+
+    def __enter__(self) -> _Stage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def hold(self, names: list[str]) -> None:
+        for name in names:
+            source = self.storage_dir / name
+            if not SAFE_NAME.fullmatch(name) or not source.is_file():
+                self.missing.append(name)
+                continue
+            try:
+                self._keep(source, self._folder() / name)
+            except FileNotFoundError:  # deleted since is_file(): its row is gone after the moment
+                self.missing.append(name)
+
+    def path(self, name: str) -> Path:
+        assert self.folder is not None
+        return self.folder / name
+
+    def _folder(self) -> Path:
+        if self.folder is None:
+            try:  # beside the files: on their file system, so that a link is enough
+                self.folder = Path(tempfile.mkdtemp(dir=self.storage_dir, prefix=".visio-backup-"))
+            except OSError:
+                self.folder = Path(tempfile.mkdtemp(dir=self.fallback, prefix="stage-"))
+        return self.folder
+
+    @staticmethod
+    def _keep(source: Path, target: Path) -> None:
+        try:
+            os.link(source, target)
+        except FileNotFoundError:
+            raise
+        except OSError:  # no hard links here: a copy (an open file stays readable if deleted)
+            with source.open("rb") as data, target.open("xb") as out:
+                shutil.copyfileobj(data, out, 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -131,60 +179,34 @@ def create_backup(
         for attempt in range(1, ATTEMPTS + 1):
             partial = Path(work) / f"attempt-{attempt}.tar.gz"
             copy = Path(work) / f"attempt-{attempt}-{DATABASE_MEMBERS[kind]}"
-            shot = databases.snapshot(kind, db_url, copy)
-            try:
-                names = shot.storage_names
-                missing = [n for n in names if not _stored(storage_dir, n)]
-                if missing and attempt < ATTEMPTS:
-                    continue  # deleted since the copy was taken, most likely: take it again
-                manifest = _write(partial, kind, shot, names, missing, storage_dir, taken)
-            except _Vanished:
-                partial.unlink(missing_ok=True)
-                if attempt == ATTEMPTS:
-                    raise BackupError(
-                        "Material files kept being deleted while the backup ran: try again."
-                    ) from None
-                continue
-            finally:
-                copy.unlink(missing_ok=True)
+            with _Stage(storage_dir, Path(work)) as stage:
+                shot = databases.snapshot(kind, db_url, copy, hold=stage.hold)
+                if stage.missing and attempt < ATTEMPTS:
+                    copy.unlink()
+                    continue  # most likely deleted in the instant after the moment: again
+                manifest = _write(partial, kind, shot, stage, taken)
+                copy.unlink()
             return Created(_publish(partial, backup_dir, taken), manifest)
     raise AssertionError("unreachable")
 
 
-def _stored(storage_dir: Path, name: str) -> bool:
-    return bool(SAFE_NAME.fullmatch(name)) and (storage_dir / name).is_file()
-
-
 def _write(
-    partial: Path,
-    kind: str,
-    shot: databases.Snapshot,
-    names: list[str],
-    missing: list[str],
-    storage_dir: Path,
-    taken: datetime,
+    partial: Path, kind: str, shot: databases.Snapshot, stage: _Stage, taken: datetime
 ) -> Manifest:
     files: list[Entry] = []
     with open_archive(partial) as tar:
         writer = Writer(tar)
         database = writer.add_path(DATABASE_MEMBERS[kind], shot.path)
-        for name in names:
-            if name in missing:
-                continue
-            try:
-                source = (storage_dir / name).open("rb")
-            except FileNotFoundError:
-                raise _Vanished(name) from None
-            with source:  # an open file stays readable even if it is deleted meanwhile
-                size = os.fstat(source.fileno()).st_size
-                files.append(writer.add(f"{FILES}/{name}", source, size))
+        for name in shot.storage_names:
+            if name not in stage.missing:
+                files.append(writer.add_path(f"{FILES}/{name}", stage.path(name)))
         manifest = Manifest(
             created_at=taken.strftime("%Y-%m-%d %H:%M:%S UTC"),
             database_kind=kind,
             alembic_revision=shot.revision,
             database=database,
             files=files,
-            missing_files=missing,
+            missing_files=list(stage.missing),
         )
         writer.add_bytes(MANIFEST, manifest.to_json())
     return manifest
