@@ -286,22 +286,42 @@ def ledger_size(engine: Engine) -> int:
         return len(db.exec(select(LedgerEntry.id)).all())
 
 
+def writes_go_on_during_each_copy(monkeypatch, traffic: Traffic) -> list[int]:
+    """Each backup, once its moment is fixed and before its copy is made, waits until the
+    traffic has done more: the writes prove the app is not stopped by a backup under way."""
+    real_snapshot = backup_databases.snapshot
+    waited: list[int] = []
+
+    def snapshot(kind, url, dest, *, hold):
+        def hold_then_wait(names):
+            hold(names)
+            start, deadline = traffic.done, time.monotonic() + 30
+            while traffic.done < start + 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited.append(traffic.done - start)
+
+        return real_snapshot(kind, url, dest, hold=hold_then_wait)
+
+    monkeypatch.setattr(backup_databases, "snapshot", snapshot)
+    return waited
+
+
 def test_backups_taken_during_enrollments_restore_into_sound_databases(
-    source, storage, blank_url, clock, tmp_path
+    source, storage, blank_url, clock, tmp_path, monkeypatch
 ):
     school = School(source, clock)
     backups = tmp_path / "backups"
     taken = []
     with Traffic(source, school, clock) as traffic:
-        before = (traffic.done, ledger_size(source))
+        waited = writes_go_on_during_each_copy(monkeypatch, traffic)
+        before = ledger_size(source)
         for _ in range(3):
             taken.append(
                 create_backup(db_url=url_of(source), storage_dir=storage, backup_dir=backups)
             )
-        during = traffic.done - before[0]
-    assert during > 0, "no enrollment ran while the backups were taken"
+    assert len(waited) == 3 and min(waited) >= 5, f"the traffic stalled during a backup: {waited}"
     after = ledger_size(source)
-    assert after > before[1], "the ledger did not move during the backups"
+    assert after > before, "the ledger did not move during the backups"
 
     assert len({c.path for c in taken}) == 3  # three archives, none overwritten
     assert sorted(p.name for p in backups.iterdir()) == sorted(c.path.name for c in taken)
@@ -312,7 +332,7 @@ def test_backups_taken_during_enrollments_restore_into_sound_databases(
         restored = restore_backup(created.path, db_url=target, storage_dir=files)
         assert not restored.needs_upgrade
         entries = assert_restored(target, files, school.originals)
-        assert before[1] <= entries <= after  # a moment between the backup's start and end
+        assert before <= entries <= after  # one moment of the run
 
 
 def test_restore_into_a_database_that_holds_anything_is_refused_and_changes_nothing(
@@ -345,6 +365,24 @@ def test_a_migrated_but_empty_database_is_not_empty_enough(
     with pytest.raises(BackupError, match="never overwrites data"):
         restore_backup(created.path, db_url=target, storage_dir=tmp_path / "restored")
     assert not (tmp_path / "restored").exists()
+
+
+def test_a_storage_folder_holding_another_file_of_the_same_name_is_refused(
+    engine, storage, clock, tmp_path
+):
+    school = School(engine, clock, students=2)
+    created = create_backup(db_url=url_of(engine), storage_dir=storage, backup_dir=tmp_path / "b")
+    restored_files = tmp_path / "restored"
+    restored_files.mkdir()
+    clash = restored_files / sorted(school.originals)[0]
+    clash.write_bytes(b"someone else's file")
+    target = tmp_path / "target.db"
+
+    with pytest.raises(BackupError, match="already holds a different file named"):
+        restore_backup(created.path, db_url=sqlite_url(target), storage_dir=restored_files)
+    assert clash.read_bytes() == b"someone else's file"
+    assert [p.name for p in restored_files.iterdir()] == [clash.name]
+    assert not target.exists()
 
 
 def corrupt(path: Path, how: str) -> Path:
