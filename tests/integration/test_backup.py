@@ -560,6 +560,7 @@ def test_the_command_line_backs_up_and_restores_end_to_end(
     assert made.returncode == 0, made.stderr
     (archive,) = backups.glob("visio-*.tar.gz")
     assert f"Backup written: {archive}" in made.stdout
+    assert archive.stat().st_mode & 0o777 == 0o600  # personal data: its owner only
     assert not [p for p in backups.iterdir() if p.name.startswith(".")]  # no leftovers
 
     checked = cli("verify", str(archive), env=app)

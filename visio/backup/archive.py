@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tarfile
 import time
 import zlib
@@ -152,14 +153,15 @@ class Writer:
 
 
 def open_archive(path: Path) -> tarfile.TarFile:
-    """A new gzipped tar at `path` (a temporary name: the caller publishes it once complete)."""
+    """A new gzipped tar at `path` (a temporary name: the caller publishes it once complete),
+    readable by its owner only: it holds personal data and password hashes."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     return tarfile.open(path, "w:gz", compresslevel=6, format=tarfile.PAX_FORMAT)
 
 
-def unpack(archive: Path, into: Path, *, kind: str | None = None) -> Manifest:
-    """Stream `archive` into the folder `into` and check it against its manifest.
-
-    With `kind`, an archive of another database kind is refused at its first member.
+def unpack(archive: Path, into: Path | None, *, kind: str | None = None) -> Manifest:
+    """Stream `archive` into the folder `into` (None: only read it) and check it against its
+    manifest. With `kind`, an archive of another database kind is refused at its first member.
     """
     if not archive.is_file():
         raise BackupError(f"There is no backup file at {archive}.")
@@ -197,7 +199,7 @@ def unpack(archive: Path, into: Path, *, kind: str | None = None) -> Manifest:
     return manifest
 
 
-def _member_path(into: Path, name: str, *, first: bool, kind: str | None) -> Path:
+def _member_path(into: Path | None, name: str, *, first: bool, kind: str | None) -> Path | None:
     """Where a member is staged; only the database and `files/<safe name>` are accepted."""
     if name in DATABASE_MEMBERS.values():
         if not first:
@@ -209,25 +211,28 @@ def _member_path(into: Path, name: str, *, first: bool, kind: str | None) -> Pat
                 f"{KIND_NAMES[kind]}. Restore it into a {KIND_NAMES[found]} database "
                 "(set REFLEX_DB_URL): nothing was restored."
             )
-        return into / name
+        return None if into is None else into / name
     folder, _, base = name.partition("/")
     if folder != FILES or not SAFE_NAME.fullmatch(base) or first:
         raise damaged(f"unexpected member {name!r}")
+    if into is None:
+        return None
     (into / FILES).mkdir(exist_ok=True)
     return into / FILES / base
 
 
-def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> Entry:
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path | None) -> Entry:
+    """Copy a member to `target` (None: only read it), hashing it on the way."""
     source = tar.extractfile(member)
     assert source is not None  # a regular file
-    sha = hashlib.sha256()
-    size = 0
-    with target.open("xb") as out:
-        while chunk := source.read(_CHUNK):
-            sha.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    return Entry(member.name.rpartition("/")[2], size, sha.hexdigest())
+    reader = _Hashing(source)
+    if target is None:
+        while reader.read(_CHUNK):
+            pass
+    else:
+        with target.open("xb") as out:
+            shutil.copyfileobj(reader, out, _CHUNK)  # type: ignore[misc]
+    return Entry(member.name.rpartition("/")[2], reader.count, reader.sha.hexdigest())
 
 
 def sha256_of(path: Path) -> str:

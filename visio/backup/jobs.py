@@ -172,7 +172,7 @@ def create_backup(
     storage_dir = storage_dir or settings.storage_dir
     backup_dir = backup_dir or settings.backup_dir
     kind = databases.kind_of(db_url)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     taken = (now or datetime.now(UTC)).astimezone(UTC)
     # A dot-folder beside the backups: a half-written archive never bears a backup's name.
     with tempfile.TemporaryDirectory(dir=backup_dir, prefix=".visio-backup-") as work:
@@ -236,10 +236,9 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def verify_backup(archive: Path, *, work_dir: Path | None = None) -> Manifest:
-    """Read a whole backup and check it against its manifest; nothing else is touched."""
-    with tempfile.TemporaryDirectory(dir=work_dir, prefix="visio-verify-") as work:
-        return unpack(archive, Path(work))
+def verify_backup(archive: Path) -> Manifest:
+    """Read a whole backup and check it against its manifest; nothing is written."""
+    return unpack(archive, None)
 
 
 def restore_backup(
@@ -256,14 +255,14 @@ def restore_backup(
     if not archive.is_file():
         raise BackupError(f"There is no backup file at {archive}.")
     databases.require_empty(kind, db_url)
-    storage_dir.parent.mkdir(parents=True, exist_ok=True)
-    # Staged beside the storage folder, so that placing a file is a link, not a second copy.
-    with tempfile.TemporaryDirectory(dir=storage_dir.parent, prefix=".visio-restore-") as work:
+    with tempfile.TemporaryDirectory(
+        dir=_staging_parent(storage_dir), prefix=".visio-restore-"
+    ) as work:
         staged = Path(work)
         manifest = unpack(archive, staged, kind=kind)
         _check_storage(manifest, storage_dir)
         databases.require_empty(kind, db_url)  # again: unpacking may have taken a while
-        storage_dir.mkdir(exist_ok=True)
+        storage_dir.mkdir(parents=True, exist_ok=True)
         for entry in manifest.files:
             _place(staged / FILES / entry.name, storage_dir / entry.name)
         databases.restore(kind, staged / manifest.database.name, db_url)
@@ -276,6 +275,15 @@ def restore_backup(
         code_head=head,
         revision_known=manifest.alembic_revision in known,
     )
+
+
+def _staging_parent(storage_dir: Path) -> Path | None:
+    """Beside the storage folder if possible, so that placing a file is a link, not a copy."""
+    try:
+        storage_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return storage_dir.parent if os.access(storage_dir.parent, os.W_OK) else None
 
 
 def _check_storage(manifest: Manifest, storage_dir: Path) -> None:
