@@ -13,6 +13,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from collections import Counter
 
@@ -87,6 +88,13 @@ class Clients:
         with self._lock:
             return sum(self.answers.values())
 
+    def wait_for(self, answers: int, seconds: float = 60) -> None:
+        """Until this many answers came back (the clients are working), or fail."""
+        deadline = time.monotonic() + seconds
+        while self.count() < answers:
+            assert time.monotonic() < deadline, f"the clients stalled: {self.answers}"
+            time.sleep(0.05)
+
     def _note(self, answer: httpx.Response) -> None:
         with self._lock:
             self.answers[answer.status_code] += 1
@@ -154,14 +162,12 @@ def test_a_backup_taken_while_the_api_serves_restores_into_a_sound_database(
         serve_api(app_env, tmp_path / "api.log") as api,
         Clients(api, students, teacher, sessions) as clients,
     ):
-        while clients.count() < 20:  # the app is busy before the backup starts
-            threading.Event().wait(0.05)
+        clients.wait_for(20)  # the app is busy before the backup starts
         started = clients.count()
         made = backup_cli("create", env=app_env)
         served_during = clients.count() - started
         assert made.returncode == 0, made.stderr
-        while clients.count() < started + served_during + 20:  # and goes on after it
-            threading.Event().wait(0.05)
+        clients.wait_for(started + served_during + 20)  # and goes on after it
 
     assert served_during > 0
     assert not [code for code in clients.answers if code >= 500 and code != 503], clients.answers
