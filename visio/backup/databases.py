@@ -184,9 +184,15 @@ def _restore_sqlite(copy: Path, url: str) -> None:
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
     """A libpq URL without the password, and an environment carrying it for the tools."""
     parsed = _url(url)
-    conninfo = parsed.set(drivername="postgresql", password=None).render_as_string(
-        hide_password=False
+    bare = URL.create(  # `set(password=None)` would keep it: None means "unchanged" there
+        "postgresql",
+        username=parsed.username,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
     )
+    conninfo = bare.render_as_string(hide_password=False)
     env = dict(os.environ)
     if parsed.password:
         env["PGPASSWORD"] = str(parsed.password)
