@@ -3,7 +3,7 @@
 Consistency: a stored file is written before its row is committed, deleted only after its row's
 deletion is committed, and never changes in between. At the moment the database copy shows (a
 read transaction on SQLite, an exported snapshot on PostgreSQL), before the copy is made, every
-file it refers to is hard-linked into a hidden staging folder beside the stored files: a file
+file it refers to is hard-linked into a hidden staging folder inside the storage folder: a file
 deleted afterwards stays readable there until the archive is written. So the archive holds
 exactly the files the database copy refers to. A file already missing at that moment was lost
 before the backup (or deleted in the instant between the copy's moment and its link: the
@@ -74,7 +74,7 @@ class _Stage:
 
     def _folder(self) -> Path:
         if self.folder is None:
-            try:  # beside the files: on their file system, so that a link is enough
+            try:  # among the files: on their file system, so that a link is enough
                 self.folder = Path(tempfile.mkdtemp(dir=self.storage_dir, prefix=".visio-backup-"))
             except OSError:
                 self.folder = Path(tempfile.mkdtemp(dir=self.fallback, prefix="stage-"))
