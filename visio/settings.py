@@ -138,6 +138,10 @@ class Settings:
     storage_dir: Path = field(
         default_factory=lambda: Path(_str("VISIO_STORAGE_DIR", str(ROOT / "data" / "files")))
     )
+    # Where `make backup` writes its archives (python -m visio.backup).
+    backup_dir: Path = field(
+        default_factory=lambda: Path(_str("VISIO_BACKUP_DIR", str(ROOT / "data" / "backups")))
+    )
     # Mail: an SMTP server (smtp://user:pass@host:587, STARTTLS when offered; smtps:// for TLS),
     # or none: every mail is written as an .eml file under mail_dir and its subject logged.
     smtp_url: str = field(default_factory=lambda: _str("VISIO_SMTP_URL", ""), repr=False)
