@@ -15,6 +15,7 @@ import asyncio
 import hmac
 import ipaddress
 import logging
+import math
 import re
 import threading
 import time
@@ -72,7 +73,7 @@ def _probe_engine(url: str) -> Engine:
         url,
         poolclass=NullPool,
         connect_args={
-            "connect_timeout": max(1, round(timeout)),
+            "connect_timeout": max(2, math.ceil(timeout)),  # libpq's least is 2 s
             "options": f"-c statement_timeout={int(timeout * 1000)}",
         },
     )
@@ -103,8 +104,9 @@ _running_lock = threading.Lock()
 async def _check(name: str, probe: Callable[[], None]) -> str:
     """ "ok", or why not in one word ("timeout", "unavailable"); details go to the log only."""
     with _running_lock:
-        if name in _running:
-            return "timeout"  # the previous probe has not come back yet
+        if name in _running:  # the previous probe has not come back yet: not one more thread
+            probe_log.warning("readiness: %s still busy with the previous probe", name)
+            return "timeout"
         _running.add(name)
 
     def run() -> None:
