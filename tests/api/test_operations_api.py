@@ -113,6 +113,8 @@ def test_requests_are_counted_by_route_template_across_workers(http, make) -> No
         "/api/auth/login", json={"email": teacher.user.email, "password": "not-the-password"}
     )
     assert refused.status_code == 401
+    assert http.get("/login/").status_code == 200  # a page of the web app
+    assert http.get(f"/api/no/such/{uuid.uuid4().hex}").status_code == 404
     after = scrape(http)
 
     assert (
@@ -127,6 +129,15 @@ def test_requests_are_counted_by_route_template_across_workers(http, make) -> No
         == 1
     )
     assert f'/api/sessions/{session.id}"' not in after  # never a raw path as a label
+    assert 'route="/login' not in after and "/api/no/such" not in after
+    pages = {"method": "GET", "route": "<pages>", "status": "200"}
+    assert sample(after, "visio_http_requests_total", **pages) > sample(
+        before, "visio_http_requests_total", **pages
+    )
+    unknown = {"method": "GET", "route": "<unmatched>", "status": "404"}
+    assert sample(after, "visio_http_requests_total", **unknown) > sample(
+        before, "visio_http_requests_total", **unknown
+    )
     assert sample(after, "visio_http_requests_total", method="GET", route="/metrics") >= 1
 
 
