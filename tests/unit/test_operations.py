@@ -91,6 +91,30 @@ def test_escrow_release_lag_until_the_release(db, clock) -> None:  # type: ignor
     assert operations.figures(db=db, clock=clock).lag_seconds["escrow_release"] == 0
 
 
+def test_the_same_figures_on_postgresql(pg_db, clock) -> None:  # type: ignore[no-untyped-def]
+    db = pg_db
+    teacher, student = make_teacher(db, clock=clock), make_student(db, clock=clock)
+    top_up(db, user=student, amount_cents=5000, clock=clock)
+    paid = make_session(
+        db,
+        teacher=teacher,
+        clock=clock,
+        publish=True,
+        is_paid=True,
+        price_cents=1500,
+        starts_at=clock() + timedelta(hours=1),
+    )
+    enrollments.enroll(db=db, actor=student, video_session_id=paid.id, clock=clock)
+    clock.advance(hours=2, minutes=1)
+
+    found = operations.figures(db=db, clock=clock)
+
+    assert found.enrollments["active"] == 1
+    assert (found.paid_enrollments, found.paid_cents, found.refunds) == (1, 1500, 0)
+    assert found.lag_seconds["escrow_release"] == 60
+    assert found.outbox_oldest_due_seconds == timedelta(hours=2, minutes=1).total_seconds()
+
+
 def test_the_figures_render_as_prometheus_text(db, clock) -> None:  # type: ignore[no-untyped-def]
     text = metrics.render(operations.figures(db=db, clock=clock)).decode()
 
