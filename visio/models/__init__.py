@@ -6,6 +6,8 @@ from visio.models.idempotency import IdempotencyKey
 from visio.models.money import (
     EntryKind,
     LedgerEntry,
+    PayoutRequest,
+    PayoutStatus,
     Purchase,
     PurchaseStatus,
     Wallet,
@@ -53,6 +55,8 @@ __all__ = [
     "NoticePreference",
     "NoticeStatus",
     "PasswordReset",
+    "PayoutRequest",
+    "PayoutStatus",
     "Platform",
     "Purchase",
     "PurchaseStatus",

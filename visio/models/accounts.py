@@ -15,6 +15,7 @@ from visio.models.types import UTCDateTime
 class Role(StrEnum):
     TEACHER = "teacher"
     STUDENT = "student"
+    ADMIN = "admin"  # made by an operator (python -m visio.admin), never by registering
 
 
 class User(SQLModel, table=True):
@@ -38,6 +39,8 @@ class User(SQLModel, table=True):
     email_refused_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     # The key that signs the account's one-click unsubscribe links (made on first use).
     unsubscribe_key: str | None = Field(default=None, max_length=64)
+    # When an admin suspended the account: no login works while it is set.
+    suspended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
 
 class AuthSession(SQLModel, table=True):

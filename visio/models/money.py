@@ -15,6 +15,11 @@ from visio.models.types import UTCDateTime
 class WalletKind(StrEnum):
     USER = "user"
     ESCROW = "escrow"  # the platform's: holds payments until a session finishes
+    PAYOUTS = "payouts"  # the platform's: holds what teachers asked to withdraw, until paid
+    # The platform's own account, the other side of an admin's manual credit or debit: it may go
+    # below zero (what the platform gave away), so the sum over all wallets only ever changes by
+    # top-ups (money in) and paid payouts (money out).
+    PLATFORM = "platform"
 
 
 class Wallet(SQLModel, table=True):
@@ -22,8 +27,8 @@ class Wallet(SQLModel, table=True):
 
     __tablename__ = "wallets"
     __table_args__ = (
-        CheckConstraint("balance_cents >= 0", name="balance_not_negative"),
-        CheckConstraint("kind IN ('user', 'escrow')", name="kind_known"),
+        CheckConstraint("balance_cents >= 0 OR kind = 'platform'", name="balance_not_negative"),
+        CheckConstraint("kind IN ('user', 'escrow', 'payouts', 'platform')", name="kind_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -96,3 +101,34 @@ class Purchase(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     settled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class PayoutStatus(StrEnum):
+    REQUESTED = "requested"  # the amount is held in the payouts wallet
+    PAID = "paid"  # an admin sent it (reference given): it left the platform
+    REFUSED = "refused"  # an admin refused it: the amount went back to the wallet
+
+
+class PayoutRequest(SQLModel, table=True):
+    """A teacher's request to withdraw money from their wallet to a bank account or reference."""
+
+    __tablename__ = "payout_requests"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_payout_requests_status_created", "status", "created_at"),
+        Index("ix_payout_requests_user_created", "user_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    amount_cents: int
+    currency: str = Field(max_length=3)
+    destination: str = Field(max_length=64)  # an IBAN or a payout reference, as entered
+    status: str = Field(default=PayoutStatus.REQUESTED, max_length=16)
+    reference: str | None = Field(default=None, max_length=128)  # the admin's payment reference
+    refusal_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    decided_by: int | None = Field(default=None, foreign_key="users.id")

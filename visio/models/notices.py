@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from visio.clock import utcnow
@@ -31,6 +31,15 @@ class Notice(SQLModel, table=True):
     __table_args__ = (
         Index("ix_notices_due", "status", "next_attempt_at"),
         Index("ix_notices_inbox", "user_id", "created_at"),
+        # Only the few notices that must exist once carry a key: a partial index spares every
+        # other insert its upkeep (ON CONFLICT names the same predicate).
+        Index(
+            "uq_notices_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text("dedupe_key IS NOT NULL"),
+            postgresql_where=text("dedupe_key IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -45,7 +54,7 @@ class Notice(SQLModel, table=True):
     next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=500)
-    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    dedupe_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

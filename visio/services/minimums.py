@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -291,22 +290,9 @@ def warn_due(db: Session, *, clock: Clock = utcnow) -> int:
         with locking.busy_on_timeout():
             if db.get_bind().dialect.name == "sqlite":
                 locking.begin_immediate(db)
-            written_count = _insert_once(db, rows)
+            written_count = notice_rows.insert_once(db, rows)
             db.commit()
         return written_count
     except BaseException:
         db.rollback()
         raise
-
-
-def _insert_once(db: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows, skipping those whose dedupe key another worker wrote meanwhile."""
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    table = Notice.__table__  # type: ignore[attr-defined]
-    statement = (
-        dialect.insert(table)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
-    )
-    return len(db.execute(statement).all())

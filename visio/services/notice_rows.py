@@ -9,9 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from visio.models import NoticeStatus
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from visio.models import Notice, NoticeStatus
 from visio.services import mail
 from visio.settings import settings
+
+INSERT_CHUNK = 500
 
 
 class Recipient(Protocol):
@@ -61,3 +67,22 @@ def values(
         "dedupe_key": dedupe_key,
         "created_at": at,
     }
+
+
+def insert_once(db: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert keyed rows, silently skipping those whose dedupe key exists (another worker wrote
+    it meanwhile): how many went in. The conflict target names the partial index's predicate."""
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    table = Notice.__table__  # type: ignore[attr-defined]
+    written = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        statement = (
+            dialect.insert(table)
+            .values(rows[start : start + INSERT_CHUNK])
+            .on_conflict_do_nothing(
+                index_elements=["dedupe_key"], index_where=text("dedupe_key IS NOT NULL")
+            )
+            .returning(table.c.id)
+        )
+        written += len(db.execute(statement).all())
+    return written

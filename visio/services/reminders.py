@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, and_, case, cast, exists, extract, func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
@@ -36,8 +35,6 @@ from visio.models import (
 )
 from visio.services import locking, notice_rows, teacher_notices
 from visio.settings import settings
-
-INSERT_CHUNK = 500
 
 
 def schedule_due(
@@ -63,7 +60,7 @@ def schedule_due(
         with locking.busy_on_timeout():
             if db.get_bind().dialect.name == "sqlite":
                 locking.begin_immediate(db)
-            written = _insert_once(db, rows)
+            written = notice_rows.insert_once(db, rows)
             db.commit()
         return written
     except BaseException:
@@ -188,19 +185,3 @@ def _row(
     user: User, kind: str, data: dict[str, Any], now: datetime, key: str, chosen: bool | None
 ) -> dict[str, Any]:
     return notice_rows.values(user, kind=kind, data=data, at=now, chosen=chosen, dedupe_key=key)
-
-
-def _insert_once(db: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert the rows, silently skipping those whose dedupe key exists: how many went in."""
-    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
-    table = Notice.__table__  # type: ignore[attr-defined]
-    written = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        statement = (
-            dialect.insert(table)
-            .values(rows[start : start + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(table.c.id)
-        )
-        written += len(db.execute(statement).all())
-    return written
