@@ -152,6 +152,24 @@ class _FiguresCollector:
             ("visio_refunded_cents", f"Money refunded, {cents}.", found.refunded_cents),
         ):
             yield CounterMetricFamily(name, doc, value=value)
+        payouts = GaugeMetricFamily(
+            "visio_payouts", "Teachers' payout requests, by status.", labels=["status"]
+        )
+        payout_cents = GaugeMetricFamily(
+            "visio_payout_cents",
+            f"Money in payout requests, {cents}, by status.",
+            labels=["status"],
+        )
+        for status in sorted(found.payouts):
+            payouts.add_metric([status], found.payouts[status])
+            payout_cents.add_metric([status], found.payout_cents[status])
+        yield payouts
+        yield payout_cents
+        yield GaugeMetricFamily(
+            "visio_payouts_oldest_requested_seconds",
+            "How long the oldest payout request not yet paid or refused has waited.",
+            value=found.oldest_payout_request_seconds,
+        )
         yield GaugeMetricFamily(
             "visio_outbox_pending",
             "Notices not mailed yet (due or to retry).",

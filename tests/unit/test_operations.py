@@ -10,6 +10,7 @@ from starlette.routing import Mount, Route
 from tests.factories import make_session, make_student, make_teacher, top_up
 from visio import metrics
 from visio.api import operations as ops_api
+from visio.models import PayoutRequest
 from visio.services import enrollments, minimums, operations
 
 
@@ -18,6 +19,7 @@ def test_an_empty_database_has_every_figure_at_zero(db, clock) -> None:  # type:
 
     assert found.enrollments == {"active": 0, "unenrolled": 0, "cancelled": 0}
     assert (found.paid_enrollments, found.refunds, found.outbox_due) == (0, 0, 0)
+    assert found.payouts == {"requested": 0, "paid": 0, "refused": 0}
     assert found.lag_seconds == {"notices": 0, "escrow_release": 0, "minimum_decisions": 0}
 
 
@@ -53,6 +55,33 @@ def test_the_outbox_backlog_and_its_oldest_due_notice(db, clock) -> None:  # typ
     assert found.outbox_pending >= found.outbox_due
     assert found.outbox_oldest_due_seconds == 90
     assert found.lag_seconds["notices"] == 90
+
+
+def test_payout_requests_by_status_and_the_oldest_waiting(db, clock) -> None:  # type: ignore[no-untyped-def]
+    teacher = make_teacher(db, clock=clock)
+    made = clock()
+    for status, cents in (("requested", 2000), ("requested", 500), ("paid", 7000)):
+        db.add(
+            PayoutRequest(
+                user_id=teacher.id,
+                amount_cents=cents,
+                currency="EUR",
+                destination="FR7630006000011234567890189",
+                status=status,
+                created_at=made,
+            )
+        )
+    db.commit()
+    clock.advance(hours=3)
+
+    found = operations.figures(db=db, clock=clock)
+
+    assert found.payouts == {"requested": 2, "paid": 1, "refused": 0}
+    assert found.payout_cents == {"requested": 2500, "paid": 7000, "refused": 0}
+    assert found.oldest_payout_request_seconds == 3 * 3600
+    text = metrics.render(found).decode()
+    assert 'visio_payouts{status="requested"} 2.0' in text
+    assert 'visio_payout_cents{status="paid"} 7000.0' in text
 
 
 def test_background_lag_is_the_age_of_the_oldest_due_work(db, clock) -> None:  # type: ignore[no-untyped-def]

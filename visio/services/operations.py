@@ -15,8 +15,8 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import Enrollment, Notice, Purchase, VideoSession
-from visio.models.money import PurchaseStatus
+from visio.models import Enrollment, Notice, PayoutRequest, Purchase, VideoSession
+from visio.models.money import PayoutStatus, PurchaseStatus
 from visio.models.notices import NoticeStatus
 from visio.models.sessions import StoredStatus
 
@@ -30,6 +30,9 @@ class Figures:
     paid_cents: int
     refunds: int  # purchases refunded (by unenrolling, a cancel, a missed minimum)
     refunded_cents: int
+    payouts: dict[str, int]  # teachers' withdrawal requests by status: requested, paid, refused
+    payout_cents: dict[str, int]
+    oldest_payout_request_seconds: float  # how long the oldest undecided request has waited
     outbox_pending: int  # notices waiting to be mailed (due now or retried later)
     outbox_due: int  # of which due now
     outbox_oldest_due_seconds: float  # how long the oldest due notice has waited (0: none)
@@ -58,6 +61,22 @@ def figures(*, db: Session, clock: Clock = utcnow) -> Figures:
         ).all()
     }
     refunded = purchases.get(PurchaseStatus.REFUNDED, (0, 0))
+    payouts = {str(status): (0, 0) for status in PayoutStatus}
+    payouts.update(
+        {
+            status: (int(count), int(cents or 0))
+            for status, count, cents in db.exec(
+                select(
+                    PayoutRequest.status, func.count(), func.sum(PayoutRequest.amount_cents)
+                ).group_by(PayoutRequest.status)  # type: ignore[arg-type]
+            ).all()
+        }
+    )
+    oldest_payout = db.exec(
+        select(func.min(PayoutRequest.created_at)).where(
+            PayoutRequest.status == PayoutStatus.REQUESTED
+        )
+    ).one()
 
     pending = Notice.status == NoticeStatus.PENDING
     outbox_pending = db.exec(select(func.count()).where(pending)).one()
@@ -93,6 +112,9 @@ def figures(*, db: Session, clock: Clock = utcnow) -> Figures:
         paid_cents=sum(cents for _, cents in purchases.values()),
         refunds=refunded[0],
         refunded_cents=refunded[1],
+        payouts={status: count for status, (count, _) in payouts.items()},
+        payout_cents={status: cents for status, (_, cents) in payouts.items()},
+        oldest_payout_request_seconds=_age(now, oldest_payout),
         outbox_pending=int(outbox_pending),
         outbox_due=int(due_count),
         outbox_oldest_due_seconds=_age(now, oldest_due),
