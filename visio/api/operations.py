@@ -17,7 +17,6 @@ import ipaddress
 import logging
 import math
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -97,27 +96,26 @@ def _redis_answers() -> None:
         client.close()
 
 
-_running: set[str] = set()  # probes still in a thread (at most one each: a hung one is not piled)
-_running_lock = threading.Lock()
+# The probe under way for each dependency, per event loop: callers that arrive meanwhile wait
+# for its answer instead of starting another, so a hung database never piles up threads.
+_under_way: dict[tuple[int, str], asyncio.Future[None]] = {}
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()  # read here, so that a late failure is not reported as unread
 
 
 async def _check(name: str, probe: Callable[[], None]) -> str:
     """ "ok", or why not in one word ("timeout", "unavailable"); details go to the log only."""
-    with _running_lock:
-        if name in _running:  # the previous probe has not come back yet: not one more thread
-            probe_log.warning("readiness: %s still busy with the previous probe", name)
-            return "timeout"
-        _running.add(name)
-
-    def run() -> None:
-        try:
-            probe()
-        finally:
-            with _running_lock:
-                _running.discard(name)
-
+    key = (id(asyncio.get_running_loop()), name)
+    future = _under_way.get(key)
+    if future is None or future.done():
+        future = asyncio.ensure_future(asyncio.to_thread(probe))
+        future.add_done_callback(_retrieve)
+        _under_way[key] = future
     try:
-        await asyncio.wait_for(asyncio.to_thread(run), settings.ready_timeout_seconds)
+        await asyncio.wait_for(asyncio.shield(future), settings.ready_timeout_seconds)
     except TimeoutError:
         probe_log.warning("readiness: %s did not answer in time", name)
         return "timeout"
