@@ -20,6 +20,7 @@ from visio.api import (
     errors,
     materials,
     notifications,
+    operations,
     payouts,
     series,
     sessions,
@@ -70,6 +71,9 @@ def create_api() -> FastAPI:
     bodies.install(api)
     # Reflex mounts the pages inside this app: its answers get the headers too.
     api.add_middleware(SecurityHeaders)
+    # Outermost: a request id, a log line and the counters for every answer, pages included.
+    api.add_middleware(operations.ObserveRequests, api_prefix=PREFIX)
+    api.include_router(operations.router)  # /health, /ready, /metrics: at the root
     api.include_router(docs.router, prefix=PREFIX)
     api.include_router(_health_router(), prefix=PREFIX)
     api.include_router(auth.router, prefix=PREFIX)

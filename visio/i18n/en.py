@@ -149,6 +149,8 @@ MESSAGES: dict[str, str] = {
     "error.session_not_found": "This session does not exist.",
     "error.conflict": "This cannot be done in the current state.",
     "error.busy": "Many people are doing the same thing right now. Please try again.",
+    "error.metrics_token_required": "The metrics need their token (Authorization: Bearer ...).",
+    "error.metrics_forbidden": "The metrics are served to this machine only, or with the right token.",
     "error.insufficient_funds": "Your balance is too low: {missing} missing.",
     "error.payment_failed": "The payment was refused; nothing was charged or credited.",
     "error.payment_provider_unknown": "This payment method is not available.",

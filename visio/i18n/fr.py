@@ -156,6 +156,8 @@ MESSAGES: dict[str, str] = {
     "error.session_not_found": "Cette session n'existe pas.",
     "error.conflict": "Ce n'est pas possible dans l'état actuel.",
     "error.busy": "Beaucoup de personnes font la même chose en ce moment. Veuillez réessayer.",
+    "error.metrics_token_required": "Les métriques demandent leur jeton (Authorization: Bearer ...).",
+    "error.metrics_forbidden": "Les métriques ne sont servies qu'à cette machine, ou avec le bon jeton.",
     "error.insufficient_funds": "Solde insuffisant : il manque {missing}.",
     "error.payment_failed": "Le paiement a été refusé ; rien n'a été débité ni crédité.",
     "error.payment_provider_unknown": "Ce moyen de paiement n'est pas disponible.",
