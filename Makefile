@@ -40,6 +40,16 @@ run: migrate
 	@echo "Visio on http://localhost:$(PORT)"
 	$(if $(VISIO_WORKERS),GRANIAN_WORKERS=$(VISIO_WORKERS)) $(BIN)/reflex run --env prod --single-port --backend-port $(PORT)
 
+# A consistent copy of the database and the uploaded materials, taken while the app runs,
+# under data/backups/ (VISIO_BACKUP_DIR); restore only into an empty database (not migrated).
+.PHONY: backup restore
+backup: $(VENV)/.installed
+	$(BIN)/python -m visio.backup create
+
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=data/backups/visio-<date>.tar.gz"; exit 2; }
+	$(BIN)/python -m visio.backup restore "$(FILE)"
+
 # Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
 chromium:
 	@test -x /usr/bin/chromium || { \

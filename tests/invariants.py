@@ -17,6 +17,8 @@ from visio.models import (
     EnrollmentStatus,
     EntryKind,
     LedgerEntry,
+    PayoutRequest,
+    PayoutStatus,
     Purchase,
     PurchaseStatus,
     StoredStatus,
@@ -62,7 +64,10 @@ def assert_ledger_invariants(db: Session) -> None:
         )
     ).one()
     total = sum(w.balance_cents for w in all_wallets)
-    assert total == topped_up, f"wallets hold {total} in all, top-ups brought {topped_up}"
+    paid_out = assert_payout_invariants(db, all_wallets)
+    assert total == topped_up - paid_out, (
+        f"wallets hold {total} in all, top-ups brought {topped_up}, payouts took {paid_out}"
+    )
 
     (escrow,) = [w for w in all_wallets if w.kind == WalletKind.ESCROW]
     held = db.exec(
@@ -127,3 +132,57 @@ def assert_seat_invariants(db: Session) -> None:
         )
         if session.capacity is not None:
             assert session.enrolled_count <= session.capacity, f"session {session.id} overbooked"
+
+
+def assert_payout_invariants(db: Session, all_wallets: list[Wallet]) -> int:
+    """The payouts wallet holds exactly the requests still `requested`; each request moved its
+    amount once (held once; paid or returned once, as its status says). Returns what paid payouts
+    took out of the platform (the sum over all wallets is top-ups minus that)."""
+    held = [w for w in all_wallets if w.kind == WalletKind.PAYOUTS]
+    requested = db.exec(
+        select(func.coalesce(func.sum(PayoutRequest.amount_cents), 0)).where(
+            PayoutRequest.status == PayoutStatus.REQUESTED
+        )
+    ).one()
+    assert sum(w.balance_cents for w in held) == requested, (
+        f"the payouts wallet holds {[w.balance_cents for w in held]}, requests wait for {requested}"
+    )
+    entries = Counter(
+        db.exec(
+            select(LedgerEntry.reference, LedgerEntry.kind).where(
+                LedgerEntry.kind.in_(PAYOUT_KINDS)  # type: ignore[attr-defined]
+            )
+        ).all()
+    )
+    for payout in db.exec(select(PayoutRequest)).all():
+        ref = f"payout:{payout.id}"
+        expected = {
+            EntryKind.PAYOUT_HOLD: 1,
+            EntryKind.PAYOUT_HELD: 1,
+            EntryKind.PAYOUT_PAID: int(payout.status == PayoutStatus.PAID),
+            EntryKind.PAYOUT_UNHOLD: int(payout.status == PayoutStatus.REFUSED),
+            EntryKind.PAYOUT_RETURN: int(payout.status == PayoutStatus.REFUSED),
+        }
+        found = {kind: entries[(ref, kind)] for kind in expected}
+        assert found == expected, f"payout {payout.id} ({payout.status}): entries {found}"
+    paid_entries = db.exec(
+        select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+            LedgerEntry.kind == EntryKind.PAYOUT_PAID
+        )
+    ).one()
+    paid = db.exec(
+        select(func.coalesce(func.sum(PayoutRequest.amount_cents), 0)).where(
+            PayoutRequest.status == PayoutStatus.PAID
+        )
+    ).one()
+    assert -paid_entries == paid, f"paid payouts {paid}, their entries {paid_entries}"
+    return int(paid)
+
+
+PAYOUT_KINDS = (
+    EntryKind.PAYOUT_HOLD,
+    EntryKind.PAYOUT_HELD,
+    EntryKind.PAYOUT_PAID,
+    EntryKind.PAYOUT_UNHOLD,
+    EntryKind.PAYOUT_RETURN,
+)

@@ -93,7 +93,7 @@ def _hashes_in(root: Path) -> tuple[str, ...]:
 def policy_for(path: str, host: str | None) -> str:
     if path == "/api/docs" or path.startswith("/api/docs/"):
         return DOCS_POLICY
-    if path == "/api" or path.startswith("/api/"):
+    if path == "/api" or path.startswith("/api/") or path in ("/health", "/ready", "/metrics"):
         return API_POLICY
     return page_policy(host)
 

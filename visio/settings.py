@@ -83,6 +83,8 @@ class Settings:
     default_timezone: str = field(
         default_factory=lambda: _str("VISIO_DEFAULT_TIMEZONE", "Europe/Paris")
     )
+    # The smallest payout a teacher may ask for.
+    payout_min_cents: int = field(default_factory=lambda: _int("VISIO_PAYOUT_MIN_CENTS", 1000))
     jitsi_domain: str = field(default_factory=lambda: _str("JITSI_DOMAIN", "meet.jit.si"))
     join_opens_minutes: int = field(default_factory=lambda: _int("JOIN_OPENS_MINUTES", 10))
     # With students enrolled, a session moves earlier only with this much notice.
@@ -138,6 +140,10 @@ class Settings:
     storage_dir: Path = field(
         default_factory=lambda: Path(_str("VISIO_STORAGE_DIR", str(ROOT / "data" / "files")))
     )
+    # Where `make backup` writes its archives (python -m visio.backup).
+    backup_dir: Path = field(
+        default_factory=lambda: Path(_str("VISIO_BACKUP_DIR", str(ROOT / "data" / "backups")))
+    )
     # Mail: an SMTP server (smtp://user:pass@host:587, STARTTLS when offered; smtps:// for TLS),
     # or none: every mail is written as an .eml file under mail_dir and its subject logged.
     smtp_url: str = field(default_factory=lambda: _str("VISIO_SMTP_URL", ""), repr=False)
@@ -163,12 +169,29 @@ class Settings:
     db_lock_timeout_seconds: int = field(
         default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
     )
+    # Operations: /metrics needs `Authorization: Bearer <this>` when set, else only this
+    # machine (a loopback peer, not forwarded by a proxy) may read it.
+    metrics_token: str = field(default_factory=lambda: _str("VISIO_METRICS_TOKEN", ""), repr=False)
+    # Where the workers keep their request counters (one folder per running server).
+    metrics_dir: Path = field(
+        default_factory=lambda: Path(_str("VISIO_METRICS_DIR", str(ROOT / "data" / "metrics")))
+    )
+    # /ready gives up on the database or Redis after this long (and answers 503).
+    ready_timeout_seconds: float = field(
+        default_factory=lambda: float(_str("VISIO_READY_TIMEOUT_SECONDS", "2"))
+    )
+    # `text` (a readable line) or `json` (one object a line, for log collectors).
+    log_format: str = field(default_factory=lambda: _str("VISIO_LOG_FORMAT", "text").lower())
 
     def __post_init__(self) -> None:
         if self.rate_limits not in ("on", "off"):
             raise ValueError(f"VISIO_RATE_LIMITS must be on or off, not {self.rate_limits!r}")
         if self.is_production and not self.rate_limits_on:
             raise ValueError("VISIO_RATE_LIMITS=off is for load tests: refused in production")
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"VISIO_LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if not 0 < self.ready_timeout_seconds <= 60:
+            raise ValueError("VISIO_READY_TIMEOUT_SECONDS must be more than 0 and at most 60")
 
     @property
     def is_production(self) -> bool:

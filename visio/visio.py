@@ -15,6 +15,7 @@ from visio.background import (
 from visio.pages.account import account_page
 from visio.pages.admin import admin_page
 from visio.pages.admin_audit import admin_audit_page
+from visio.pages.admin_payouts import admin_payouts_page
 from visio.pages.admin_sessions import admin_sessions_page
 from visio.pages.admin_user import admin_user_page
 from visio.pages.admin_users import admin_users_page
@@ -35,6 +36,7 @@ from visio.security import same_origin_or_allowed
 from visio.state.account import AccountState
 from visio.state.admin import AdminState
 from visio.state.admin_audit import AdminAuditState
+from visio.state.admin_payouts import AdminPayoutsState
 from visio.state.admin_sessions import AdminSessionsState
 from visio.state.admin_user import AdminUserState
 from visio.state.admin_users import AdminUsersState
@@ -43,6 +45,7 @@ from visio.state.auth import AuthState
 from visio.state.home import HomeState
 from visio.state.notifications import NotificationsState
 from visio.state.password_reset import PasswordResetState
+from visio.state.payouts import PayoutState
 from visio.state.room import RoomState
 from visio.state.series import SeriesState
 from visio.state.session_detail import SessionDetailState
@@ -51,7 +54,6 @@ from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 from visio.state.stats import StatsState
 from visio.state.unsubscribe import UnsubscribeState
 from visio.state.verify_email import VerifyEmailState
-from visio.state.wallet import WalletState
 
 startup.check()  # production never serves on demo money (see visio.startup)
 app = rx.App(
@@ -91,7 +93,8 @@ SIGNED_IN_PAGES = [
     (student_sessions_page, "/student/video-sessions", StudentSessionsState.on_load),
     (session_page, "/sessions/[session_id]", SessionPageState.on_load),
     (room_page, "/sessions/[session_id]/room", RoomState.on_load),
-    (wallet_page, "/wallet", WalletState.on_load),
+    (wallet_page, "/wallet", PayoutState.open_wallet),  # the wallet, and a teacher's payouts
+    (admin_payouts_page, "/admin/payouts", AdminPayoutsState.on_load),
     (account_page, "/account", AccountState.on_load),
     (notifications_page, "/notifications", NotificationsState.on_load),
     (series_page, "/series/[series_id]", SeriesState.on_load),

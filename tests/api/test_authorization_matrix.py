@@ -17,13 +17,15 @@ import pytest
 
 from tests.api.conftest import Cast, Make
 from tests.factories import STRONG_PASSWORD, session_input
-from visio.services import series
+from tests.payouts_support import IBAN, make_admin, make_funded_teacher
+from visio.services import payouts, series
 
 CALLERS = ("anonymous", "student", "enrolled", "other_teacher", "owner")
 ANON = "401 not_authenticated"
 ROLE = "403 wrong_role"
 OWNER = "403 not_owner"
 ENROLLED = "403 not_enrolled"
+FUNDS = "402 insufficient_funds"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,13 @@ def _series_of(cast: Cast, make: Make) -> int:
     return made.series.id  # type: ignore[return-value]
 
 
+def _payout_of(make: Make) -> int:
+    """A waiting payout request of a teacher with money to withdraw."""
+    teacher = make_funded_teacher(make.db, clock=make.clock, amount_cents=5000)
+    made = payouts.request_payout(db=make.db, actor=teacher, amount_cents=2000, destination=IBAN)
+    return made.id  # type: ignore[return-value]
+
+
 def _registration(cast: Cast) -> dict[str, Any]:
     return {
         "email": f"matrix-{uuid.uuid4().hex[:10]}@example.org",
@@ -68,6 +77,10 @@ def _registration(cast: Cast) -> dict[str, Any]:
 
 ROUTES = [
     Route("GET", "/api/health", ("200",) * 5),
+    # Operations, at the root: /metrics from this machine (the tests') without a token set.
+    Route("GET", "/health", ("200",) * 5),
+    Route("GET", "/ready", ("200",) * 5),
+    Route("GET", "/metrics", ("200",) * 5),
     Route("POST", "/api/auth/register", ("201",) * 5, body=_registration),
     Route("POST", "/api/auth/login", ("200",) * 5,
           body=lambda c: {"email": c.student.user.email, "password": STRONG_PASSWORD}),
@@ -138,6 +151,16 @@ ROUTES = [
     Route("DELETE", "/api/sessions/{session}/waitlist",
           (ANON, "409 not_waiting", "409 not_waiting", ROLE, ROLE)),
     Route("GET", "/api/sessions/{session}/waitlist", (ANON, "200", "200", OWNER, "200")),
+    # Payouts: teachers withdraw (the cast's teachers have nothing to withdraw: 402 shows the
+    # role passed); only admins decide ({payout}: a waiting request of another teacher).
+    Route("POST", "/api/wallet/payouts", (ANON, ROLE, ROLE, FUNDS, FUNDS),
+          body=lambda c: {"amount_cents": 2000, "destination": IBAN}),
+    Route("GET", "/api/wallet/payouts", (ANON, ROLE, ROLE, "200", "200")),
+    Route("GET", "/api/admin/payouts", (ANON, ROLE, ROLE, ROLE, ROLE)),
+    Route("POST", "/api/admin/payouts/{payout}/paid", (ANON, ROLE, ROLE, ROLE, ROLE),
+          body=lambda c: {"reference": "VIR-MATRIX"}),
+    Route("POST", "/api/admin/payouts/{payout}/refuse", (ANON, ROLE, ROLE, ROLE, ROLE),
+          body=lambda c: {"reason": "Matrix"}),
 ]  # fmt: skip
 
 CASES = [
@@ -154,6 +177,8 @@ def test_authorization_matrix(http, cast, make, route, caller, expected) -> None
         targets["pdf"] = make.pdf(cast.owner, cast.session).id
     if "{series}" in route.path:
         targets["series"] = _series_of(cast, make)
+    if "{payout}" in route.path:
+        targets["payout"] = _payout_of(make)
     url = route.path.format(**targets) + (f"?{route.query}" if route.query else "")
     headers = {} if caller == "anonymous" else getattr(cast, caller).headers
 
@@ -242,3 +267,19 @@ def test_the_matrix_covers_every_route(http) -> None:  # type: ignore[no-untyped
     }
     tested = {(r.method, re.sub(r"{\w+}", "{}", r.path)) for r in ROUTES + ADMIN_ROUTES}
     assert documented == tested
+
+
+# The admin caller, on the payout admin routes (the cast's five are all refused above).
+PAYOUT_ADMIN_ROUTES = [route for route in ROUTES if route.path.startswith("/api/admin/payouts")]
+
+
+@pytest.mark.parametrize("route", PAYOUT_ADMIN_ROUTES, ids=lambda r: f"{r.method} {r.path}")
+def test_an_admin_may_call_the_admin_routes(http, make, cast, route) -> None:  # type: ignore[no-untyped-def]
+    admin = make.person(make_admin(make.db, clock=make.clock))
+    url = route.path.format(payout=_payout_of(make))
+
+    response = http.request(
+        route.method, url, headers=admin.headers, json=route.body(cast) if route.body else None
+    )
+
+    assert response.status_code == 200, response.text

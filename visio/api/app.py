@@ -21,6 +21,8 @@ from visio.api import (
     errors,
     materials,
     notifications,
+    operations,
+    payouts,
     series,
     sessions,
     waitlist,
@@ -36,8 +38,8 @@ The same use cases as the web pages, for other programs: a mobile app, an LMS, s
   `POST /api/auth/logout` revokes it.
 - Errors are `{"detail": message, "code": code}`; the message follows `Accept-Language`.
 - Money is in `*_cents` integers with a `currency`; times are ISO 8601 with an offset.
-- `POST .../enroll`, `POST /api/wallet/topup` and `POST /api/admin/users/{id}/adjust` take an
-  `Idempotency-Key` header.
+- `POST .../enroll`, `POST /api/wallet/topup`, `POST /api/wallet/payouts` and
+  `POST /api/admin/users/{id}/adjust` take an `Idempotency-Key` header.
 """
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 CAUGHT = [*METHODS, "OPTIONS"]  # what the catch-all answers for (HEAD follows GET)
@@ -70,6 +72,9 @@ def create_api() -> FastAPI:
     bodies.install(api)
     # Reflex mounts the pages inside this app: its answers get the headers too.
     api.add_middleware(SecurityHeaders)
+    # Outermost: a request id, a log line and the counters for every answer, pages included.
+    api.add_middleware(operations.ObserveRequests, api_prefix=PREFIX)
+    api.include_router(operations.router)  # /health, /ready, /metrics: at the root
     api.include_router(docs.router, prefix=PREFIX)
     api.include_router(_health_router(), prefix=PREFIX)
     api.include_router(auth.router, prefix=PREFIX)
@@ -78,6 +83,7 @@ def create_api() -> FastAPI:
     api.include_router(enrollments.router, prefix=PREFIX)
     api.include_router(materials.router, prefix=PREFIX)
     api.include_router(wallet.router, prefix=PREFIX)
+    api.include_router(payouts.router, prefix=PREFIX)
     api.include_router(account.router, prefix=PREFIX)
     api.include_router(notifications.router, prefix=PREFIX)
     api.include_router(series.router, prefix=PREFIX)

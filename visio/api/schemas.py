@@ -32,6 +32,7 @@ from visio.models import (
     EnrollmentStatus,
     EntryKind,
     MaterialKind,
+    PayoutStatus,
     Platform,
     Role,
 )
@@ -367,6 +368,58 @@ class TopUpOut(BaseModel):
     transaction: TransactionOut
     balance_cents: int
     currency: str
+
+
+class PayoutIn(Body):
+    amount_cents: Integer
+    destination: Text = Field(description="An IBAN (spaces allowed) or another payout reference")
+    destination_kind: Literal["iban", "reference"] | None = Field(
+        default=None,
+        description="Which `destination` is; left out, what looks like an IBAN is checked as one",
+    )
+
+
+class PayoutOut(BaseModel):
+    id: int
+    amount_cents: int
+    currency: str
+    destination: str = Field(description="Masked to its last 4 characters, except for admins")
+    status: PayoutStatus
+    reference: str | None = Field(description="The admin's payment reference, once paid")
+    refusal_reason: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class AdminPayoutOut(PayoutOut):
+    user_id: int
+    user_name: str
+    user_email: str
+
+
+class PayoutPageOut(BaseModel):
+    items: list[PayoutOut] = Field(description="Newest first")
+    total: int
+    page: int
+    page_size: int
+
+
+class AdminPayoutPageOut(BaseModel):
+    items: list[AdminPayoutOut] = Field(
+        description="Waiting requests first (oldest first), then decided ones (latest first)"
+    )
+    total: int
+    page: int
+    page_size: int
+    requested_count: int = Field(description="Requests waiting for a decision, all of them")
+
+
+class PayoutPaidIn(Body):
+    reference: Text
+
+
+class PayoutRefuseIn(Body):
+    reason: Text
 
 
 # --- notifications (in the app) -------------------------------------------------------------

@@ -51,6 +51,11 @@ class EntryKind(StrEnum):
     ESCROW_RELEASE = "escrow_release"  # escrow debit for an earning
     ADJUSTMENT = "adjustment"  # an admin's manual credit or debit of a user's wallet
     PLATFORM_ADJUST = "platform_adjust"  # its other side, on the platform wallet
+    PAYOUT_HOLD = "payout_hold"  # teacher debit: a payout requested
+    PAYOUT_HELD = "payout_held"  # payouts wallet credit for it
+    PAYOUT_PAID = "payout_paid"  # payouts wallet debit: sent, the money left the platform
+    PAYOUT_UNHOLD = "payout_unhold"  # payouts wallet debit: the request was refused
+    PAYOUT_RETURN = "payout_return"  # teacher credit for it
 
 
 class LedgerEntry(SQLModel, table=True):

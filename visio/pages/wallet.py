@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.layout import page_frame, page_header
+from visio.components.payouts import teacher_payouts
 from visio.components.sessions import pager
 from visio.state.wallet import WalletState as W
 
@@ -164,7 +165,7 @@ def wallet_page() -> rx.Component:
     return page_frame(
         page_header(T["wallet.title"], T["wallet.subtitle"]),
         rx.grid(
-            rx.vstack(_top_up(), _purchases(), spacing="4", width="100%"),
+            rx.vstack(_top_up(), teacher_payouts(), _purchases(), spacing="4", width="100%"),
             _history(),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
+from visio import metrics
 from visio.clock import Clock, utcnow
 from visio.models import AuthSession, KnownAddress, PasswordReset, Role, User, Wallet
 from visio.services import audit, email_verification, outbox, passwords, rate_limits, wallets
@@ -211,6 +212,7 @@ def login(
     # Verify against a dummy hash for an unknown email so that both cases cost the same.
     ok = passwords.verify_password(password, user.password_hash if user else passwords.dummy_hash())
     if not (ok and user):
+        metrics.count_failed_login()
         raise InvalidCredentials()
     if user.suspended_at is not None:  # said only to who knows the password
         raise Forbidden("account_suspended")

@@ -28,6 +28,7 @@ from visio.settings import settings
 
 MAX_PAGE_SIZE = 50
 MAX_IDS = 100  # ids marked read in one call
+WALLET_KINDS = ("payout_paid", "payout_refused")  # notices about no session: they lead to /wallet
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ def present(notice: Notice, *, role: str, lang: str, tz: str | None) -> InboxIte
         read=notice.read_at is not None,
         session_id=session_id,
         path=_path(session_id, spec.audience if spec else "", role)
-        or _series_path(data.get("series_id")),
+        or _series_path(data.get("series_id"))
+        or ("/wallet" if notice.kind in WALLET_KINDS else None),
     )
 
 
@@ -262,6 +264,16 @@ def _payout(w: _Words) -> str:
     return w.t("inbox.detail.payout", amount=amount) if amount else ""
 
 
+def _payout_paid(w: _Words) -> str:
+    amount, reference = w.money("amount_cents"), str(w.data.get("reference") or "")
+    return w.t("inbox.detail.payout_paid", amount=amount, reference=reference) if amount else ""
+
+
+def _payout_refused(w: _Words) -> str:
+    amount, reason = w.money("amount_cents"), str(w.data.get("reason") or "")
+    return w.t("inbox.detail.payout_refused", amount=amount, reason=reason) if amount else ""
+
+
 def _material(w: _Words) -> str:
     material = str(w.data.get("material") or "").strip()
     return w.t("inbox.detail.material", material=material) if material else ""
@@ -316,6 +328,8 @@ DETAILS: dict[str, Callable[[_Words], str]] = {
     "new_enrollment": _new_enrollment,
     "session_full": _full,
     "payout_released": _payout,
+    "payout_paid": _payout_paid,
+    "payout_refused": _payout_refused,
     "material_shared": _material,
     "enrollment_digest": _digest,
     "enrollment_confirmed": _enrolled,

@@ -125,6 +125,13 @@ KINDS: dict[str, MailKind] = {
         template="payout_released",
         audience="teacher",
     ),
+    # A teacher's withdrawal decided by an admin (data from `payouts`): always mailed.
+    "payout_paid": MailKind(
+        subject_key="mail.payout_paid.subject", template="payout_paid", audience="teacher"
+    ),
+    "payout_refused": MailKind(
+        subject_key="mail.payout_refused.subject", template="payout_refused", audience="teacher"
+    ),
     "teacher_reminder": MailKind(
         subject_key="mail.teacher_reminder.subject",
         template="teacher_reminder",
