@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import Cast, Make
-from tests.factories import STRONG_PASSWORD, session_input
-from tests.payouts_support import IBAN, make_admin, make_funded_teacher
+from tests.factories import STRONG_PASSWORD, make_admin, session_input
+from tests.payouts_support import IBAN, make_funded_teacher
 from visio.services import payouts, series
 
 CALLERS = ("anonymous", "student", "enrolled", "other_teacher", "owner")

@@ -12,9 +12,9 @@ import httpx
 from sqlmodel import select
 
 from tests.api.conftest import Make, Person, assert_error
-from tests.factories import balances, table_counts
+from tests.factories import balances, make_admin, table_counts
 from tests.invariants import assert_ledger_invariants
-from tests.payouts_support import IBAN, IBAN_SPACED, make_admin, make_funded_teacher
+from tests.payouts_support import IBAN, IBAN_SPACED, make_funded_teacher
 from visio.models import Notice, PayoutRequest
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import login, open_path
-from tests.factories import STRONG_PASSWORD
+from tests.factories import STRONG_PASSWORD, make_admin
 from tests.invariants import assert_ledger_invariants
-from tests.payouts_support import IBAN_SPACED, make_admin, make_funded_teacher
+from tests.payouts_support import IBAN_SPACED, make_funded_teacher
 from visio.clock import FrozenClock, utcnow
 
 pytestmark = pytest.mark.e2e

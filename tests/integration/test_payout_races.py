@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlmodel import Session, select
 
-from tests.factories import audit_actions, balances, make_teacher
+from tests.factories import audit_actions, balances, make_admin, make_teacher
 from tests.integration.test_enroll_races import (
     PRICE,
     as_user,
@@ -19,7 +19,7 @@ from tests.integration.test_enroll_races import (
     setting_up,
 )
 from tests.invariants import assert_ledger_invariants
-from tests.payouts_support import IBAN, make_admin, make_funded_teacher
+from tests.payouts_support import IBAN, make_funded_teacher
 from visio.models import PayoutRequest, PayoutStatus
 from visio.services import enrollments, payouts
 

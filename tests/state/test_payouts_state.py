@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from tests.factories import STRONG_PASSWORD, make_student
+from tests.factories import STRONG_PASSWORD, make_admin, make_student
 from tests.invariants import assert_ledger_invariants
-from tests.payouts_support import IBAN_SPACED, make_admin, make_funded_teacher
+from tests.payouts_support import IBAN_SPACED, make_funded_teacher
 from tests.state.conftest import new_state, redirect_target, toasts
 from visio.models import PayoutRequest
 from visio.services import accounts, payouts, wallets

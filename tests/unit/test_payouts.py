@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from sqlmodel import select
 
-from tests.factories import audit_actions, make_student, make_teacher, table_counts
+from tests.factories import audit_actions, make_admin, make_student, make_teacher, table_counts
 from tests.invariants import assert_ledger_invariants
-from tests.payouts_support import IBAN, IBAN_DE, IBAN_SPACED, make_admin, make_funded_teacher
+from tests.payouts_support import IBAN, IBAN_DE, IBAN_SPACED, make_funded_teacher
 from visio.models import (
     EntryKind,
     LedgerEntry,

@@ -544,7 +544,7 @@ MESSAGES: dict[str, str] = {
     "admin_payouts.title": "Retraits",
     "admin_payouts.subtitle": "Les demandes de retrait des enseignants\u00a0: envoyez l'argent puis marquez-les payées, ou refusez-les.",
     "admin_payouts.waiting": "En attente\u00a0: {n}",
-    "admin_payouts.all": "Toutes",
+    "admin_payouts.all": "Tous",
     "admin_payouts.none": "Aucune demande de retrait.",
     "admin_payouts.requested_at": "Demandé le {when}",
     "admin_payouts.decided_at": "Traité le {when}",

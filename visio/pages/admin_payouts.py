@@ -26,7 +26,12 @@ def _filters() -> rx.Component:
             width="100%",
             max_width="440px",
         ),
-        rx.badge(A.waiting_label, color_scheme="amber", size="2", id="payout-waiting"),
+        rx.badge(
+            A.waiting_label,
+            color_scheme=rx.cond(A.requested_count > 0, "amber", "gray"),
+            size="2",
+            id="payout-waiting",
+        ),
         direction=rx.breakpoints(initial="column", sm="row"),
         align=rx.breakpoints(initial="start", sm="center"),
         gap="3",

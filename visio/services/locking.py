@@ -6,8 +6,9 @@ SQLite has no row locks: the first lock of a transaction takes the database's wr
 other writer can change; later locks of that transaction only read their rows afresh.
 A lock that cannot be had in time becomes `Busy`.
 
-The order, everywhere: the session row, then users' wallets in id order, then the escrow wallet
-last (every paid seat touches it: it is held for as short a time as possible).
+The order, everywhere: the session row (or a payout request's row), then users' wallets in id
+order, then the platform's payouts or platform wallet, then the escrow wallet last (every paid
+seat touches it: it is held for as short a time as possible).
 """
 
 from __future__ import annotations
