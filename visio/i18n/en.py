@@ -829,4 +829,10 @@ MESSAGES: dict[str, str] = {
     "stats.recurring_fill": "Series fill",
     "stats.recurring_fill_hint": "{enrolled} of {capacity} seats taken · series: {series}",
     "stats.no_recurring": "No published series with a seat limit",
+    # Accessibility: names that screen readers say, for controls without a visible label of their own
+    "a11y.start_time": "Start time",
+    "a11y.deadline_time": "Enrollment deadline: time",
+    "a11y.decide_time": "Decide by: time",
+    "a11y.week_of": "Week of",
+    "a11y.month": "Month",
 }

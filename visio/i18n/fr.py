@@ -838,4 +838,10 @@ MESSAGES: dict[str, str] = {
     "stats.recurring_fill": "Remplissage des séries",
     "stats.recurring_fill_hint": "{enrolled} places prises sur {capacity} · séries\u00a0: {series}",
     "stats.no_recurring": "Aucune série publiée à places limitées",
+    # Accessibilité : les noms que lisent les lecteurs d'écran, pour les champs sans libellé visible
+    "a11y.start_time": "Heure de début",
+    "a11y.deadline_time": "Date limite d'inscription\u00a0: heure",
+    "a11y.decide_time": "Décider avant le\u00a0: heure",
+    "a11y.week_of": "Semaine du",
+    "a11y.month": "Mois",
 }

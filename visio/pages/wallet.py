@@ -55,7 +55,13 @@ def _top_up() -> rx.Component:
             ),
             rx.cond(
                 W.topup_error != "",
-                rx.text(W.topup_error, color="red", size="1", role="alert", id="topup-error"),
+                rx.text(
+                    W.topup_error,
+                    color=rx.color("red", 11),
+                    size="1",
+                    role="alert",
+                    id="topup-error",
+                ),
             ),
             rx.text(T["wallet.demo_note"], size="1", color_scheme="gray"),
             spacing="3",
