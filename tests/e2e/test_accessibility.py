@@ -273,3 +273,24 @@ def test_every_page_passes_axe_wcag_21_aa(route: Route, pages, ids) -> None:  # 
             found.setdefault(f"html-lang: <html lang> is {html_lang!r}", []).append(lang)
     problems = [f"{fault}\n    in {', '.join(where)}" for fault, where in found.items()]
     assert not problems, f"{route.id}: accessibility violations:\n" + "\n".join(problems)
+
+
+def test_each_chart_is_a_named_image_with_its_figures_as_a_table(pages) -> None:  # type: ignore[no-untyped-def]
+    """What a screen reader finds on /teacher/statistics: each chart an image named by its title,
+    then a table of the same figures, with a caption and headers."""
+    from playwright.sync_api import expect
+
+    page = pages("teacher", "en")
+    open_path(page, "/teacher/statistics")
+    _stats_loaded(page)
+    for title, rows in (
+        ("Enrollments per week", 12),
+        ("Revenue per month", 12),
+        ("Attendance per session", 1),  # the demo's one finished class with students
+    ):
+        expect(page.get_by_role("img", name=title, exact=True)).to_have_count(1)
+        table = page.get_by_role("table", name=title, exact=True)
+        expect(table.get_by_role("columnheader")).not_to_have_count(0)
+        expect(table.locator("tbody tr")).to_have_count(rows)
+    revenue = page.get_by_role("table", name="Revenue per month", exact=True)
+    expect(revenue.locator("tbody tr").last).to_contain_text("€")
