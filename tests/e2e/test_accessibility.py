@@ -71,6 +71,25 @@ def _bad_registration(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("[role=alert]").first.wait_for()
 
 
+def _open_cancel_dialog(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("#cancel-session")
+    page.locator("#confirm-cancel").wait_for()
+
+
+def _bad_top_up(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#topup-amount", "0,01")
+    page.click("#topup-submit")
+    page.locator("#topup-error").wait_for()
+
+
+def _wrong_current_password(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#current_password", "not-my-password-42")
+    page.fill("#new_password", "short")
+    page.fill("#confirm_password", "other")
+    page.click("#password-submit")
+    page.locator("[role=alert]").first.wait_for()
+
+
 def _stats_loaded(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("#stats-table").wait_for()
     page.locator("#chart-enrollments-table").wait_for(state="attached")
@@ -112,6 +131,9 @@ ROUTES = [
     Route("/teacher/video-sessions", "teacher", _submit_empty_create_dialog, name="create-errors"),
     Route("/teacher/video-sessions", "teacher", _open_account_menu, name="account-menu"),
     Route("/teacher/video-sessions/{algebra}", "teacher"),
+    Route(
+        "/teacher/video-sessions/{algebra}", "teacher", _open_cancel_dialog, name="cancel-dialog"
+    ),
     Route("/teacher/video-sessions/{draft}", "teacher"),
     Route("/teacher/video-sessions/{cancelled}", "teacher"),
     Route("/teacher/video-sessions/{physics}", "teacher"),
@@ -130,8 +152,10 @@ ROUTES = [
     Route("/sessions/{physics}/room", "student"),
     Route("/wallet", "student"),
     Route("/wallet", "newcomer", name="wallet-empty"),
+    Route("/wallet", "newcomer", _bad_top_up, name="wallet-top-up-error"),
     Route("/account", "student"),
     Route("/account", "teacher"),
+    Route("/account", "newcomer", _wrong_current_password, name="account-password-errors"),
     Route("/notifications", "student"),
     Route("/notifications", "newcomer", name="notifications-empty"),
 ]
@@ -299,3 +323,15 @@ def test_each_chart_is_a_named_image_with_its_figures_as_a_table(pages) -> None:
         expect(table.locator("tbody tr")).to_have_count(rows)
     revenue = page.get_by_role("table", name="Revenue per month", exact=True)
     expect(revenue.locator("tbody tr").last).to_contain_text("€")
+
+
+def test_the_language_switch_changes_the_html_lang(new_page) -> None:  # type: ignore[no-untyped-def]
+    """Screen readers choose their voice from <html lang>: it follows the switch at once."""
+    page = new_page("fr-FR")
+    open_path(page, "/login")
+    page.wait_for_function("document.documentElement.lang === 'fr'")
+    page.locator("#language-switch").get_by_role("radio", name="EN").click()
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.get_by_role("heading", name="Log in").wait_for()
+    open_path(page, "/register")  # the stored choice holds on the next page
+    page.wait_for_function("document.documentElement.lang === 'en'")

@@ -835,4 +835,5 @@ MESSAGES: dict[str, str] = {
     "a11y.decide_time": "Decide by: time",
     "a11y.week_of": "Week of",
     "a11y.month": "Month",
+    "a11y.topup_amount": "Amount to top up",
 }

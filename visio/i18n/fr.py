@@ -844,4 +844,5 @@ MESSAGES: dict[str, str] = {
     "a11y.decide_time": "Décider avant le\u00a0: heure",
     "a11y.week_of": "Semaine du",
     "a11y.month": "Mois",
+    "a11y.topup_amount": "Montant à créditer",
 }

@@ -39,6 +39,7 @@ def _top_up() -> rx.Component:
                         on_change=W.set_amount,
                         placeholder="25,00",
                         input_mode="decimal",
+                        aria_label=T["a11y.topup_amount"],
                         id="topup-amount",
                         width="100%",
                     ),
