@@ -161,6 +161,7 @@ ROUTES = [
 ]
 
 NEWCOMER_EMAIL = "a11y-newcomer@example.org"
+# Who signs in for a route's `role`: (email, password). A new role (an admin) is one line here.
 ACCOUNTS = {
     "teacher": (LOGINS[0].email, PASSWORD),
     "student": (LOGINS[1].email, PASSWORD),
@@ -263,12 +264,15 @@ def summary(violations: list[dict], where: str, found: dict[str, list[str]]) -> 
 
 
 def settle(page, mode: str) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app shows `mode` and nothing is moving (dialogs fade in)."""
+    """Wait until the app shows `mode` and nothing is moving (dialogs fade in; spinners that
+    turn for ever are no transition)."""
     page.wait_for_function(
         "mode => document.documentElement.classList.contains(mode)", arg=mode, timeout=10_000
     )
     page.wait_for_function(
-        "() => document.getAnimations().every(a => a.playState !== 'running')", timeout=10_000
+        """() => document.getAnimations().every(a => a.playState !== 'running'
+                 || a.effect?.getComputedTiming().iterations === Infinity)""",
+        timeout=10_000,
     )
 
 
