@@ -33,6 +33,7 @@ from visio.pages.unsubscribe import unsubscribe_page
 from visio.pages.verify_email import verify_email_page
 from visio.pages.wallet import wallet_page
 from visio.security import same_origin_or_allowed
+from visio.settings import settings
 from visio.state.account import AccountState
 from visio.state.admin import AdminState
 from visio.state.admin_audit import AdminAuditState
@@ -58,33 +59,54 @@ from visio.state.verify_email import VerifyEmailState
 startup.check()  # production never serves on demo money (see visio.startup)
 app = rx.App(
     api_transformer=create_api(),
+    html_lang=settings.default_locale,  # until the page knows the viewer's (show_language)
+    stylesheets=["/a11y.css"],  # contrast and focus fixes over Radix Themes (see the file)
     head_components=[
         rx.el.meta(name="description", content="Visio: live online classes"),
         rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
     ],
 )
-app.add_page(home_page, route="/", title="Visio", on_load=HomeState.on_load)
-app.add_page(login_page, route="/login", title="Visio", on_load=AuthState.open_login)
-app.add_page(register_page, route="/register", title="Visio", on_load=AuthState.open_register)
+app.add_page(
+    home_page, route="/", title="Visio", on_load=[HomeState.on_load, AppState.show_language]
+)
+app.add_page(
+    login_page,
+    route="/login",
+    title="Visio",
+    on_load=[AuthState.open_login, AppState.show_language],
+)
+app.add_page(
+    register_page,
+    route="/register",
+    title="Visio",
+    on_load=[AuthState.open_register, AppState.show_language],
+)
 app.add_page(
     forgot_password_page,
     route="/forgot-password",
     title="Visio",
-    on_load=PasswordResetState.open_page,
+    on_load=[PasswordResetState.open_page, AppState.show_language],
 )
 app.add_page(
     reset_password_page,
     route="/reset-password",
     title="Visio",
-    on_load=PasswordResetState.open_page,
+    on_load=[PasswordResetState.open_page, AppState.show_language],
 )
 app.add_page(
-    verify_email_page, route="/verify-email", title="Visio", on_load=VerifyEmailState.open_page
+    verify_email_page,
+    route="/verify-email",
+    title="Visio",
+    on_load=[VerifyEmailState.open_page, AppState.show_language],
 )
 # Public: a mail's "stop these mails" link; opening it changes nothing, its button does.
 app.add_page(
-    unsubscribe_page, route="/unsubscribe", title="Visio", on_load=UnsubscribeState.open_page
+    unsubscribe_page,
+    route="/unsubscribe",
+    title="Visio",
+    on_load=[UnsubscribeState.open_page, AppState.show_language],
 )
+# Every page's load event is followed by `show_language` (`<html lang>` follows the viewer's).
 # Signed-in pages: their own load event, then the shell's (the browser's time zone).
 SIGNED_IN_PAGES = [
     (teacher_sessions_page, "/teacher/video-sessions", TeacherSessionsState.on_load),
@@ -106,7 +128,12 @@ SIGNED_IN_PAGES = [
     (admin_audit_page, "/admin/audit", AdminAuditState.on_load),
 ]
 for page, route, on_load in SIGNED_IN_PAGES:
-    app.add_page(page, route=route, title="Sessions Visio", on_load=[on_load, AppState.load_shell])
+    app.add_page(
+        page,
+        route=route,
+        title="Sessions Visio",
+        on_load=[on_load, AppState.load_shell, AppState.show_language],
+    )
 app.register_lifespan_task(release_escrow_every_minute)
 app.register_lifespan_task(deliver_notices_every_few_seconds)
 app.register_lifespan_task(schedule_reminders_every_minute)

@@ -92,6 +92,9 @@ def test_teacher_sees_the_tiles_charts_and_table(bound, db, now_clock) -> None: 
     )
     assert len(state.enrollments_by_week) == 12 and state.enrollments_by_week[-1]["value"] == 1
     assert len(state.revenue_by_month) == 12 and state.revenue_by_month[-1]["amount"] == 10.0
+    # The charts' tables (their text alternative) say the same figures, formatted.
+    assert state.enrollments_by_week[-1]["count"] == "1"
+    assert state.revenue_by_month[-1]["money"] == "€10.00"
     assert state.attendance_by_session == []
     assert [(u["title"], u["seats"]) for u in state.upcoming] == [(paid.title, "1 / 10")]
     assert state.rows[0]["title"] == paid.title  # latest start first

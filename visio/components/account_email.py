@@ -65,7 +65,7 @@ def _field(label: rx.Var, control: rx.Component, control_id: str, error: rx.Var)
     return rx.vstack(
         rx.el.label(rx.text(label, size="2", weight="medium"), html_for=control_id),
         control,
-        rx.cond(error != "", rx.text(error, size="1", color="red", role="alert")),
+        rx.cond(error != "", rx.text(error, size="1", color=rx.color("red", 11), role="alert")),
         spacing="1",
         width="100%",
     )

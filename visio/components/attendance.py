@@ -41,11 +41,11 @@ def join_countdown_button(label: rx.Var, until_iso: rx.Var, lang: rx.Var) -> rx.
     )
 
 
-def _share(line: rx.Var, measured: rx.Var) -> rx.Component:
+def _share(line: rx.Var, measured: rx.Var, name: rx.Var) -> rx.Component:
     return rx.cond(
         measured,
         rx.hstack(
-            rx.progress(value=line["share"], max=100, size="1", width="64px"),
+            rx.progress(value=line["share"], max=100, size="1", width="64px", aria_label=name),
             rx.text(line["share_label"], size="2", white_space="nowrap"),
             align="center",
             spacing="2",
@@ -78,7 +78,7 @@ def _table(lines: rx.Var, measured: rx.Var, headers: list[rx.Var]) -> rx.Compone
                     ),
                     rx.table.cell(line["first_join"]),
                     rx.table.cell(rx.cond(measured, line["minutes"], "—")),
-                    rx.table.cell(_share(line, measured)),
+                    rx.table.cell(_share(line, measured, headers[3])),
                     rx.table.cell(_presence_badge(line)),
                     class_name="attendance-row",
                 ),
@@ -89,7 +89,7 @@ def _table(lines: rx.Var, measured: rx.Var, headers: list[rx.Var]) -> rx.Compone
     )
 
 
-def _cards(lines: rx.Var, measured: rx.Var) -> rx.Component:
+def _cards(lines: rx.Var, measured: rx.Var, share_name: rx.Var) -> rx.Component:
     """The same lines stacked, for phones."""
     return rx.vstack(
         rx.foreach(
@@ -112,7 +112,7 @@ def _cards(lines: rx.Var, measured: rx.Var) -> rx.Component:
                     rx.hstack(
                         meta("log-in", line["first_join"]),
                         rx.cond(measured, meta("timer", line["minutes"])),
-                        rx.cond(measured, _share(line, measured)),
+                        rx.cond(measured, _share(line, measured, share_name)),
                         spacing="3",
                         wrap="wrap",
                         margin_top="6px",
@@ -169,7 +169,7 @@ def attendance_report(
                 rx.text(empty_text, color_scheme="gray", size="2"),
                 rx.box(
                     rx.box(_table(lines, measured, headers), display=["none", "none", "block"]),
-                    rx.box(_cards(lines, measured), display=["block", "block", "none"]),
+                    rx.box(_cards(lines, measured, headers[3]), display=["block", "block", "none"]),
                     width="100%",
                     overflow_x="auto",
                 ),

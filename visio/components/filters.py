@@ -5,6 +5,13 @@ from __future__ import annotations
 import reflex as rx
 
 
+def _label(text: rx.Var, control_id: str) -> rx.Component:
+    """The small name above a filter, tied to it (`<label for>`) so a screen reader says it."""
+    return rx.text(
+        text, as_="label", size="1", color_scheme="gray", custom_attrs={"htmlFor": control_id}
+    )
+
+
 def search_box(state) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.input(
         rx.input.slot(rx.icon("search", size=16)),
@@ -12,6 +19,7 @@ def search_box(state) -> rx.Component:  # type: ignore[no-untyped-def]
         on_change=lambda v: state.set_filter("q", v),
         debounce_timeout=350,
         placeholder=state.tr["filters.search"],
+        aria_label=state.tr["filters.search"],
         size="3",
         width="100%",
         id="filter-q",
@@ -32,7 +40,7 @@ def choice(state, name: str, options: list[tuple[str, str]], label_key: str) -> 
 
 def date_input(state, name: str, label_key: str) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.vstack(
-        rx.text(state.tr[label_key], size="1", color_scheme="gray"),
+        _label(state.tr[label_key], f"filter-{name}"),
         rx.input(
             type="date",
             value=getattr(state, name),
@@ -47,7 +55,7 @@ def date_input(state, name: str, label_key: str) -> rx.Component:  # type: ignor
 
 def money_input(state, name: str, label_key: str) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.vstack(
-        rx.text(state.tr[label_key], size="1", color_scheme="gray"),
+        _label(state.tr[label_key], f"filter-{name}"),
         rx.input(
             value=getattr(state, name),
             on_change=lambda v: state.set_filter(name, v),

@@ -183,11 +183,14 @@ def account_menu() -> rx.Component:
                 rx.icon("log-out", size=14),
                 T["nav.logout"],
                 on_click=AppState.logout,
-                color="red",
+                color_scheme="red",
                 id="logout",
             ),
             align="end",
         ),
+        # Not modal: a modal menu hides the page from screen readers (aria-hidden) while the
+        # page's links stay focusable behind it (axe: aria-hidden-focus).
+        modal=False,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.forms import ERROR_COLOR, field_label
 from visio.state.session_form import SessionFormState as F
 
 T = F.tr
@@ -12,12 +13,12 @@ T = F.tr
 def _error(name: str) -> rx.Component:
     return rx.cond(
         F.errors.contains(name),
-        rx.text(F.errors[name], size="1", color="red", role="alert", id=f"error-{name}"),
+        rx.text(F.errors[name], size="1", color=ERROR_COLOR, role="alert", id=f"error-{name}"),
     )
 
 
 def _label(key: str, html_for: str = "") -> rx.Component:
-    return rx.text(T[key], as_="label", size="2", weight="medium", html_for=html_for)
+    return field_label(T[key], html_for)
 
 
 def _text_input(name: str, error_name: str, **props) -> rx.Component:  # type: ignore[no-untyped-def]
@@ -38,7 +39,7 @@ def _block(*children: rx.Component) -> rx.Component:
 
 def _platform_picker() -> rx.Component:
     return rx.select.root(
-        rx.select.trigger(width="100%", id="field-platform"),
+        rx.select.trigger(width="100%", id="field-platform", aria_label=T["form.platform"]),
         rx.select.content(
             rx.select.item(T["platform.jitsi"], value="jitsi"),
             rx.select.item(T["platform.zoom"], value="zoom"),
@@ -152,7 +153,8 @@ def _material_links() -> rx.Component:
             width="100%",
         ),
         rx.cond(
-            F.material_error != "", rx.text(F.material_error, size="1", color="red", role="alert")
+            F.material_error != "",
+            rx.text(F.material_error, size="1", color=ERROR_COLOR, role="alert"),
         ),
         rx.text(T["form.material_hint"], size="1", color_scheme="gray"),
     )
@@ -209,8 +211,17 @@ def _repeat() -> rx.Component:
                 ),
                 rx.cond(
                     F.repeat_end == "count",
-                    _text_input("repeat_count", "repeat", type="number", min="2", max="52"),
-                    _text_input("repeat_until", "repeat", type="date"),
+                    _text_input(
+                        "repeat_count",
+                        "repeat",
+                        type="number",
+                        min="2",
+                        max="52",
+                        aria_label=T["series.end_count"],
+                    ),
+                    _text_input(
+                        "repeat_until", "repeat", type="date", aria_label=T["series.end_until"]
+                    ),
                 ),
                 _error("repeat"),
                 rx.cond(
@@ -260,7 +271,9 @@ def _minimum() -> rx.Component:
             _label("form.decide_at", "field-decide_date"),
             rx.hstack(
                 _text_input("decide_date", "decide_at", type="date"),
-                _text_input("decide_time", "decide_at", type="time"),
+                _text_input(
+                    "decide_time", "decide_at", type="time", aria_label=T["a11y.decide_time"]
+                ),
                 width="100%",
             ),
             rx.text(T["form.decide_at_hint"], size="1", color_scheme="gray"),
@@ -276,7 +289,7 @@ def _advanced() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.switch(checked=F.is_paid, on_change=F.set_paid, id="field-is_paid"),
-            rx.text(T["form.paid"], size="2", weight="medium"),
+            field_label(T["form.paid"], "field-is_paid"),
             align="center",
         ),
         rx.cond(
@@ -300,7 +313,12 @@ def _advanced() -> rx.Component:
                 _label("form.deadline", "field-deadline_date"),
                 rx.hstack(
                     _text_input("deadline_date", "enrollment_deadline", type="date"),
-                    _text_input("deadline_time", "enrollment_deadline", type="time"),
+                    _text_input(
+                        "deadline_time",
+                        "enrollment_deadline",
+                        type="time",
+                        aria_label=T["a11y.deadline_time"],
+                    ),
                     width="100%",
                 ),
                 rx.text(T["form.deadline_hint"], size="1", color_scheme="gray"),
@@ -355,7 +373,7 @@ def session_form_fields() -> rx.Component:
                 _label("form.date", "field-date"),
                 rx.hstack(
                     _text_input("date", "starts_at", type="date"),
-                    _text_input("time", "starts_at", type="time"),
+                    _text_input("time", "starts_at", type="time", aria_label=T["a11y.start_time"]),
                     width="100%",
                 ),
                 rx.text(T["form.zone_hint"], " ", F.form_tz, size="1", color_scheme="gray"),

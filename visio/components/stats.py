@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.a11y import VISUALLY_HIDDEN
 from visio.components.sessions import status_badge
 
 CHART_HEIGHT = 240
@@ -76,12 +77,39 @@ def status_counts(counts: rx.Var) -> rx.Component:
     )
 
 
-def chart_card(title: rx.Var, hint: rx.Var, chart: rx.Component) -> rx.Component:
+def chart_table(
+    caption: rx.Var, headers: list[rx.Var], rows: rx.Var, keys: list[str], table_id: str
+) -> rx.Component:
+    """A chart's text alternative (WCAG 1.1.1): its figures as a table with a caption and
+    headers, out of sight but read by screen readers in place of the drawing."""
+    return rx.el.table(
+        rx.el.caption(caption),
+        rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
+        rx.el.tbody(
+            rx.foreach(
+                rows,
+                lambda r: rx.el.tr(
+                    rx.el.th(r[keys[0]], scope="row"), *[rx.el.td(r[k]) for k in keys[1:]]
+                ),
+            )
+        ),
+        id=table_id,
+        class_name="chart-table",
+        **VISUALLY_HIDDEN,
+    )
+
+
+def chart_card(
+    title: rx.Var, hint: rx.Var, chart: rx.Component, table: rx.Component | None = None
+) -> rx.Component:
+    """A chart under its title; the drawing is one image named by the title, and its figures
+    are said by `table` (see chart_table)."""
     return rx.card(
         rx.vstack(
             rx.heading(title, size="4"),
             rx.text(hint, size="1", color_scheme="gray"),
-            rx.box(chart, width="100%", padding_top="8px"),
+            rx.box(chart, width="100%", padding_top="8px", role="img", aria_label=title),
+            table if table is not None else rx.fragment(),
             spacing="1",
             width="100%",
         ),
@@ -196,7 +224,13 @@ def session_table(rows: rx.Var, headers: list[rx.Var]) -> rx.Component:
                     rows,
                     lambda r: rx.table.row(
                         rx.table.row_header_cell(
-                            rx.text(r["title"], weight="medium"), min_width="180px"
+                            rx.link(
+                                r["title"],
+                                href="/teacher/video-sessions/" + r["id"].to_string(),
+                                weight="medium",
+                                color=rx.color("gray", 12),
+                            ),
+                            min_width="180px",
                         ),
                         rx.table.cell(r["when"], min_width="160px"),
                         rx.table.cell(status_badge(r["status"], r["status_label"])),

@@ -1007,4 +1007,11 @@ MESSAGES: dict[str, str] = {
     "error.date_invalid": "Enter a date like 2026-03-02.",
     "admin.user.state": "Account",
     "admin.user.verified_no": "Not verified",
+    # Accessibility: names that screen readers say, for controls without a visible label of their own
+    "a11y.start_time": "Start time",
+    "a11y.deadline_time": "Enrollment deadline: time",
+    "a11y.decide_time": "Decide by: time",
+    "a11y.week_of": "Week of",
+    "a11y.month": "Month",
+    "a11y.topup_amount": "Amount to top up",
 }

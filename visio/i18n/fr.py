@@ -1024,4 +1024,11 @@ MESSAGES: dict[str, str] = {
     "error.date_invalid": "Saisissez une date comme 02/03/2026.",
     "admin.user.state": "Compte",
     "admin.user.verified_no": "Non vérifiée",
+    # Accessibilité : les noms que lisent les lecteurs d'écran, pour les champs sans libellé visible
+    "a11y.start_time": "Heure de début",
+    "a11y.deadline_time": "Date limite d'inscription\u00a0: heure",
+    "a11y.decide_time": "Décider avant le\u00a0: heure",
+    "a11y.week_of": "Semaine du",
+    "a11y.month": "Mois",
+    "a11y.topup_amount": "Montant à créditer",
 }

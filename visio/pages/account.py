@@ -118,7 +118,7 @@ def _password_field(name: str, label: rx.Var, auto_complete: str, hint=None) -> 
         _password_input(name, auto_complete),
         rx.cond(
             error != "",
-            rx.text(error, size="1", color="red", role="alert", id=f"{name}-error"),
+            rx.text(error, size="1", color=rx.color("red", 11), role="alert", id=f"{name}-error"),
             rx.text(hint, size="1", color_scheme="gray") if hint is not None else rx.fragment(),
         ),
     )

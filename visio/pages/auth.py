@@ -82,7 +82,8 @@ def login_page() -> rx.Component:
 
 def role_option(value: str, label: rx.Var, icon: str) -> rx.Component:
     selected = AuthState.role_choice == value
-    return rx.box(
+    # A button: it takes the keyboard's focus, and Enter or Space chooses it.
+    return rx.el.button(
         rx.hstack(
             rx.icon(icon, size=18),
             rx.text(label, size="2", weight="medium"),
@@ -98,6 +99,10 @@ def role_option(value: str, label: rx.Var, icon: str) -> rx.Component:
         ),
         background=rx.cond(selected, rx.color("accent", 3), "transparent"),
         width="100%",
+        color="inherit",
+        font="inherit",
+        text_align="start",
+        type="button",
         role="radio",
         aria_checked=rx.cond(selected, "true", "false"),
         id=f"role-{value}",
@@ -128,6 +133,7 @@ def register_page() -> rx.Component:
                         spacing="1",
                         width="100%",
                         role="radiogroup",
+                        aria_label=T["register.role"],
                     ),
                     field(
                         T["register.full_name"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.a11y import TABLE_WIDTH, scrolling_table
 from visio.components.attendance import attendance_report, interval_timer
 from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
@@ -136,7 +137,7 @@ def _students() -> rx.Component:
         rx.cond(
             D.students.length() == 0,
             rx.text(T["detail.no_students"], color_scheme="gray", size="2"),
-            rx.box(
+            scrolling_table(
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
@@ -164,10 +165,9 @@ def _students() -> rx.Component:
                         )
                     ),
                     size="1",
-                    width="100%",
+                    **TABLE_WIDTH,
                 ),
-                overflow_x="auto",
-                width="100%",
+                T["detail.students"],
             ),
         ),
         id="students",
@@ -191,7 +191,7 @@ def _waiting_list() -> rx.Component:
                     color_scheme="iris",
                     variant="soft",
                 ),
-                rx.box(
+                scrolling_table(
                     rx.table.root(
                         rx.table.header(
                             rx.table.row(
@@ -225,10 +225,9 @@ def _waiting_list() -> rx.Component:
                             )
                         ),
                         size="1",
-                        width="100%",
+                        **TABLE_WIDTH,
                     ),
-                    overflow_x="auto",
-                    width="100%",
+                    T["waitlist.title"],
                 ),
                 spacing="2",
                 width="100%",
@@ -302,7 +301,8 @@ def _cancel_dialog() -> rx.Component:
                 id="cancel-reason",
             ),
             rx.cond(
-                D.cancel_error != "", rx.text(D.cancel_error, color="red", size="1", role="alert")
+                D.cancel_error != "",
+                rx.text(D.cancel_error, color=rx.color("red", 11), size="1", role="alert"),
             ),
         ),
         keep_label=T["detail.keep"],

@@ -216,7 +216,8 @@ def _bulk_confirm() -> rx.Component:
                 ),
             ),
             rx.cond(
-                TS.bulk_error != "", rx.text(TS.bulk_error, color="red", size="1", role="alert")
+                TS.bulk_error != "",
+                rx.text(TS.bulk_error, color=rx.color("red", 11), size="1", role="alert"),
             ),
             rx.flex(
                 rx.alert_dialog.cancel(

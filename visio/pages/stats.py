@@ -9,6 +9,7 @@ from visio.components.sessions import empty_state, pager
 from visio.components.stats import (
     attendance_chart,
     chart_card,
+    chart_table,
     enrollments_chart,
     quiet_note,
     revenue_chart,
@@ -98,11 +99,25 @@ def _charts() -> rx.Component:
                 T["stats.chart_enrollments"],
                 T["stats.chart_enrollments_hint"],
                 enrollments_chart(S.enrollments_by_week, T["stats.series_enrollments"]),
+                chart_table(
+                    T["stats.chart_enrollments"],
+                    [T["a11y.week_of"], T["stats.series_enrollments"]],
+                    S.enrollments_by_week,
+                    ["label", "count"],
+                    "chart-enrollments-table",
+                ),
             ),
             chart_card(
                 T["stats.chart_revenue"],
                 T["stats.chart_revenue_hint"],
                 revenue_chart(S.revenue_by_month, S.revenue_series_name),
+                chart_table(
+                    T["stats.chart_revenue"],
+                    [T["a11y.month"], T["stats.col_revenue"]],
+                    S.revenue_by_month,
+                    ["label", "money"],
+                    "chart-revenue-table",
+                ),
             ),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="4",
@@ -117,6 +132,20 @@ def _charts() -> rx.Component:
                     S.attendance_by_session, T["stats.series_enrolled"], T["stats.series_attended"]
                 ),
                 quiet_note(T["stats.chart_attendance_empty"]),
+            ),
+            rx.cond(
+                S.attendance_by_session.length() > 0,
+                chart_table(
+                    T["stats.chart_attendance"],
+                    [
+                        T["stats.col_session"],
+                        T["stats.series_enrolled"],
+                        T["stats.series_attended"],
+                    ],
+                    S.attendance_by_session,
+                    ["title", "enrolled", "attended"],
+                    "chart-attendance-table",
+                ),
             ),
         ),
         spacing="4",

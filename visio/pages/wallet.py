@@ -40,6 +40,7 @@ def _top_up() -> rx.Component:
                         on_change=W.set_amount,
                         placeholder="25,00",
                         input_mode="decimal",
+                        aria_label=T["a11y.topup_amount"],
                         id="topup-amount",
                         width="100%",
                     ),
@@ -56,7 +57,13 @@ def _top_up() -> rx.Component:
             ),
             rx.cond(
                 W.topup_error != "",
-                rx.text(W.topup_error, color="red", size="1", role="alert", id="topup-error"),
+                rx.text(
+                    W.topup_error,
+                    color=rx.color("red", 11),
+                    size="1",
+                    role="alert",
+                    id="topup-error",
+                ),
             ),
             rx.text(T["wallet.demo_note"], size="1", color_scheme="gray"),
             spacing="3",

@@ -196,6 +196,12 @@ class AppState(rx.State):
             self.browser_tz = tz
 
     @rx.event
+    def show_language(self):
+        """Tell the browser the page's language (`<html lang>`): screen readers pick their voice
+        from it. Run after each page's load event, and on a switch of language."""
+        return rx.call_script(f"document.documentElement.lang = {self.lang!r}")
+
+    @rx.event
     def set_language(self, lang: str | list[str]):
         if isinstance(lang, list):
             lang = lang[0] if lang else ""
@@ -207,6 +213,7 @@ class AppState(rx.State):
                 user = db.get(User, self._user_id)
                 if user is not None:
                     accounts.update_preferences(db=db, actor=user, locale=lang)
+        return AppState.show_language
 
     @rx.event
     def logout(self):

@@ -34,16 +34,19 @@ class StatusCount(TypedDict):
 class Bar(TypedDict):
     label: str
     value: int
+    count: str  # the value as text, for the chart's table (its text alternative)
 
 
 class MoneyBar(TypedDict):
     label: str
     # Major units, for the chart's axis only: every amount shown as text is formatted from cents.
     amount: float
+    money: str  # the amount formatted from cents, for the chart's table
 
 
 class AttendanceBar(TypedDict):
     label: str
+    title: str  # in full, for the chart's table (the label is cut for the axis)
     enrolled: int
     attended: int
 
@@ -167,14 +170,21 @@ class StatsState(AppState):
         )
         self.revenue_series_name = self.text("stats.series_revenue", currency=settings.currency)
         self.enrollments_by_week = [
-            Bar(label=self._day(p.start, "d MMM"), value=p.value) for p in o.enrollments_by_week
+            Bar(label=self._day(p.start, "d MMM"), value=p.value, count=self._number(p.value))
+            for p in o.enrollments_by_week
         ]
         self.revenue_by_month = [
-            MoneyBar(label=self._day(p.start, "MMM y"), amount=p.value / 100)
+            MoneyBar(
+                label=self._day(p.start, "MMM y"),
+                amount=p.value / 100,
+                money=format_money(p.value, self.lang),
+            )
             for p in o.revenue_by_month
         ]
         self.attendance_by_session = [
-            AttendanceBar(label=_short(a.title), enrolled=a.enrolled, attended=a.attended)
+            AttendanceBar(
+                label=_short(a.title), title=a.title, enrolled=a.enrolled, attended=a.attended
+            )
             for a in o.attendance_by_session
         ]
         self.upcoming = [
