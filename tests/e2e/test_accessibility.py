@@ -21,12 +21,13 @@ from axe_playwright_python.base import AXE_SCRIPT
 from sqlmodel import select
 
 from tests.e2e.helpers import login, open_path, wait_ready
-from tests.factories import STRONG_PASSWORD, make_student, session_input
+from tests.factories import STRONG_PASSWORD, make_admin, make_student, session_input
+from tests.payouts_support import IBAN, make_funded_teacher
 from tests.server import BACKEND
 from visio.clock import utcnow
 from visio.demo import LOGINS, PASSWORD
 from visio.models import User, VideoSession
-from visio.services import series, unsubscribe
+from visio.services import payouts, series, unsubscribe
 
 pytestmark = pytest.mark.e2e
 
@@ -95,6 +96,34 @@ def _stats_loaded(page) -> None:  # type: ignore[no-untyped-def]
     page.locator("#chart-enrollments-table").wait_for(state="attached")
 
 
+def _bad_withdrawal(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#payout-amount", "0,50")
+    page.fill("#payout-destination", "FR00 not an iban")
+    page.click("#payout-submit")
+    page.locator("#payout-form [role=alert]").first.wait_for()
+
+
+def _open_suspend_dialog(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("#admin-suspend")
+    page.locator("#confirm-suspend").wait_for()
+
+
+def _bad_adjustment(page) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#adjust-amount", "0")
+    page.click("#adjust-submit")
+    page.locator("#adjust-error").wait_for()
+
+
+def _open_admin_cancel_dialog(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator(".admin-session-cancel").first.click()
+    page.locator("#admin-confirm-cancel").wait_for()
+
+
+def _open_pay_dialog(page) -> None:  # type: ignore[no-untyped-def]
+    page.locator(".payout-pay").first.click()
+    page.locator("#payout-dialog-confirm").wait_for()
+
+
 def _open_account_menu(page) -> None:  # type: ignore[no-untyped-def]
     page.click("#account-menu")
     page.locator("#logout").wait_for()
@@ -158,14 +187,28 @@ ROUTES = [
     Route("/account", "newcomer", _wrong_current_password, name="account-password-errors"),
     Route("/notifications", "student"),
     Route("/notifications", "newcomer", name="notifications-empty"),
+    Route("/wallet", "teacher", name="teacher:/wallet"),
+    Route("/wallet", "teacher", _bad_withdrawal, name="withdraw-errors"),
+    Route("/admin", "admin"),
+    Route("/admin/users", "admin"),
+    Route("/admin/users/{student_id}", "admin"),
+    Route("/admin/users/{student_id}", "admin", _open_suspend_dialog, name="suspend-dialog"),
+    Route("/admin/users/{student_id}", "admin", _bad_adjustment, name="adjust-error"),
+    Route("/admin/sessions", "admin"),
+    Route("/admin/sessions", "admin", _open_admin_cancel_dialog, name="admin-cancel-dialog"),
+    Route("/admin/audit", "admin"),
+    Route("/admin/payouts", "admin"),
+    Route("/admin/payouts", "admin", _open_pay_dialog, name="pay-dialog"),
 ]
 
 NEWCOMER_EMAIL = "a11y-newcomer@example.org"
+ADMIN_EMAIL = "a11y-admin@example.org"
 # Who signs in for a route's `role`: (email, password). A new role (an admin) is one line here.
 ACCOUNTS = {
     "teacher": (LOGINS[0].email, PASSWORD),
     "student": (LOGINS[1].email, PASSWORD),
     "newcomer": (NEWCOMER_EMAIL, STRONG_PASSWORD),
+    "admin": (ADMIN_EMAIL, STRONG_PASSWORD),
 }
 DEMO_TITLES = {
     "draft": "Atelier : préparer l'oral",
@@ -207,6 +250,12 @@ def ids(app_server) -> dict[str, object]:  # type: ignore[no-untyped-def]
         )
         if db.exec(select(User).where(User.email == NEWCOMER_EMAIL)).first() is None:
             make_student(db, clock=utcnow, email=NEWCOMER_EMAIL, full_name="Nina Petit")
+        if db.exec(select(User).where(User.email == ADMIN_EMAIL)).first() is None:
+            make_admin(db, clock=utcnow, email=ADMIN_EMAIL)
+        found["student_id"] = student.id
+        # A withdrawal waiting for the admin's decision (the queue and its dialog).
+        payer = make_funded_teacher(db, clock=utcnow, amount_cents=5_000)
+        payouts.request_payout(db=db, actor=payer, amount_cents=2_000, destination=IBAN)
     engine.dispose()
     return found
 
@@ -236,7 +285,7 @@ def pages(browser, app_url, ids):  # type: ignore[no-untyped-def]
             if role is not None:
                 email, password = ACCOUNTS[role]
                 login(page, email, password)
-                page.wait_for_url(re.compile(r"/(teacher|student)/video-sessions/?$"))
+                page.wait_for_url(re.compile(r"/((teacher|student)/video-sessions|admin)/?$"))
                 wait_ready(page)
             opened[key] = page
         return opened[key]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 ERROR_COLOR = rx.color("red", 11)  # CSS "red" is 4:1 on white, under WCAG AA's 4.5:1
 
 
-def field_label(text: rx.Var | str, html_for: str | None = None) -> rx.Component:
+def field_label(text: rx.Var | str, html_for: str | None = None, **props: Any) -> rx.Component:
     """A field's visible name, tied to its control's id (`<label for>`): a screen reader reads
     it on the control, and a click on it focuses the control."""
     # Reflex passes `html_for` of a Radix Text as a style: set the attribute itself.
     attrs = {"htmlFor": html_for} if html_for else {}
-    return rx.text(text, as_="label", size="2", weight="medium", custom_attrs=attrs)
+    props = {"size": "2", "weight": "medium", **props}
+    return rx.text(text, as_="label", custom_attrs=attrs, **props)
 
 
 def field(

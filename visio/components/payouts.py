@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.forms import field_label
 from visio.components.sessions import pager
 from visio.state.payouts import PayoutState as P
 
@@ -22,7 +23,13 @@ def payout_status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
 def _field_error(field: str) -> rx.Component:
     return rx.cond(
         (P.payout_error != "") & (P.payout_error_field == field),
-        rx.text(P.payout_error, color="red", size="1", role="alert", id=f"payout-error-{field}"),
+        rx.text(
+            P.payout_error,
+            color=rx.color("red", 11),
+            size="1",
+            role="alert",
+            id=f"payout-error-{field}",
+        ),
     )
 
 
@@ -33,7 +40,7 @@ def withdraw_form() -> rx.Component:
                 rx.heading(T["payout.title"], size="4"),
                 rx.text(P.payout_hint, size="2", color_scheme="gray"),
                 rx.el.input(type="hidden", name="nonce", value=P.payout_nonce),
-                rx.text(T["payout.amount"], as_="label", html_for="payout-amount", weight="medium"),
+                field_label(T["payout.amount"], "payout-amount"),
                 rx.input(
                     value=P.payout_amount,
                     on_change=P.set_payout_amount,
@@ -73,7 +80,13 @@ def withdraw_form() -> rx.Component:
                     (P.payout_error != "")
                     & (P.payout_error_field != "amount")
                     & (P.payout_error_field != "destination"),
-                    rx.text(P.payout_error, color="red", size="1", role="alert", id="payout-error"),
+                    rx.text(
+                        P.payout_error,
+                        color=rx.color("red", 11),
+                        size="1",
+                        role="alert",
+                        id="payout-error",
+                    ),
                 ),
                 rx.button(
                     T["payout.submit"],

@@ -40,7 +40,7 @@ def _check(row: rx.Var) -> rx.Component:
         rx.vstack(
             rx.text(row["label"], weight="medium", size="2"),
             rx.text(row["line"], size="2", color_scheme="gray"),
-            rx.cond(~row["ok"], rx.text(row["difference"], size="2", color="red")),
+            rx.cond(~row["ok"], rx.text(row["difference"], size="2", color=rx.color("red", 11))),
             spacing="0",
         ),
         gap="3",
@@ -73,7 +73,7 @@ def _reconciliation() -> rx.Component:
             rx.cond(
                 A.gaps.length() > 0,
                 rx.vstack(
-                    rx.foreach(A.gaps, lambda g: rx.text(g, size="2", color="red")),
+                    rx.foreach(A.gaps, lambda g: rx.text(g, size="2", color=rx.color("red", 11))),
                     id="recon-gaps",
                 ),
                 rx.text(T["admin.recon.no_gap"], size="2", color_scheme="gray"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.admin import admin_nav, list_card, row_box
+from visio.components.forms import field_label
 from visio.components.layout import page_frame, page_header
 from visio.components.sessions import pager
 from visio.state.admin_audit import AdminAuditState as A
@@ -22,7 +23,7 @@ FIELDS = [
 
 def _field(name: str, key: str, kind: str) -> rx.Component:
     return rx.vstack(
-        rx.text(T[key], as_="label", size="1", color_scheme="gray", html_for=f"audit-{name}"),
+        field_label(T[key], f"audit-{name}", size="1", weight="regular", color_scheme="gray"),
         rx.input(
             value=getattr(A, name),
             on_change=lambda v: A.set_field(name, v),
@@ -66,7 +67,9 @@ def _filters() -> rx.Component:
                 margin_top="12px",
                 width="100%",
             ),
-            rx.cond(A.error != "", rx.text(A.error, color="red", size="2", role="alert")),
+            rx.cond(
+                A.error != "", rx.text(A.error, color=rx.color("red", 11), size="2", role="alert")
+            ),
             on_submit=lambda _f: A.apply(),
             width="100%",
         ),

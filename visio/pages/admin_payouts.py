@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.admin import admin_nav
+from visio.components.forms import field_label
 from visio.components.layout import page_frame, page_header
 from visio.components.payouts import payout_status_badge
 from visio.components.sessions import pager
@@ -100,12 +101,9 @@ def _dialog() -> rx.Component:
             ),
             rx.dialog.description(A.dialog_intro, id="payout-dialog-intro"),
             rx.vstack(
-                rx.text(
+                field_label(
                     rx.cond(paying, T["admin_payouts.reference"], T["admin_payouts.reason"]),
-                    as_="label",
-                    html_for="payout-dialog-text",
-                    weight="medium",
-                    size="2",
+                    "payout-dialog-text",
                 ),
                 rx.cond(
                     paying,
@@ -128,7 +126,7 @@ def _dialog() -> rx.Component:
                     A.dialog_error != "",
                     rx.text(
                         A.dialog_error,
-                        color="red",
+                        color=rx.color("red", 11),
                         size="1",
                         role="alert",
                         id="payout-dialog-error",
@@ -142,7 +140,7 @@ def _dialog() -> rx.Component:
                 rx.dialog.close(rx.button(T["common.cancel"], variant="soft", color_scheme="gray")),
                 rx.button(
                     rx.cond(paying, T["admin_payouts.pay"], T["admin_payouts.refuse"]),
-                    color_scheme=rx.cond(paying, "grass", "red"),
+                    color_scheme=rx.cond(paying, "green", "red"),
                     on_click=A.confirm,
                     loading=A.deciding,
                     id="payout-dialog-confirm",

@@ -100,7 +100,8 @@ def _cancel_dialog() -> rx.Component:
                 max_length=500,
             ),
             rx.cond(
-                S.cancel_error != "", rx.text(S.cancel_error, color="red", size="1", role="alert")
+                S.cancel_error != "",
+                rx.text(S.cancel_error, color=rx.color("red", 11), size="1", role="alert"),
             ),
         ),
         keep_label=T["admin.keep"],

@@ -6,6 +6,7 @@ import reflex as rx
 
 from visio.components.admin import admin_nav, fact, list_card, role_badge, row_box, state_badge
 from visio.components.dialogs import confirm_dialog
+from visio.components.forms import field_label
 from visio.components.layout import page_frame
 from visio.components.sessions import pager
 from visio.state.admin_user import AdminUserState as S
@@ -92,16 +93,14 @@ def _adjust() -> rx.Component:
                     on_change=S.set_direction,
                     id="adjust-direction",
                 ),
-                rx.text(T["admin.adjust.amount"], as_="label", size="2", weight="medium",
-                        html_for="adjust-amount"),
+                field_label(T["admin.adjust.amount"], "adjust-amount"),
                 rx.input(value=S.adjust_amount, on_change=S.set_adjust_amount, placeholder="25,00",
                          input_mode="decimal", id="adjust-amount", width="100%"),
-                rx.text(T["admin.adjust.reason"], as_="label", size="2", weight="medium",
-                        html_for="adjust-reason"),
+                field_label(T["admin.adjust.reason"], "adjust-reason"),
                 rx.text_area(value=S.adjust_reason, on_change=S.set_adjust_reason, rows="2",
                              id="adjust-reason", width="100%", max_length=500),
                 rx.cond(S.adjust_error != "",
-                        rx.text(S.adjust_error, color="red", size="2", role="alert",
+                        rx.text(S.adjust_error, color=rx.color("red", 11), size="2", role="alert",
                                 id="adjust-error")),
                 rx.button(T["admin.adjust.submit"], type="submit", loading=S.adjusting,
                           disabled=S.adjusting, id="adjust-submit"),
@@ -165,7 +164,7 @@ def _suspend_dialog() -> rx.Component:
             ),
             rx.cond(
                 S.suspend_error != "",
-                rx.text(S.suspend_error, color="red", size="1", role="alert"),
+                rx.text(S.suspend_error, color=rx.color("red", 11), size="1", role="alert"),
             ),
         ),
         keep_label=T["admin.keep"],
