@@ -165,12 +165,15 @@ def account_menu() -> rx.Component:
                 T["nav.sessions"],
                 on_click=rx.redirect(AppState.home_path),
             ),
-            rx.menu.item(
-                rx.icon("wallet", size=14),
-                T["nav.wallet"],
-                " · ",
-                AppState.balance_label,
-                on_click=rx.redirect("/wallet"),
+            rx.cond(
+                ~AppState.is_admin,  # an admin's account holds no money: the console shows it all
+                rx.menu.item(
+                    rx.icon("wallet", size=14),
+                    T["nav.wallet"],
+                    " · ",
+                    AppState.balance_label,
+                    on_click=rx.redirect("/wallet"),
+                ),
             ),
             rx.menu.item(
                 rx.icon("user-cog", size=14),
@@ -224,7 +227,7 @@ def top_bar() -> rx.Component:
             ),
             rx.spacer(),
             rx.cond(
-                AppState.logged_in,
+                AppState.logged_in & ~AppState.is_admin,
                 rx.box(wallet_chip(), display=["none", "block"]),
             ),
             rx.cond(AppState.logged_in, notification_bell()),
