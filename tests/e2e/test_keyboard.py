@@ -8,6 +8,7 @@ iframe to be on the page.
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -62,7 +63,7 @@ def test_a_student_pays_enrolls_and_joins_with_the_keyboard_alone(new_page, app_
         teacher=teacher,
         clock=past,
         publish=True,
-        title="Clavier seul : machines analytiques",
+        title=f"Clavier seul : machines analytiques {uuid.uuid4().hex[:6]}",
         starts_at=utcnow() + timedelta(minutes=5),  # "Rejoindre" is open already
         is_paid=True,
         price_cents=700,
@@ -86,7 +87,10 @@ def test_a_student_pays_enrolls_and_joins_with_the_keyboard_alone(new_page, app_
     page.wait_for_url(re.compile(r"/student/video-sessions/?$"))
     wait_ready(page)
 
-    # The session's card: a link, followed with Enter.
+    # Find it by its title in the search box (other tests' sessions may fill the first page),
+    # then its card: a link, followed with Enter.
+    tab_to(page, "#filter-q")
+    page.keyboard.type(session.title)
     tab_to(page, f'a[href="/sessions/{session.id}"]')
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf"/sessions/{session.id}/?$"))
