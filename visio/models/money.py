@@ -29,6 +29,9 @@ class Wallet(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("balance_cents >= 0 OR kind = 'platform'", name="balance_not_negative"),
         CheckConstraint("kind IN ('user', 'escrow', 'payouts', 'platform')", name="kind_known"),
+        # The platform's wallets are found by kind inside the hottest lock (every paid seat
+        # credits escrow): a seek, not a scan of every user's wallet. `kind` never changes.
+        Index("ix_wallets_kind", "kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
