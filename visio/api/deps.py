@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from visio.db import open_db
 from visio.models import User
@@ -29,7 +31,7 @@ def get_db() -> Iterator[Session]:
         yield db
 
 
-def request_token(request: Request) -> str | None:
+async def request_token(request: Request) -> str | None:
     """The token of `Authorization: Bearer <token>`.
 
     Never the pages' login cookie: a browser sends it along with requests that another site's
@@ -40,7 +42,7 @@ def request_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address, as throttling counts it: the peer's, or the one the trusted
     reverse proxies (REFLEX_TRUSTED_PROXY_HOPS of them) put in X-Forwarded-For."""
     address = request.client.host if request.client else "unknown"
@@ -62,12 +64,23 @@ def current_user(
     return accounts.authenticate(db=db, token=token)
 
 
-def bearer_token(
+async def bearer_token(
     token: Annotated[str | None, Depends(request_token)],
     _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str | None:
     """The bearer token, if any: for routes that also take another proof (a download link)."""
     return token
+
+
+async def in_worker(work: Callable[[], Response]) -> Response:
+    """Run a hot route's whole work (open the database, authenticate, the use case, the JSON)
+    in one worker thread: each sync dependency would cost a thread hop of its own."""
+    return await run_in_threadpool(work)
+
+
+def json_answer(model: BaseModel, status_code: int = 200) -> Response:
+    """A body the code itself built, serialized once (not validated again by FastAPI)."""
+    return Response(model.model_dump_json(), status_code, media_type="application/json")
 
 
 DbDep = Annotated[Session, Depends(get_db)]
