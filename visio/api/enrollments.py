@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from visio.api import idempotency, presenters
-from visio.api.deps import DbDep, SessionId, TokenDep, UserDep, in_worker
+from visio.api.deps import DbDep, RequiredTokenDep, SessionId, UserDep, in_worker
 from visio.api.errors import error_responses
 from visio.api.schemas import EnrollOut, JoinOut, UnenrollOut
 from visio.db import open_db
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/sessions", tags=["enrollment"])
 )
 async def enroll(
     session_id: SessionId,
-    token: TokenDep,
+    token: RequiredTokenDep,
     idempotency_key: idempotency.KeyHeader = None,
 ) -> Response:
     """Take a seat (students); a paid seat is paid from the wallet, once per Idempotency-Key."""
