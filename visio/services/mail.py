@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
-from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
@@ -227,8 +226,52 @@ class _HeaderClasses(HeaderRegistry):
         return super().__getitem__(name)
 
 
-# The default policy (same parsing, folding and output) with that registry.
-POLICY: EmailPolicy = default_policy.clone(header_factory=_HeaderClasses())
+class _Policy(EmailPolicy):
+    """The default policy, its parsed headers kept for the values that mails repeat (the
+    sender, the parts' types and encodings, the language...): a header's parse costs more than
+    a line of a template, and a mail sets about 25, most of them the same as the last mail's.
+    A parsed header is an immutable string: sharing one between messages is safe."""
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (one policy, kept for the process)
+    def _parsed(self, name: str, value: str) -> tuple[str, Any]:
+        return super().header_store_parse(name, value)
+
+    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if type(value) is str:
+            return self._parsed(name, value)
+        return super().header_store_parse(name, value)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if hasattr(value, "name"):  # a parsed header: maybe a shared one, folded already
+            return _folded(
+                self.linesep, self.max_line_length, self.utf8, self.cte_type, name, id(value), value
+            )
+        return super().fold_binary(name, value)
+
+
+# The default policy (same parsing, folding and output) with that registry and cache.
+POLICY: EmailPolicy = _Policy(header_factory=_HeaderClasses())
+
+
+@functools.lru_cache(maxsize=256)
+def _folded(
+    linesep: str,
+    max_line_length: int | None,
+    utf8: bool,
+    cte_type: str,
+    name: str,
+    _id: int,
+    value: Any,
+) -> bytes:
+    """A parsed header's bytes under a generator's settings (each flattening clones the
+    policy), kept for the shared headers met again. Keyed by the object: equal strings
+    parsed from different text may fold differently; the key holds the object, so its id is
+    not reused while it is cached."""
+    policy = POLICY.clone(
+        linesep=linesep, max_line_length=max_line_length, utf8=utf8, cte_type=cte_type
+    )
+    return EmailPolicy.fold_binary(policy, name, value)
+
 
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
