@@ -308,10 +308,10 @@ def build_message(
         return t(key, lang, **params)
 
     def when(value: str) -> str:  # an ISO instant, in the recipient's zone (`data.tz`)
-        return format_when(datetime.fromisoformat(value), lang, data.get("tz"))
+        return _when(value, lang, data.get("tz"))
 
     def money(cents: int) -> str:
-        return format_money(cents, lang, data.get("currency"))
+        return _money(cents, lang, data.get("currency"))
 
     context = {
         "t": tr,
@@ -365,6 +365,20 @@ def build_message(
         )
     message["Content-Language"] = lang  # after the content: setting it drops Content-* headers
     return message
+
+
+@functools.lru_cache(maxsize=256)
+def _when(value: str, lang: str, tz: str | None) -> str:
+    """`format_when` of an ISO instant, kept: both parts of a mail show it, and the mails of a
+    session (its students' reminders, a cancellation) show the same one (Babel's formatting
+    costs more than the rest of a template's line; its settings are fixed for the process)."""
+    return format_when(datetime.fromisoformat(value), lang, tz)
+
+
+@functools.lru_cache(maxsize=256)
+def _money(cents: int, lang: str, currency: str | None) -> str:
+    """`format_money`, kept for the same reasons as `_when` (a session's price, say)."""
+    return format_money(cents, lang, currency)
 
 
 def _boundary() -> str:
