@@ -35,6 +35,15 @@ def _calendar_data(session_id: int, clock) -> dict[str, object]:  # type: ignore
 
 
 def test_a_pass_signs_each_link_as_a_lone_mail_would_and_marks_every_row(db, clock, mailbox):
+    _signs_and_marks(db, clock, mailbox)
+
+
+@pytest.mark.postgres
+def test_a_pass_signs_and_marks_alike_on_postgresql(pg_db, clock, mailbox):
+    _signs_and_marks(pg_db, clock, mailbox)
+
+
+def _signs_and_marks(db: Session, clock, mailbox) -> None:  # type: ignore[no-untyped-def]
     students = [make_student(db, clock=clock) for _ in range(3)]
     unsubscribe.signing_key(db, user_id=students[0].id)  # one has a key already, two have none
     for index, student in enumerate(students):
