@@ -145,7 +145,12 @@ def take_seat(
         wallet = None
 
     if enrollment is None:
-        enrollment = Enrollment(session_id=session.id, student_id=student.id, enrolled_at=at)
+        enrollment = Enrollment(
+            session_id=session.id,
+            student_id=student.id,
+            teacher_id=session.teacher_id,
+            enrolled_at=at,
+        )
     enrollment.status = EnrollmentStatus.ACTIVE
     enrollment.enrolled_at, enrollment.ended_at = at, None
     db.add(enrollment)
@@ -167,6 +172,7 @@ def take_seat(
         purchase = Purchase(
             student_id=student.id,
             session_id=session.id,
+            teacher_id=session.teacher_id,
             enrollment_id=enrollment.id,
             amount_cents=session.price_cents,
             currency=session.currency,
