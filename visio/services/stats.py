@@ -257,7 +257,6 @@ class _SessionSums:
     enrolled: int  # active enrollments (each session's cached seat count)
     in_capped: int  # of which in capped sessions
     in_finished: int  # of which in finished sessions
-    attended: int  # of those in finished sessions, students who joined
     waiting: int  # students in the open waiting lists
     auto_cancelled: int  # cancelled because their minimum of participants was not reached
     series_fill: SeriesFill
@@ -269,24 +268,14 @@ def _sums_statement() -> Select[Any]:
 
     A session's `enrolled_count` is its active enrollments (kept with them in every write, and
     checked by the tests' seat invariants): summing it spares reading every enrollment. Who
-    joined a finished session and who waits in an open line are counted per session row, by
-    session id, so no second pass over the sessions finds them again.
+    waits in an open line is counted per session row, by session id, so no second pass over the
+    sessions finds them again. (Who joined a finished session is not: on PostgreSQL a second
+    correlated subquery per row makes the plan's estimated cost grow past `jit_above_cost`
+    at a few thousand sessions, and compiling it costs more than the query; on SQLite it saves
+    nothing measurable over `_attended`.)
     """
     now = bindparam("now")
     capped = S.capacity.is_not(None)  # type: ignore[union-attr]
-    joined = (
-        select(func.count())
-        .select_from(Attendance)
-        .join(
-            Enrollment,
-            and_(
-                Enrollment.session_id == Attendance.session_id,
-                Enrollment.student_id == Attendance.user_id,
-            ),
-        )
-        .where(Attendance.session_id == S.id, Enrollment.status == EnrollmentStatus.ACTIVE)
-        .scalar_subquery()
-    )
     inner = (
         select(
             _status_case(now).label("status"),
@@ -294,7 +283,6 @@ def _sums_statement() -> Select[Any]:
             S.capacity.label("capacity"),  # type: ignore[attr-defined]
             S.enrolled_count.label("enrolled"),  # type: ignore[attr-defined]
             case((capped, S.enrolled_count), else_=0).label("in_capped"),
-            case((_finished(now), joined), else_=0).label("attended"),
             waitlist.waiting_in_line(now).label("waiting"),
             case((minimums.auto_cancelled(), 1), else_=0).label("auto"),
         )
@@ -306,8 +294,7 @@ def _sums_statement() -> Select[Any]:
         c.status,
         c.series_id,
         func.count(),
-        *[func.sum(col) for col in (c.capacity, c.enrolled, c.in_capped, c.attended)],
-        *[func.sum(col) for col in (c.waiting, c.auto)],
+        *[func.sum(col) for col in (c.capacity, c.enrolled, c.in_capped, c.waiting, c.auto)],
     ).group_by(c.status, c.series_id)
 
 
@@ -319,10 +306,10 @@ def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
     statuses: Python counts each series once)."""
     rows = db.exec(SUMS, params={"teacher": teacher_id, "now": now}).all()  # type: ignore[call-overload]
     counts = dict.fromkeys(STATUSES, 0)
-    seats = enrolled = in_capped = in_finished = attended = waiting = auto = 0
+    seats = enrolled = in_capped = in_finished = waiting = auto = 0
     series: set[int] = set()
     series_taken = series_offered = 0
-    for status, series_id, n, capacity, seated, seated_capped, joined, line, auto_n in rows:
+    for status, series_id, n, capacity, seated, seated_capped, line, auto_n in rows:
         counts[status] += int(n)
         waiting += int(line or 0)
         auto += int(auto_n or 0)
@@ -334,7 +321,6 @@ def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
         in_capped += int(seated_capped or 0)
         if status == EffectiveStatus.FINISHED:
             in_finished += int(seated or 0)
-            attended += int(joined or 0)
         if series_id is not None:
             series.add(series_id)
             series_taken += int(seated_capped or 0)
@@ -345,10 +331,32 @@ def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
         enrolled,
         in_capped,
         in_finished,
-        attended,
         waiting,
         auto,
         SeriesFill(len(series), Rate(series_taken, series_offered)),
+    )
+
+
+def _attended(db: Session, teacher_id: int, now: datetime) -> int:
+    """Students with a seat in a finished session who joined it (read from the attendance)."""
+    return int(
+        db.exec(
+            select(func.count())
+            .select_from(Attendance)
+            .join(S, S.id == Attendance.session_id)
+            .join(
+                Enrollment,
+                and_(
+                    Enrollment.session_id == Attendance.session_id,
+                    Enrollment.student_id == Attendance.user_id,
+                ),
+            )
+            .where(
+                S.teacher_id == teacher_id,
+                _finished(now),
+                Enrollment.status == EnrollmentStatus.ACTIVE,
+            )
+        ).one()
     )
 
 
@@ -504,7 +512,7 @@ def teacher_overview(
         upcoming=_upcoming(db, teacher_id, now),
         active_enrollments=sums.enrolled,
         fill=Rate(sums.in_capped, sums.seats),
-        attendance=Rate(sums.attended, sums.in_finished),
+        attendance=Rate(_attended(db, teacher_id, now), sums.in_finished),
         revenue=_revenue(db, teacher_id),
         enrollments_by_week=by_week,
         revenue_by_month=by_month,
