@@ -458,14 +458,21 @@ def session_table(
 ) -> SessionTable:
     """One page of the teacher's sessions with their figures, latest start first."""
     require_role(actor, Role.TEACHER)
+    teacher_id: int = actor.id  # type: ignore[assignment]
+    count = select(func.count()).select_from(S).where(S.teacher_id == teacher_id)
+    total = int(db.exec(count).one())
+    return _table(db, teacher_id, page, page_size, clock(), total)
+
+
+def _table(
+    db: Session, teacher_id: int, page: int, page_size: int, now: datetime, total: int
+) -> SessionTable:
+    """The page of the table, `total` being the teacher's number of sessions."""
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
-    now = clock()
-    where = S.teacher_id == actor.id
-    total = int(db.exec(select(func.count()).select_from(S).where(where)).one())
     page = min(max(1, page), max(1, -(-total // page_size)))
     found = db.exec(
         select(S)
-        .where(where)
+        .where(S.teacher_id == teacher_id)
         .order_by(S.starts_at.desc(), S.id.desc())  # type: ignore[attr-defined]
         .offset((page - 1) * page_size)
         .limit(page_size)
@@ -517,11 +524,10 @@ def teacher_overview(
         enrollments_by_week=by_week,
         revenue_by_month=by_month,
         attendance_by_session=_attendance_by_session(db, teacher_id, now),
-        table=(
-            session_table(db=db, actor=actor, page=page, page_size=page_size, clock=clock)
-            if table
-            else None
-        ),
+        # The sessions' count is the sums' total: no second count for the table.
+        table=_table(db, teacher_id, page, page_size, now, sum(sums.counts.values()))
+        if table
+        else None,
         waiting=sums.waiting,
         auto_cancelled=sums.auto_cancelled,
         series_fill=sums.series_fill,
