@@ -1,6 +1,7 @@
 """The session's teacher copied onto enrollments and purchases: the teacher's dashboard sums
 their enrollments and revenue per day with a seek on one index each, instead of joining every
-session of the teacher to its rows.
+session of the teacher to its rows. The seats' index by session gains the student: who of a
+finished session's students joined is read from it alone.
 
 Revision ID: 0013
 Revises: 0012
@@ -25,6 +26,9 @@ INDEXES = {
         'ix_purchases_teacher_created', ['teacher_id', 'created_at', 'status', 'amount_cents']
     ),
 }
+SEATS_INDEX = 'ix_enrollments_session_status'
+SEATS_BEFORE = ['session_id', 'status', 'enrolled_at']
+SEATS_AFTER = [*SEATS_BEFORE, 'student_id']
 
 
 def _alter(table: str, change) -> None:  # type: ignore[no-untyped-def]
@@ -64,9 +68,13 @@ def upgrade() -> None:
 
         _alter(table, not_null)
         op.create_index(index, table, columns, unique=False)
+    op.drop_index(SEATS_INDEX, table_name='enrollments')
+    op.create_index(SEATS_INDEX, 'enrollments', SEATS_AFTER, unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(SEATS_INDEX, table_name='enrollments')
+    op.create_index(SEATS_INDEX, 'enrollments', SEATS_BEFORE, unique=False)
     for table, (index, _) in reversed(INDEXES.items()):
         op.drop_index(index, table_name=table)
         fk = op.f(f'fk_{table}_teacher_id_users')
