@@ -68,14 +68,24 @@ def unenroll_closes_at(session: VideoSession, enrollment: Enrollment) -> datetim
     return session.starts_at if moved else enrollment_deadline(session)
 
 
-_PAIR = select(Enrollment).where(
-    Enrollment.session_id == bindparam("session_id"),
-    Enrollment.student_id == bindparam("student_id"),
+_PAIR = (
+    select(Enrollment)
+    .where(
+        Enrollment.session_id == bindparam("session_id"),
+        Enrollment.student_id == bindparam("student_id"),
+    )
+    .execution_options(populate_existing=True)  # read under the lock: never an older copy
 )
 
 
 def _lock_session(db: Session, session_id: int) -> VideoSession:
-    db.rollback()  # the lock must be the transaction's first statement
+    """Lock the session row: the first lock of a write transaction (see locking).
+
+    What the caller read before (its login) stays in the transaction: on SQLite reads take no
+    write lock, so the lock is still the transaction's first (BEGIN IMMEDIATE); on PostgreSQL a
+    row lock reads the row as last committed whatever came before. A rollback here would cost
+    a round trip, a fresh connection with its ping, and the reload of every loaded object.
+    """
     rows = locking.lock(db, VideoSession, [session_id])
     if not rows:
         raise NotFound("session_not_found")
@@ -142,9 +152,9 @@ def take_seat(
     Raises InsufficientFunds with nothing written.
 
     Every paid seat on the platform runs this, so it writes with statements built once (see
-    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat, its
-    purchase and debit, the notices, and the escrow last. The caller's loaded objects (session,
-    enrollment, wallet) are brought up to date with what was written.
+    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat and
+    its purchase, the notices, and the escrow last (its entry and the debit's in one insert).
+    The caller's loaded objects (session, enrollment, wallet) follow what was written.
     """
     db.flush()  # the caller's pending changes first: the statements below bypass the ORM
     connection = db.connection()
@@ -175,9 +185,12 @@ def take_seat(
         )
     else:
         seat_rows.reactivate(connection, enrollment.id, at)  # type: ignore[arg-type]
-        for name, value in (("status", EnrollmentStatus.ACTIVE), ("enrolled_at", at)):
+        for name, value in (
+            ("status", EnrollmentStatus.ACTIVE),
+            ("enrolled_at", at),
+            ("ended_at", None),
+        ):
             set_committed_value(enrollment, name, value)
-        set_committed_value(enrollment, "ended_at", None)
     seat_rows.count_seat(connection, session.id)  # type: ignore[arg-type]
     set_committed_value(session, "enrolled_count", session.enrolled_count + 1)
     seat_rows.audit_enrolled(connection, student.id, session.id, price, at)  # type: ignore[arg-type]
@@ -185,7 +198,6 @@ def take_seat(
     purchase = None
     if wallet_id is not None:
         purchase = seat_rows.insert_purchase(connection, session, student.id, enrollment.id, at)  # type: ignore[arg-type]
-        seat_rows.debit_entry(connection, wallet_id, purchase, at)
     else:
         balance = seat_rows.balance(connection, student.id)  # type: ignore[arg-type]
     seat_notices.seat_taken(
@@ -204,6 +216,7 @@ def take_seat(
             at=at,
             session_id=session.id,
             purchase_id=purchase.id,  # type: ignore[arg-type]
+            payer_wallet_id=wallet_id,  # the debit's ledger entry, with the escrow's
         )
     return EnrollResult(enrollment, purchase, balance)  # type: ignore[arg-type]
 

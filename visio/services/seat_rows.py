@@ -17,8 +17,6 @@ from visio.models import (
     AuditEvent,
     Enrollment,
     EnrollmentStatus,
-    EntryKind,
-    LedgerEntry,
     Purchase,
     PurchaseStatus,
     VideoSession,
@@ -57,7 +55,6 @@ _COUNT_SEAT = (
 )
 _AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 _INSERT_PURCHASE = insert(_purchases)
-_ENTRY = insert(LedgerEntry.__table__)  # type: ignore[attr-defined]
 
 
 def debit(
@@ -148,19 +145,3 @@ def insert_purchase(
     }
     purchase_id = connection.execute(_INSERT_PURCHASE, values).inserted_primary_key[0]  # type: ignore[index]
     return Purchase.model_construct(id=purchase_id, settled_at=None, idempotency_key=None, **values)
-
-
-def debit_entry(connection: Connection, wallet_id: int, purchase: Purchase, at: datetime) -> None:
-    """The student's side of the payment in the ledger."""
-    connection.execute(
-        _ENTRY,
-        {
-            "wallet_id": wallet_id,
-            "amount_cents": -purchase.amount_cents,
-            "kind": EntryKind.PURCHASE.value,
-            "session_id": purchase.session_id,
-            "purchase_id": purchase.id,
-            "reference": None,
-            "created_at": at,
-        },
-    )

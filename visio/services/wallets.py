@@ -102,6 +102,7 @@ def credit_escrow(
     at: datetime,
     session_id: int,
     purchase_id: int,
+    payer_wallet_id: int | None = None,
 ) -> None:
     """Put a payment in escrow, as the transaction's last write.
 
@@ -109,6 +110,8 @@ def credit_escrow(
     else is flushed, holds its lock only until the commit that follows (no read, no wait earlier).
     Statements built once, on the transaction's connection; an escrow row the session has loaded
     is brought up to date (a later ORM write of it must not put back an older balance).
+    `payer_wallet_id`: the wallet the payment was debited from (already, with its balance): its
+    ledger entry is written here with the escrow's, in one statement.
     """
     db.flush()
     connection = db.connection()
@@ -127,18 +130,20 @@ def credit_escrow(
         return
     escrow_id, balance = found
     written(db, escrow_id, balance, at)
-    connection.execute(
-        _ENTRY,
-        {
-            "wallet_id": escrow_id,
-            "amount_cents": amount_cents,
-            "kind": EntryKind.ESCROW_IN.value,
-            "session_id": session_id,
-            "purchase_id": purchase_id,
-            "reference": None,
-            "created_at": at,
-        },
-    )
+    entry = {
+        "wallet_id": escrow_id,
+        "amount_cents": amount_cents,
+        "kind": EntryKind.ESCROW_IN.value,
+        "session_id": session_id,
+        "purchase_id": purchase_id,
+        "reference": None,
+        "created_at": at,
+    }
+    entries = [entry]
+    if payer_wallet_id is not None:  # the payer's side too: one statement for both rows
+        paid = {"wallet_id": payer_wallet_id, "amount_cents": -amount_cents}
+        entries.insert(0, entry | paid | {"kind": EntryKind.PURCHASE.value})
+    connection.execute(_ENTRY, entries)
 
 
 def written(db: Session, wallet_id: int, balance_cents: int, at: datetime) -> None:
