@@ -47,10 +47,11 @@ FLOOR_SQL = {
     "FROM video_sessions WHERE id = ?{lock}",
     "count": "SELECT count(*) FROM enrollments WHERE session_id = ? AND status = 'active'",
     "wallet": "SELECT id, balance_cents FROM wallets WHERE id = ?{lock}",
-    "enrollment": "INSERT INTO enrollments (session_id, student_id, status, enrolled_at) "
-    "VALUES (?, ?, 'active', ?) RETURNING id",
-    "purchase": "INSERT INTO purchases (student_id, session_id, enrollment_id, amount_cents, "
-    "currency, status, created_at) VALUES (?, ?, ?, ?, 'EUR', 'held', ?) RETURNING id",
+    "enrollment": "INSERT INTO enrollments (session_id, student_id, teacher_id, status, "
+    "enrolled_at) VALUES (?, ?, ?, 'active', ?) RETURNING id",
+    "purchase": "INSERT INTO purchases (student_id, session_id, teacher_id, enrollment_id, "
+    "amount_cents, currency, status, created_at) VALUES (?, ?, ?, ?, ?, 'EUR', 'held', ?) "
+    "RETURNING id",
     "entry": "INSERT INTO ledger_entries (wallet_id, amount_cents, kind, session_id, purchase_id, "
     "created_at) VALUES (?, ?, ?, ?, ?, ?)",
     "balance": "UPDATE wallets SET balance_cents = balance_cents + ?, updated_at = ? WHERE id = ?",
@@ -128,6 +129,7 @@ class Floor:
     def enroll(self, session_id: int, student_id: int) -> None:
         sql, now = self.sql, self._now()
         wallet, escrow = self.world.wallet_of[student_id], self.world.escrow_id
+        teacher = self.world.teacher_id  # every session of the world is this teacher's
         cur = self.conn.cursor()
         try:
             if not self.pg:
@@ -136,10 +138,10 @@ class Floor:
             cur.execute(sql["count"], (session_id,)).fetchone()
             cur.execute(sql["wallet"], (wallet,)).fetchone()
             (enrollment_id,) = cur.execute(
-                sql["enrollment"], (session_id, student_id, now)
+                sql["enrollment"], (session_id, student_id, teacher, now)
             ).fetchone()
             (purchase_id,) = cur.execute(
-                sql["purchase"], (student_id, session_id, enrollment_id, PRICE, now)
+                sql["purchase"], (student_id, session_id, teacher, enrollment_id, PRICE, now)
             ).fetchone()
             cur.execute(sql["entry"], (wallet, -PRICE, "purchase", session_id, purchase_id, now))
             cur.execute(sql["balance"], (-PRICE, now, wallet))

@@ -28,7 +28,7 @@ SEARCH = SessionFilters(q=WORDS, platform="jitsi")
 NO_WORDS = SessionFilters(platform="jitsi")
 BROWSE_P95_MS = 25.0
 BROWSE_GROWTH = 3.0
-STATS_P95_MS = 50.0
+STATS_P95_MS = 25.0  # issue 15
 RAW_PAGE = (
     "SELECT id, title, starts_at, price_cents, enrolled_count FROM video_sessions "
     "WHERE status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id LIMIT 20"

@@ -223,3 +223,79 @@ def test_search_index_downgrade_removes_it_all_and_upgrade_indexes_existing_sess
     finally:
         engine.dispose()
     assert found == [1]
+
+
+def test_0013_copies_each_sessions_teacher_onto_its_enrollments_and_purchases(
+    empty_db_url, make_alembic_config
+):
+    """Rows written before 0013 get their session's teacher; afterwards the copy is required,
+    and going back down keeps every row."""
+    config = make_alembic_config(empty_db_url)
+    command.upgrade(config, "0012")
+    engine = make_engine(empty_db_url)
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC).replace(tzinfo=None)
+    try:
+        with engine.begin() as conn:
+            for uid, role in ((1, "teacher"), (2, "student"), (3, "teacher")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO users (id, email, full_name, password_hash, role, "
+                        "created_at) VALUES (:id, :email, 'Name', 'x', :role, :now)"
+                    ),
+                    {"id": uid, "email": f"u{uid}@example.org", "role": role, "now": now},
+                )
+            for sid, teacher in ((10, 1), (11, 3)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO video_sessions (id, teacher_id, title, description, "
+                        "starts_at, ends_at, duration_minutes, timezone, platform, link, status, "
+                        "is_paid, price_cents, currency, enrolled_count, created_at, updated_at) "
+                        "VALUES (:id, :teacher, 'Algèbre', '', :now, :now, 60, 'UTC', 'jitsi', "
+                        "'https://x.org', 'scheduled', true, 500, 'EUR', 1, :now, :now)"
+                    ),
+                    {"id": sid, "teacher": teacher, "now": now},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO enrollments (id, session_id, student_id, status, enrolled_at) "
+                        "VALUES (:id, :id, 2, 'active', :now)"
+                    ),
+                    {"id": sid, "now": now},
+                )
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO purchases (id, student_id, session_id, enrollment_id, "
+                        "amount_cents, currency, status, created_at) "
+                        "VALUES (:id, 2, :id, :id, 500, 'EUR', 'held', :now)"
+                    ),
+                    {"id": sid, "now": now},
+                )
+    finally:
+        engine.dispose()
+
+    command.upgrade(config, "head")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as conn:
+            for table in ("enrollments", "purchases"):
+                rows = conn.execute(sa.text(f"SELECT id, teacher_id FROM {table} ORDER BY id"))
+                assert rows.all() == [(10, 1), (11, 3)]
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO enrollments (session_id, student_id, status, enrolled_at) "
+                    "VALUES (10, 1, 'active', :now)"
+                ),
+                {"now": now},
+            )
+    finally:
+        engine.dispose()
+
+    command.downgrade(config, "0012")
+    engine = make_engine(empty_db_url)
+    try:
+        with engine.connect() as conn:
+            for table in ("enrollments", "purchases"):
+                assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 2
+    finally:
+        engine.dispose()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from tests.factories import make_session, make_student, make_teacher, session_input, top_up
 from visio.clock import FrozenClock
-from visio.models import User, VideoSession
+from visio.models import Enrollment, Purchase, User, VideoSession
 from visio.services import attendance, enrollments, series, sessions, stats
 from visio.services.errors import Forbidden, InvalidInput
 
@@ -119,6 +120,33 @@ def test_overview_figures_on_a_known_data_set(any_db: Session) -> None:
     assert [(a.title, a.enrolled, a.attended) for a in overview.attendance_by_session] == [
         (s["finished"].title, 2, 1)
     ]
+
+
+def test_enrollments_and_purchases_carry_their_sessions_teacher(any_db: Session) -> None:
+    """The series and the revenue find rows by the teacher id copied onto them at the insert."""
+    build_known_teacher(any_db)
+
+    for model in (Enrollment, Purchase):
+        rows = any_db.exec(
+            select(model.teacher_id, VideoSession.teacher_id).join(
+                VideoSession,
+                VideoSession.id == model.session_id,  # type: ignore[arg-type]
+            )
+        ).all()
+        assert rows and all(copied == owner for copied, owner in rows)
+
+
+def test_the_api_overview_skips_the_table_and_keeps_every_figure(any_db: Session) -> None:
+    teacher, _ = build_known_teacher(any_db)
+    clock = FrozenClock(NOW)
+
+    page = stats.teacher_overview(db=any_db, actor=teacher, clock=clock, tz="Europe/Paris")
+    api = stats.teacher_overview(
+        db=any_db, actor=teacher, clock=clock, tz="Europe/Paris", table=False
+    )
+
+    assert api.table is None and page.table is not None
+    assert api == dataclasses.replace(page, table=None)
 
 
 def make_series(

@@ -59,7 +59,7 @@ def _zone(user: User, tz: str | None) -> str:
 @router.get("/stats/overview", response_model=OverviewOut, responses=error_responses(401, 403, 422))
 def overview(db: DbDep, user: UserDep, tz: TimeZone = None) -> OverviewOut:
     """The teacher's figures: sessions by status, enrollments, fill and attendance, revenue."""
-    found = stats.teacher_overview(db=db, actor=user, tz=_zone(user, tz), page_size=1)
+    found = stats.teacher_overview(db=db, actor=user, tz=_zone(user, tz), table=False)
     return OverviewOut(
         counts=StatusCountsOut(**found.counts),
         total_sessions=found.total_sessions,

@@ -168,13 +168,18 @@ class Enrollment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("session_id", "student_id", name="uq_enrollment_session_student"),
         Index("ix_enrollments_student_status", "student_id", "status"),
-        # enrolled_at: the statistics' per-day sums are read from the index alone (0004).
-        Index("ix_enrollments_session_status", "session_id", "status", "enrolled_at"),
+        # enrolled_at: a session's roster in order (0004); student_id: who of a finished
+        # session's seated students joined, read from the index alone (0013).
+        Index("ix_enrollments_session_status", "session_id", "status", "enrolled_at", "student_id"),
+        # The dashboard's enrollments per day: a seek on the teacher, no join (0013).
+        Index("ix_enrollments_teacher_enrolled", "teacher_id", "enrolled_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="video_sessions.id")
     student_id: int = Field(foreign_key="users.id")
+    # The session's teacher, copied at the insert (a session never changes teacher).
+    teacher_id: int = Field(foreign_key="users.id")
     status: str = Field(default=EnrollmentStatus.ACTIVE, max_length=16)
     enrolled_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)

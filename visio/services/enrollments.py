@@ -170,9 +170,16 @@ def take_seat(
 
     if enrollment is None:
         enrollment = Enrollment.model_construct(  # the answer's copy: built, not validated
-            id=seat_rows.insert_enrollment(connection, session.id, student.id, at),  # type: ignore[arg-type]
+            id=seat_rows.insert_enrollment(
+                connection,
+                session.id,  # type: ignore[arg-type]
+                student.id,  # type: ignore[arg-type]
+                session.teacher_id,
+                at,
+            ),
             session_id=session.id,
             student_id=student.id,
+            teacher_id=session.teacher_id,
             status=EnrollmentStatus.ACTIVE,
             enrolled_at=at,
         )

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -222,20 +223,13 @@ def _tell_teacher_cancelled(
     )
 
 
-def auto_cancelled_count(db: Session, *, teacher_id: int) -> int:
-    """How many of a teacher's sessions were cancelled for want of participants (the decision
-    and the cancel are one transaction: one instant)."""
-    return int(
-        db.exec(
-            select(func.count())
-            .select_from(VideoSession)
-            .where(
-                VideoSession.teacher_id == teacher_id,
-                VideoSession.status == StoredStatus.CANCELLED,
-                VideoSession.decided_at.is_not(None),  # type: ignore[union-attr]
-                VideoSession.cancelled_at == VideoSession.decided_at,
-            )
-        ).one()
+def auto_cancelled() -> ColumnElement[bool]:
+    """A session cancelled for want of participants, in SQL (the decision and the cancel are one
+    transaction: one instant). The statistics count them in their scan of the sessions."""
+    return and_(
+        VideoSession.status == StoredStatus.CANCELLED,
+        VideoSession.decided_at.is_not(None),  # type: ignore[union-attr]
+        VideoSession.cancelled_at == VideoSession.decided_at,
     )
 
 

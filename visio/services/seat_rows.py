@@ -89,12 +89,13 @@ def balance(connection: Connection, user_id: int) -> int:
 
 
 def insert_enrollment(
-    connection: Connection, session_id: int, student_id: int, at: datetime
+    connection: Connection, session_id: int, student_id: int, teacher_id: int, at: datetime
 ) -> int:
-    """A new active seat; its id."""
+    """A new active seat (with its session's teacher, for the statistics); its id."""
     params = {
         "session_id": session_id,
         "student_id": student_id,
+        "teacher_id": teacher_id,
         "status": EnrollmentStatus.ACTIVE.value,
         "enrolled_at": at,
     }
@@ -135,6 +136,7 @@ def insert_purchase(
     values = {
         "student_id": student_id,
         "session_id": session.id,
+        "teacher_id": session.teacher_id,
         "enrollment_id": enrollment_id,
         "amount_cents": session.price_cents,
         "currency": session.currency,

@@ -1,26 +1,28 @@
 """A teacher's statistics: counts, rates, revenue and series, all from SQL aggregates.
 
 Every figure comes from a grouped query over the teacher's sessions
-(ix_video_sessions_teacher_starts), their enrollments (ix_enrollments_session_status) and purchases
-(ix_purchases_session_status): the number of queries is fixed, whatever the number of sessions.
-Python only folds per-day buckets (at most a year of days) into weeks and months, and builds one
-page of the per-session table.
+(ix_video_sessions_teacher_starts), their enrollments and purchases: the number of queries is
+fixed, whatever the number of sessions. The series and the revenue read enrollments and purchases
+by the teacher id copied onto them (ix_enrollments_teacher_enrolled, ix_purchases_teacher_created:
+a seek and a covering range, no join to the sessions); the per-session figures by session
+(ix_enrollments_session_status, ix_purchases_session_status).
+Python builds one page of the per-session table.
 
-Weeks (Monday first) and months are the viewer's: each row is put on its local day in SQL,
-PostgreSQL with `timezone()`, SQLite by shifting the stored UTC time by the zone's offset, which
-is split at the zone's changes (summer time) within the window.
+Weeks (Monday first) and months are the viewer's: each period is bounded by its first local
+midnight and the next one, turned into UTC instants here (summer time included), and each period's
+figure is one range of the teacher's index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, distinct, func, literal, literal_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import and_, bindparam, case, func
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -152,7 +154,7 @@ class Overview:
     enrollments_by_week: list[Point]
     revenue_by_month: list[Point]
     attendance_by_session: list[SessionAttendance]  # oldest first
-    table: SessionTable
+    table: SessionTable | None  # None when not asked for (the API shows none)
     waiting: int = 0  # students in the open waiting lists of the teacher's sessions
     auto_cancelled: int = 0  # cancelled because their minimum of participants was not reached
     series_fill: SeriesFill = SeriesFill()
@@ -173,7 +175,7 @@ class Overview:
 # --- SQL pieces -----------------------------------------------------------------------------
 
 
-def _status_case(now: datetime) -> ColumnElement[str]:
+def _status_case(now: datetime | BindParameter[Any]) -> ColumnElement[str]:
     """The effective status in SQL: the same rule as sessions.effective_status."""
     scheduled = S.status == StoredStatus.SCHEDULED
     return case(
@@ -183,7 +185,7 @@ def _status_case(now: datetime) -> ColumnElement[str]:
     )
 
 
-def _finished(now: datetime) -> ColumnElement[bool]:
+def _finished(now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     # starts_at <= now follows from ends_at <= now: said, it bounds the (teacher, start) index.
     return and_(S.status == StoredStatus.SCHEDULED, S.starts_at <= now, S.ends_at <= now)
 
@@ -199,91 +201,6 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def _offset_minutes(at: datetime, zone: ZoneInfo) -> int:
-    offset = at.astimezone(zone).utcoffset() or timedelta(0)
-    return int(offset.total_seconds() // 60)
-
-
-def _offset_segments(
-    zone: ZoneInfo, start: datetime, end: datetime
-) -> list[tuple[datetime | None, int]]:
-    """The zone's UTC offset over [start, end) as (until, minutes) pieces, the last until None.
-
-    Walks the window a day at a time and pins each change to its second by bisection: a few
-    hundred steps for a year, whatever the number of rows.
-    """
-    pieces: list[tuple[datetime | None, int]] = []
-    current = _offset_minutes(start, zone)
-    step = start
-    while step < end:
-        nxt = min(step + timedelta(days=1), end)
-        if _offset_minutes(nxt, zone) != current:
-            lo, hi = int(step.timestamp()), int(nxt.timestamp())
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if _offset_minutes(datetime.fromtimestamp(mid, UTC), zone) == current:
-                    lo = mid
-                else:
-                    hi = mid
-            change = datetime.fromtimestamp(hi, UTC)
-            pieces.append((change, current))
-            current = _offset_minutes(change, zone)
-        step = nxt
-    pieces.append((None, current))
-    return pieces
-
-
-def _local_day(
-    db: Session, column: Any, zone: ZoneInfo, start: datetime, end: datetime
-) -> ColumnElement[Any]:
-    """The viewer's calendar day of a UTC timestamp column, for rows within [start, end)."""
-    if db.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(zone.key, column))
-    # SQLite keeps naive UTC text: shift it by the offset in force at that instant.
-    pieces = _offset_segments(zone, start, end)
-    *changes, (_, last) = pieces
-    modifier: Any = literal(f"{last:+d} minutes")
-    if changes:
-        modifier = case(
-            *[(column < until, f"{minutes:+d} minutes") for until, minutes in changes],
-            else_=f"{last:+d} minutes",
-        )
-    return func.date(column, modifier)
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
-def _sum_by_day(
-    db: Session,
-    *,
-    teacher_id: int,
-    model: Any,
-    at: Any,
-    value: Any,
-    where: Sequence[ColumnElement[bool]],
-    zone: ZoneInfo,
-    first: date,
-    end: date,
-) -> dict[date, int]:
-    """`value` summed per local day of `at` within [first, end), over the teacher's sessions."""
-    start, stop = _midnight(first, zone), _midnight(end, zone)
-    inner = (
-        select(_local_day(db, at, zone, start, stop).label("day"), value.label("value"))
-        .select_from(model)
-        .join(S, S.id == model.session_id)
-        # Seats are taken (and paid) before their session starts: one that started before the
-        # period has nothing in it, and the (teacher, start) index skips it.
-        .where(S.teacher_id == teacher_id, S.starts_at >= start, at >= start, at < stop, *where)
-        .subquery()
-    )
-    # Grouping on the subquery's column: PostgreSQL would not match a GROUP BY expression whose
-    # parameters are bound apart from the SELECT's.
-    rows = db.exec(select(inner.c.day, func.sum(inner.c.value)).group_by(inner.c.day)).all()
-    return {_as_date(day): int(total) for day, total in rows}
-
-
 def _week_starts(today: date) -> list[date]:
     monday = today - timedelta(days=today.weekday())
     return [monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
@@ -292,15 +209,6 @@ def _week_starts(today: date) -> list[date]:
 def _month_starts(today: date) -> list[date]:
     index = today.year * 12 + today.month - 1
     return [date(i // 12, i % 12 + 1, 1) for i in range(index - MONTHS + 1, index + 1)]
-
-
-def _fold(per_day: dict[date, int], starts: list[date], end: date) -> list[Point]:
-    """Per-day sums folded into the periods beginning at `starts` (the last ends at `end`)."""
-    bounds = [*starts[1:], end]
-    return [
-        Point(first, sum(v for day, v in per_day.items() if first <= day < stop))
-        for first, stop in zip(starts, bounds, strict=True)
-    ]
 
 
 def _enrolled_attended(db: Session, session_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -349,38 +257,62 @@ class _SessionSums:
     enrolled: int  # active enrollments (each session's cached seat count)
     in_capped: int  # of which in capped sessions
     in_finished: int  # of which in finished sessions
+    waiting: int  # students in the open waiting lists
+    auto_cancelled: int  # cancelled because their minimum of participants was not reached
+    series_fill: SeriesFill
 
 
-def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
-    """Counts, seats and enrollments per effective status, from the sessions rows alone.
+def _sums_statement() -> Select[Any]:
+    """The teacher's sessions rows, one scan (ix_video_sessions_teacher_starts), grouped by
+    effective status and series; built once, run with `teacher` and `now`.
 
     A session's `enrolled_count` is its active enrollments (kept with them in every write, and
-    checked by the tests' seat invariants): summing it spares reading every enrollment.
+    checked by the tests' seat invariants): summing it spares reading every enrollment. Who
+    waits in an open line is counted per session row, by session id, so no second pass over the
+    sessions finds them again. (Who joined a finished session is not: on PostgreSQL a second
+    correlated subquery per row makes the plan's estimated cost grow past `jit_above_cost`
+    at a few thousand sessions, and compiling it costs more than the query; on SQLite it saves
+    nothing measurable over `_attended`.)
     """
+    now = bindparam("now")
     capped = S.capacity.is_not(None)  # type: ignore[union-attr]
     inner = (
         select(
             _status_case(now).label("status"),
+            S.series_id.label("series_id"),  # type: ignore[attr-defined]
             S.capacity.label("capacity"),  # type: ignore[attr-defined]
             S.enrolled_count.label("enrolled"),  # type: ignore[attr-defined]
             case((capped, S.enrolled_count), else_=0).label("in_capped"),
+            waitlist.waiting_in_line(now).label("waiting"),
+            case((minimums.auto_cancelled(), 1), else_=0).label("auto"),
         )
-        .where(S.teacher_id == teacher_id)
+        .where(S.teacher_id == bindparam("teacher"))
         .subquery()
     )
-    rows = db.exec(
-        select(
-            inner.c.status,
-            func.count(),
-            func.sum(inner.c.capacity),
-            func.sum(inner.c.enrolled),
-            func.sum(inner.c.in_capped),
-        ).group_by(inner.c.status)
-    ).all()
+    c = inner.c
+    return select(
+        c.status,
+        c.series_id,
+        func.count(),
+        *[func.sum(col) for col in (c.capacity, c.enrolled, c.in_capped, c.waiting, c.auto)],
+    ).group_by(c.status, c.series_id)
+
+
+SUMS = _sums_statement()
+
+
+def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
+    """Every figure of the sessions rows (a series' occurrences can be in several published
+    statuses: Python counts each series once)."""
+    rows = db.exec(SUMS, params={"teacher": teacher_id, "now": now}).all()  # type: ignore[call-overload]
     counts = dict.fromkeys(STATUSES, 0)
-    seats = enrolled = in_capped = in_finished = 0
-    for status, n, capacity, seated, seated_capped in rows:
-        counts[status] = int(n)
+    seats = enrolled = in_capped = in_finished = waiting = auto = 0
+    series: set[int] = set()
+    series_taken = series_offered = 0
+    for status, series_id, n, capacity, seated, seated_capped, line, auto_n in rows:
+        counts[status] += int(n)
+        waiting += int(line or 0)
+        auto += int(auto_n or 0)
         # Drafts are not offered yet; a cancelled session offers nothing any more.
         if status in (EffectiveStatus.DRAFT, EffectiveStatus.CANCELLED):
             continue
@@ -389,7 +321,20 @@ def _session_sums(db: Session, teacher_id: int, now: datetime) -> _SessionSums:
         in_capped += int(seated_capped or 0)
         if status == EffectiveStatus.FINISHED:
             in_finished += int(seated or 0)
-    return _SessionSums(counts, seats, enrolled, in_capped, in_finished)
+        if series_id is not None:
+            series.add(series_id)
+            series_taken += int(seated_capped or 0)
+            series_offered += int(capacity or 0)
+    return _SessionSums(
+        counts,
+        seats,
+        enrolled,
+        in_capped,
+        in_finished,
+        waiting,
+        auto,
+        SeriesFill(len(series), Rate(series_taken, series_offered)),
+    )
 
 
 def _attended(db: Session, teacher_id: int, now: datetime) -> int:
@@ -415,29 +360,11 @@ def _attended(db: Session, teacher_id: int, now: datetime) -> int:
     )
 
 
-def _series_fill(db: Session, teacher_id: int) -> SeriesFill:
-    """The teacher's series and their fill, in one query over their occurrences' rows.
-
-    Published occurrences (stored `scheduled`: upcoming, under way or finished) count, as in the
-    fill rate; drafts offer nothing yet and a cancelled occurrence nothing any more.
-    """
-    published = S.status == StoredStatus.SCHEDULED
-    offering = and_(published, S.capacity.is_not(None))  # type: ignore[union-attr]
-    series, taken, offered = db.exec(
-        select(
-            func.count(distinct(case((published, S.series_id)))),
-            func.coalesce(func.sum(case((offering, S.enrolled_count), else_=0)), 0),
-            func.coalesce(func.sum(case((offering, S.capacity), else_=0)), 0),
-        ).where(S.teacher_id == teacher_id, S.series_id.is_not(None))  # type: ignore[union-attr]
-    ).one()
-    return SeriesFill(series=int(series), fill=Rate(int(taken), int(offered)))
-
-
 def _revenue(db: Session, teacher_id: int) -> Revenue:
+    """Money by where it is now, read from the teacher's range of ix_purchases_teacher_created."""
     rows = db.exec(
         select(Purchase.status, func.sum(Purchase.amount_cents))
-        .join(S, S.id == Purchase.session_id)
-        .where(S.teacher_id == teacher_id)
+        .where(Purchase.teacher_id == teacher_id)
         .group_by(Purchase.status)
     ).all()
     by_status = {status: int(total) for status, total in rows}
@@ -474,40 +401,56 @@ def _attendance_by_session(db: Session, teacher_id: int, now: datetime) -> list[
     ]
 
 
+def _series_statement() -> Select[Any]:
+    """Enrollments per week and earned money per month, built once: a count or a sum per
+    period, each over its own range of the teacher's covering index
+    (ix_enrollments_teacher_enrolled, ix_purchases_teacher_created), between bounds `w0`..`w12`
+    and `m0`..`m12` given at each run; no row's day is computed in SQL."""
+    teacher = bindparam("teacher")
+    enrolled = [
+        select(func.count())
+        .select_from(Enrollment)
+        .where(Enrollment.teacher_id == teacher)
+        .where(Enrollment.enrolled_at >= bindparam(f"w{i}"))
+        .where(Enrollment.enrolled_at < bindparam(f"w{i + 1}"))
+        .scalar_subquery()
+        for i in range(WEEKS)
+    ]
+    earned = [
+        select(func.coalesce(func.sum(Purchase.amount_cents), 0))
+        .where(Purchase.teacher_id == teacher)
+        .where(Purchase.created_at >= bindparam(f"m{i}"))
+        .where(Purchase.created_at < bindparam(f"m{i + 1}"))
+        .where(Purchase.status.in_(EARNED))  # type: ignore[attr-defined]
+        .scalar_subquery()
+        for i in range(MONTHS)
+    ]
+    return select(*enrolled, *earned)
+
+
+SERIES = _series_statement()
+
+
 def _series(
     db: Session, teacher_id: int, now: datetime, zone: ZoneInfo
 ) -> tuple[list[Point], list[Point]]:
-    """Enrollments per week (by enrolled_at) and earned money per month (by purchase date)."""
+    """Enrollments per week (by enrolled_at) and earned money per month (by purchase date).
+
+    Each period runs from its first local midnight to the next period's, in UTC: a row is in the
+    period of its local day exactly when its UTC time is within those bounds, summer time or not.
+    """
     today = now.astimezone(zone).date()
     weeks = _week_starts(today)
-    weeks_end = weeks[-1] + timedelta(weeks=1)
-    per_day = _sum_by_day(
-        db,
-        teacher_id=teacher_id,
-        model=Enrollment,
-        at=Enrollment.enrolled_at,
-        value=literal_column("1"),
-        where=(),
-        zone=zone,
-        first=weeks[0],
-        end=weeks_end,
-    )
-    by_week = _fold(per_day, weeks, weeks_end)
-
     months = _month_starts(today)
-    months_end = (months[-1] + timedelta(days=31)).replace(day=1)
-    per_day = _sum_by_day(
-        db,
-        teacher_id=teacher_id,
-        model=Purchase,
-        at=Purchase.created_at,
-        value=Purchase.amount_cents,
-        where=(Purchase.status.in_(EARNED),),  # type: ignore[attr-defined]
-        zone=zone,
-        first=months[0],
-        end=months_end,
-    )
-    return by_week, _fold(per_day, months, months_end)
+    week_edges = [*weeks, weeks[-1] + timedelta(weeks=1)]
+    month_edges = [*months, (months[-1] + timedelta(days=31)).replace(day=1)]
+    params: dict[str, Any] = {"teacher": teacher_id}
+    params.update({f"w{i}": _midnight(day, zone) for i, day in enumerate(week_edges)})
+    params.update({f"m{i}": _midnight(day, zone) for i, day in enumerate(month_edges)})
+    row = db.exec(SERIES, params=params).one()  # type: ignore[call-overload]
+    by_week = [Point(start, int(n)) for start, n in zip(weeks, row[:WEEKS], strict=True)]
+    by_month = [Point(start, int(n)) for start, n in zip(months, row[WEEKS:], strict=True)]
+    return by_week, by_month
 
 
 def session_table(
@@ -515,14 +458,21 @@ def session_table(
 ) -> SessionTable:
     """One page of the teacher's sessions with their figures, latest start first."""
     require_role(actor, Role.TEACHER)
+    teacher_id: int = actor.id  # type: ignore[assignment]
+    count = select(func.count()).select_from(S).where(S.teacher_id == teacher_id)
+    total = int(db.exec(count).one())
+    return _table(db, teacher_id, page, page_size, clock(), total)
+
+
+def _table(
+    db: Session, teacher_id: int, page: int, page_size: int, now: datetime, total: int
+) -> SessionTable:
+    """The page of the table, `total` being the teacher's number of sessions."""
     page_size = min(max(1, page_size), MAX_PAGE_SIZE)
-    now = clock()
-    where = S.teacher_id == actor.id
-    total = int(db.exec(select(func.count()).select_from(S).where(where)).one())
     page = min(max(1, page), max(1, -(-total // page_size)))
     found = db.exec(
         select(S)
-        .where(where)
+        .where(S.teacher_id == teacher_id)
         .order_by(S.starts_at.desc(), S.id.desc())  # type: ignore[attr-defined]
         .offset((page - 1) * page_size)
         .limit(page_size)
@@ -554,8 +504,10 @@ def teacher_overview(
     tz: str = "UTC",
     page: int = 1,
     page_size: int = 20,
+    table: bool = True,
 ) -> Overview:
-    """The teacher's dashboard: counts, rates, revenue, series and a page of the table."""
+    """The teacher's dashboard: counts, rates, revenue, series and (with `table`, for the page
+    that shows it) a page of the per-session table."""
     require_role(actor, Role.TEACHER)
     zone = _zone(tz)
     now = clock()
@@ -572,8 +524,11 @@ def teacher_overview(
         enrollments_by_week=by_week,
         revenue_by_month=by_month,
         attendance_by_session=_attendance_by_session(db, teacher_id, now),
-        table=session_table(db=db, actor=actor, page=page, page_size=page_size, clock=clock),
-        waiting=waitlist.waiting_for_teacher(db, teacher_id, now),
-        auto_cancelled=minimums.auto_cancelled_count(db, teacher_id=teacher_id),
-        series_fill=_series_fill(db, teacher_id),
+        # The sessions' count is the sums' total: no second count for the table.
+        table=_table(db, teacher_id, page, page_size, now, sum(sums.counts.values()))
+        if table
+        else None,
+        waiting=sums.waiting,
+        auto_cancelled=sums.auto_cancelled,
+        series_fill=sums.series_fill,
     )

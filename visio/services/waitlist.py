@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import and_, case, exists, func
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -91,22 +92,19 @@ def waiting_count(db: Session, session_id: int) -> int:
     )
 
 
-def waiting_for_teacher(db: Session, teacher_id: int, now: datetime) -> int:
-    """How many students wait in the open lines of a teacher's sessions (the statistics)."""
+def waiting_in_line(now: Any) -> ColumnElement[int]:
+    """How many students wait in the open line of the session row at hand (0 once it is
+    closed): a column for a statement over a teacher's sessions (the statistics), which finds
+    each line by its session id (ix_waitlist_line) in the same pass over the sessions."""
     deadline = func.coalesce(VideoSession.enrollment_deadline, VideoSession.starts_at)
-    return int(
-        db.exec(
-            select(func.count())
-            .select_from(WaitlistEntry)
-            .join(VideoSession, VideoSession.id == WaitlistEntry.session_id)  # type: ignore[arg-type]
-            .where(
-                VideoSession.teacher_id == teacher_id,
-                VideoSession.status == StoredStatus.SCHEDULED,
-                deadline > now,
-                *_live(),
-            )
-        ).one()
+    line = (
+        select(func.count())
+        .select_from(WaitlistEntry)
+        .where(WaitlistEntry.session_id == VideoSession.id, *_live())
+        .scalar_subquery()
     )
+    is_open = and_(VideoSession.status == StoredStatus.SCHEDULED, deadline > now)
+    return case((is_open, line), else_=0)
 
 
 def _entry(db: Session, session_id: int, student_id: int) -> WaitlistEntry | None:
