@@ -642,6 +642,31 @@ def test_listings_read_through_indexes_never_scanning_a_table(db, engine, clock,
         assert not tables, (statement, plan)
 
 
+def test_the_open_catalog_is_paged_and_counted_from_one_covering_index(
+    db, engine, clock, teacher, student
+):
+    """SQLite reads "open to enroll" for the page's ids and for the count from the index alone
+    (migration 0014): no row of the table is read to filter out the closed sessions."""
+    make_session(db, teacher=teacher, clock=clock, publish=True)
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        open_to(db, student, clock, page_size=20)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(statements) == 2  # the page, the count
+    for statement, params in statements:
+        plan = [
+            row[-1]
+            for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        ]
+        assert any("COVERING INDEX ix_video_sessions_open" in step for step in plan), plan
+
+
 @pytest.mark.postgres
 def test_listings_work_on_postgresql(pg_db, clock):
     teacher = make_teacher(pg_db, clock=clock)
