@@ -4,10 +4,10 @@ A listing returns one `Page` of `SessionRow`s; the tags (and the money figures) 
 fetched afterwards with one grouped query each, never one query per row. The open catalog, read on
 every keystroke of a student's search and the API's busiest listing, does it in one statement: the
 page is chosen on ids, then its rows, tags, materials and the student's seats are read for those
-rows alone; it is counted up to `COUNT_CAP`. Its statements are built once per set of filters and
-executed with the clock, the student and the paging bound (building one cost more than running
-it), and a count that reached the cap is remembered a few seconds (see `_capped_recently`). The
-effective status (`ongoing`, `finished`) is computed in SQL from the clock, exactly as
+rows alone; it is counted up to `COUNT_CAP`. Its statements are kept per set of filters (words
+aside) and executed with the clock, the student and the paging bound (building one cost more than
+running it), and a count that reached the cap is remembered a few seconds (`_capped_recently`).
+The effective status (`ongoing`, `finished`) is computed in SQL from the clock, exactly as
 `effective_status` does.
 
 Word search (`filters.q`) reads the search index (see `search_index`): the index narrows first to
@@ -416,12 +416,11 @@ def _materials_count() -> Any:
     )
 
 
-@lru_cache(maxsize=128)
 def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]:
-    """The open catalog's page and count statements for these (cleaned) filters, built once.
+    """The open catalog's page and count statements for these (cleaned) filters.
 
-    Building them, and their cache key, took longer than SQLite took to run them. `tz` matters
-    to the day filters only (the caller passes "UTC" without any, to share the statement).
+    `tz` matters to the day filters only (the caller passes "UTC" without any, to share the
+    statements kept by `_kept_open_catalog`).
     """
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
     where = [
@@ -441,9 +440,9 @@ def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]
         .exists()
     )
     order = _student_order(f.sort)
-    # The page is chosen on ids alone, then its rows, tags and marks are read for those only.
-    # With words, the search already reads every match to sort them: they are counted in the
-    # same pass (the index narrows them). Without, counting stops at COUNT_CAP (`_UPTO`).
+    # The page is chosen on ids alone, then its rows, tags, materials and marks are read for those
+    # only. With words, the search already reads every match to sort them: they are counted in
+    # the same pass (the index narrows them). Without, counting stops at COUNT_CAP (`_UPTO`).
     counted = func.count().over() if f.q else literal(None)
     chosen = (
         select(S.id, counted.label("total"))
@@ -461,6 +460,12 @@ def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]
     )
     first = select(S.id).where(*where).limit(_UPTO).subquery()
     return page, select(func.count()).select_from(first)
+
+
+# Building the statements, and their cache key, took longer than SQLite took to run them: they
+# are kept for the filters that come back (none, a sort, a tag...). Not for words, which change
+# with every keystroke.
+_kept_open_catalog = lru_cache(maxsize=64)(_open_catalog)
 
 
 # When each count of the open catalog last reached the cap, per database and filters.
@@ -499,7 +504,8 @@ def available_sessions(
     _zone(tz)  # refused even where no day filter needs it
     page, page_size = _bounds(page, page_size)
     zone_key = tz if f.date_from or f.date_to else "UTC"
-    page_statement, count_statement = _open_catalog(f, zone_key)
+    statements = _open_catalog if f.q else _kept_open_catalog
+    page_statement, count_statement = statements(f, zone_key)
     params = {
         "now": clock(),
         "student_id": actor.id,
