@@ -73,6 +73,8 @@ ENROLLMENT_VIEWS = ("upcoming", "ongoing", "past", "cancelled")
 
 @dataclass(frozen=True)
 class SessionRow:
+    # The open catalog gives the session's database row instead of an ORM object: the same field
+    # names, read-only, no identity map to fill (building 20 objects cost more than its query).
     session: VideoSession
     teacher_name: str
     tags: list[str] = field(default_factory=list)
@@ -453,7 +455,14 @@ def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]
         .subquery()
     )
     page = (
-        select(S, User.full_name, _tag_names(), seated, _materials_count(), chosen.c.total)
+        select(
+            *S.__table__.c,  # type: ignore[attr-defined]
+            User.full_name,
+            _tag_names().label("tag_names"),
+            seated.label("mine"),
+            _materials_count().label("materials"),
+            chosen.c.total,
+        )
         .join(chosen, chosen.c.id == S.id)
         .join(User, User.id == S.teacher_id)
         .order_by(*order)
@@ -513,10 +522,10 @@ def available_sessions(
         "limit": page_size,
         "upto": COUNT_CAP + 1,
     }
-    found = db.exec(page_statement, params=params).all()
+    found = db.connection().execute(page_statement, params).all()
     key = (str(db.get_bind().engine.url), f, zone_key, COUNT_CAP)
     if f.q and found:
-        matched = int(found[0][-1])
+        matched = int(found[0].total)
         total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
     elif not f.q and _capped_recently(key):
         total, capped = COUNT_CAP, True
@@ -527,13 +536,13 @@ def available_sessions(
             _remember_capped(key)
     rows = [
         SessionRow(
-            s,
-            name,
-            _tags(tags),
-            enrollment_status=EnrollmentStatus.ACTIVE.value if mine else None,
-            materials_count=int(materials),
+            row,  # type: ignore[arg-type]
+            row.full_name,
+            _tags(row.tag_names),
+            enrollment_status=EnrollmentStatus.ACTIVE.value if row.mine else None,
+            materials_count=int(row.materials),
         )
-        for s, name, tags, mine, materials, _ in found
+        for row in found
     ]
     return Page(rows, total, page, page_size, capped)
 
