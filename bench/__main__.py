@@ -53,6 +53,19 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="where to write the results (markdown)")
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="PATH",
+        help="an earlier results file (say, the code before a change, run just before on this "
+        "machine): its values are shown beside this run's",
+    )
+    parser.add_argument(
+        "--before-label",
+        default="",
+        metavar="TEXT",
+        help="what --before measured (the commit, when it ran)",
+    )
     args = parser.parse_args(argv)
     args.only = [name.strip() for value in args.only for name in value.split(",") if name.strip()]
     unknown = [name for name in args.only if name not in BENCHMARKS]
@@ -105,6 +118,9 @@ def main(argv: list[str]) -> int:
         started=started,
         seconds=time.perf_counter() - clock,
         load_before=load_before,
+        before=(args.before_label or str(args.before), args.before.read_text())
+        if args.before
+        else None,
     )
     print(text)
     if out is not None:

@@ -48,6 +48,11 @@ class Load:
     statuses: dict[int, int]
     socket_errors: int
     server_errors: dict[str, int] = field(default_factory=dict)  # from the app's log
+    cpu_seconds: float = 0.0  # the app's processes, over the run
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return self.cpu_seconds * 1000 / self.requests if self.requests else 0.0
 
     @property
     def rps(self) -> float:
@@ -99,8 +104,9 @@ end
 counter = 0
 statuses = {}
 
--- Request n of a thread: its client k = n mod per_thread, on the (n div per_thread)-th session,
--- so each student/session pair is asked once.
+-- Request n of a thread: its student k = n mod per_thread, on the (n div per_thread)-th session,
+-- so each student/session pair is asked once (with fewer connections than students, each
+-- connection takes the thread's students in turn).
 function request()
   local k = counter %% per_thread
   local round = math.floor(counter / per_thread)
@@ -139,8 +145,15 @@ WRK_THREADS = 2
 
 
 def _wrk(
-    app: App, mode: str, tokens: list[str], sessions: list[int], seconds: float, workdir: Path
+    app: App,
+    mode: str,
+    tokens: list[str],
+    sessions: list[int],
+    seconds: float,
+    workdir: Path,
+    connections: int,
 ) -> Load:
+    threads = min(WRK_THREADS, connections)
     script = workdir / f"wrk-{mode}.lua"
     script.write_text(
         LUA
@@ -148,15 +161,15 @@ def _wrk(
             "tokens": ", ".join(f'"{t}"' for t in tokens),
             "sessions": ", ".join(str(s) for s in sessions) or "0",
             "mode": mode,
-            "per_thread": len(tokens) // WRK_THREADS,
+            "per_thread": len(tokens) // threads,
             "available": AVAILABLE,
         }
     )
     found = subprocess.run(
         [
             "wrk",
-            f"-t{WRK_THREADS}",
-            f"-c{len(tokens)}",
+            f"-t{threads}",
+            f"-c{connections}",
             f"-d{seconds:g}s",
             "--timeout",
             "10s",
@@ -190,29 +203,29 @@ def _wrk(
 
 
 async def _python(
-    app: App, mode: str, tokens: list[str], sessions: list[int], seconds: float
+    app: App, mode: str, tokens: list[str], sessions: list[int], seconds: float, connections: int
 ) -> Load:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
     errors = 0
-    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    counter = 0  # request n: student n mod len(tokens), on the (n div len(tokens))-th session
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=app.url, limits=limits, timeout=10) as client:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
 
-        async def one_client(index: int) -> None:
-            nonlocal errors
-            headers = {"Authorization": f"Bearer {tokens[index]}"}
-            n = 0
+        async def one_client() -> None:
+            nonlocal errors, counter
             while loop.time() < deadline:
+                n, counter = counter, counter + 1
+                headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
                 if mode == "ping":
                     call = client.get("/ping")
                 elif mode == "enroll":
-                    path = f"/api/sessions/{sessions[n % len(sessions)]}/enroll"
-                    call = client.post(path, headers=headers)
+                    session = sessions[(n // len(tokens)) % len(sessions)]
+                    call = client.post(f"/api/sessions/{session}/enroll", headers=headers)
                 else:
                     call = client.get(AVAILABLE, headers=headers)
-                n += 1
                 start = time.perf_counter()
                 try:
                     response = await call
@@ -223,7 +236,7 @@ async def _python(
                 statuses[response.status_code] += 1
 
         began = time.perf_counter()
-        await asyncio.gather(*[one_client(i) for i in range(len(tokens))])
+        await asyncio.gather(*[one_client() for _ in range(connections)])
         elapsed = time.perf_counter() - began
     return Load(
         len(latencies),
@@ -236,15 +249,49 @@ async def _python(
 
 
 def load(
-    ctx: Context, app: App, mode: str, tokens: list[str], sessions: list[int], seconds: float
+    ctx: Context,
+    app: App,
+    mode: str,
+    tokens: list[str],
+    sessions: list[int],
+    seconds: float,
+    connections: int | None = None,
 ) -> Load:
+    """One run: `connections` clients at once (default: one per token), each student/session
+    pair asked once; with the app's CPU time (all its processes) over the run."""
+    connections = connections or len(tokens)
     offset = app.log.stat().st_size
+    cpu_before = _cpu_seconds(app.pid)
     if shutil.which("wrk"):
-        found = _wrk(app, mode, tokens, sessions, seconds, ctx.workdir)
+        found = _wrk(app, mode, tokens, sessions, seconds, ctx.workdir, connections)
     else:
-        found = asyncio.run(_python(app, mode, tokens, sessions, seconds))
+        found = asyncio.run(_python(app, mode, tokens, sessions, seconds, connections))
+    cpu = _cpu_seconds(app.pid) - cpu_before
     time.sleep(1)  # let the app finish (and log) what was still in flight
-    return replace(found, server_errors=_log_errors(app.log, offset))
+    return replace(found, server_errors=_log_errors(app.log, offset), cpu_seconds=cpu)
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU time of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += [child for child, parent in parents.items() if parent == pid]
+    return total
 
 
 # --- one server -----------------------------------------------------------------------------
@@ -275,6 +322,11 @@ def _single(app: App, token: str, path: str, method: str = "GET", count: int = 3
     return percentile(samples, 50)
 
 
+FEW_CLIENTS = (1, 8)  # the shape issue 15 compares with pretix: paid orders from 1 and 8 clients
+ENROLL_PER_SECOND = {1: 150.0, 8: 300.0}  # on PostgreSQL + Redis with 2 workers
+CPU_MS_PER_ENROLL = 3.0
+
+
 @dataclass(frozen=True)
 class ServerResult:
     label: str
@@ -284,6 +336,7 @@ class ServerResult:
     get_alone_ms: float
     db_url: str
     token: str
+    few: dict[int, tuple[Load, Load]]  # clients -> (GET /ping, paid enrollments)
 
 
 def measure(
@@ -303,7 +356,18 @@ def measure(
         f"  {app.label}: ping {ping.rps:.0f}/s p95 {ping.p95:.1f} ms; GET {get.rps:.0f}/s "
         f"p95 {get.p95:.1f} ms; enroll {enroll.rps:.0f}/s p95 {enroll.p95:.1f} ms"
     )
-    return ServerResult(app.label, ping, get, enroll, get_alone, found.url, tokens[0])
+    few = {}
+    for clients in FEW_CLIENTS:
+        seconds = max(2, plan.api_ping_seconds // 2)  # wrk takes whole seconds
+        few_ping = load(ctx, app, "ping", tokens, [], seconds, connections=clients)
+        seconds = max(2, plan.api_seconds // 2)
+        paid = load(ctx, app, "enroll", tokens, fresh_sessions(), seconds, connections=clients)
+        few[clients] = (few_ping, paid)
+        ctx.log(
+            f"  {app.label}, {clients} client(s): enroll {paid.rps:.0f}/s, "
+            f"{paid.cpu_ms_per_request:.2f} ms CPU per request"
+        )
+    return ServerResult(app.label, ping, get, enroll, get_alone, found.url, tokens[0], few)
 
 
 def _enroll_targets(url: str, teacher_id: int, count: int) -> Callable[[], list[int]]:
@@ -359,6 +423,45 @@ def _latency_row(result: ServerResult, what: str, run: Load, ok: int) -> Row:
         detail=f"p50 {run.p50:.1f}; {run.rps:,.0f} req/s"
         + (f"; not {ok}: {problems}" if problems else ""),
     )
+
+
+def _few_rows(result: ServerResult) -> list[Row]:
+    """Paid enrollments from 1 and 8 clients, and the app's CPU per request (targets on
+    PostgreSQL + Redis with 2 workers, the shape measured against pretix)."""
+    targeted = result.label == "PostgreSQL + Redis, 2 workers"
+    rows = []
+    for clients, (ping, paid) in result.few.items():
+        problems = paid.problems(201)
+        goal = ENROLL_PER_SECOND[clients]
+        rows.append(
+            Row(
+                f"Paid enrollment over the API ({result.label})",
+                f"{clients} client{'s' if clients > 1 else ''}: enrollments per second",
+                paid.rps,
+                ping.rps,
+                "/s",
+                floor_label=f"GET /ping, {clients} client{'s' if clients > 1 else ''}",
+                target=f">= {goal:g}/s, 0 errors" if targeted else "",
+                met=(paid.rps >= goal and not problems) if targeted else None,
+                detail=f"p50 {paid.p50:.1f} ms; {paid.requests:,} seats"
+                + (f"; not 201: {problems}" if problems else ""),
+            )
+        )
+    ping, paid = result.few[max(result.few)]
+    rows.append(
+        Row(
+            f"Paid enrollment over the API ({result.label})",
+            f"server CPU per enrollment request ({max(result.few)} clients)",
+            paid.cpu_ms_per_request,
+            ping.cpu_ms_per_request,
+            "ms",
+            floor_label="GET /ping, the same clients",
+            target=f"<= {CPU_MS_PER_ENROLL:g} ms" if targeted else "",
+            met=(paid.cpu_ms_per_request <= CPU_MS_PER_ENROLL) if targeted else None,
+            detail="every process of the app (workers, Reflex), not PostgreSQL or Redis",
+        )
+    )
+    return rows
 
 
 def _profile_get(ctx: Context, result: ServerResult) -> str:
@@ -427,6 +530,8 @@ def _report(ctx: Context, out: Outcome, results: list[ServerResult], tool: str) 
     for result in results:
         out.rows.append(_latency_row(result, "GET /api/sessions?scope=available", result.get, 200))
         out.rows.append(_latency_row(result, "POST /api/sessions/{id}/enroll", result.enroll, 201))
+    for result in results:
+        out.rows += _few_rows(result)
     if len(results) == 3:
         one, two = results[1], results[2]
         for what, a, b in (

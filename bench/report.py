@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import sqlite3
 import subprocess
 import sys
@@ -73,8 +74,19 @@ def _chromium_version() -> str:
         return "not installed"
 
 
+def _commit() -> str:
+    try:
+        found = subprocess.run(
+            ["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True, timeout=20
+        )
+        return found.stdout.strip()[:100] or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def machine() -> list[tuple[str, str]]:
     return [
+        ("Code", _commit()),
         ("CPU", f"{_cpu_model()}, {os.cpu_count()} cores"),
         ("RAM", _ram()),
         ("OS", f"{platform.system()} {platform.release()}"),
@@ -104,11 +116,23 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def table(rows: list[Row]) -> str:
+def earlier_values(text: str) -> dict[tuple[str, str], str]:
+    """The value cells of an earlier results file, by (benchmark, figure)."""
+    found = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) >= 7 and cells[0] not in ("benchmark", "---"):
+            found[(cells[0], cells[1])] = cells[2]
+    return found
+
+
+def table(rows: list[Row], before: dict[tuple[str, str], str] | None = None) -> str:
     lines = [
         "| benchmark | figure | value | floor | ratio | target | met? |",
         "|---|---|---|---|---|---|---|",
     ]
+    if before is not None:
+        lines = [lines[0] + " before |", lines[1] + "---|"]
     for row in rows:
         value = _number(row.value, row.unit) + (f" ({row.detail})" if row.detail else "")
         floor = _number(row.floor, row.unit)
@@ -125,6 +149,8 @@ def table(rows: list[Row]) -> str:
             row.target or "—",
             met,
         ]
+        if before is not None:
+            cells.append(before.get((_cell(row.benchmark), _cell(row.figure)), "—"))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines)
 
@@ -136,7 +162,10 @@ def render(
     started: datetime,
     seconds: float,
     load_before: tuple[float, float, float],
+    before: tuple[str, str] | None = None,
 ) -> str:
+    """The results file; `before`: (its description, an earlier results file's text) whose values
+    are shown beside this run's."""
     rows = [row for outcome in outcomes.values() for row in outcome.rows]
     missed = [r for r in rows if r.met is False]
     checked = [r for r in rows if r.met is not None]
@@ -156,9 +185,10 @@ def render(
         "",
         f"Targets met: {len(checked) - len(missed)} of {len(checked)}.",
         "",
-        table(rows),
-        "",
     ]
+    if before is not None:
+        parts += [f"The column *before*: {before[0]}", ""]
+    parts += [table(rows, earlier_values(before[1]) if before else None), ""]
     notes = [note for outcome in outcomes.values() for note in outcome.notes]
     if notes:
         parts += ["## Notes", "", *[f"- {note}" for note in notes], ""]

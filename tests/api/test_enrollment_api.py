@@ -123,3 +123,19 @@ def test_join_refusals(http, cast, make) -> None:  # type: ignore[no-untyped-def
     assert later.link not in too_early.text
     assert_error(http.post(f"/api/sessions/{cast.draft.id}/join", headers=cast.owner.headers),
                  409, "invalid_status")  # fmt: skip
+
+
+def test_nobody_logged_in_is_refused_before_anything_is_checked(http, make) -> None:  # type: ignore[no-untyped-def]
+    """The enroll route resolves its caller itself: still 401 first, never a 422 that would
+    tell an anonymous caller anything about the request's shape."""
+    session = make.session(make.teacher())
+    for path in ("/api/sessions/0/enroll", "/api/sessions/nope/enroll"):
+        assert_error(http.post(path), 401, "not_authenticated")
+    bad_key = {"Idempotency-Key": "x" * 200}  # too long
+    assert_error(
+        http.post(f"/api/sessions/{session.id}/enroll", headers=bad_key), 401, "not_authenticated"
+    )
+    expired = {"Authorization": "Bearer not-a-token"}
+    assert_error(
+        http.post(f"/api/sessions/{session.id}/enroll", headers=expired), 401, "not_authenticated"
+    )

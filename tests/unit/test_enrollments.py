@@ -514,3 +514,26 @@ def test_unenroll_after_joining_is_refused_and_refunds_nothing(db, clock, teache
     )
     assert fresh(db, VideoSession, session.id)["enrolled_count"] == 1
     assert_ledger_invariants(db)
+
+
+def test_objects_the_transaction_loaded_follow_the_seat_claims_own_statements(
+    db, clock, teacher, student, paid
+):
+    """take_seat writes with Core statements: a wallet or session the caller loaded must see
+    them, or a later ORM write in the same transaction would put back an older balance."""
+    session = enrollments._lock_session(db, paid.id)
+    mine = wallets.lock_wallet_of(db, student.id)
+    escrow = wallets.lock_escrow(db)
+    escrow_before, mine_before = escrow.balance_cents, mine.balance_cents
+
+    enrollments.take_seat(db, session=session, student=student, enrollment=None, at=clock())
+
+    assert session.enrolled_count == 1
+    assert mine.balance_cents == mine_before - PRICE
+    assert escrow.balance_cents == escrow_before + PRICE
+    # An ORM write after the claim keeps the claim's money: the books still balance.
+    purchase = db.exec(select(Purchase).where(Purchase.session_id == paid.id)).one()
+    wallets.refund_purchase(db, purchase, escrow=escrow, student_wallet=mine, at=clock())
+    db.commit()
+    assert balances(db, student) == {student.email: mine_before, "escrow": escrow_before}
+    assert_ledger_invariants(db)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from visio.db import open_db
 from visio.models import User
 from visio.services import accounts
+from visio.services.errors import NotAuthenticated
 from visio.settings import settings
 
 MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing (and overflows)
@@ -72,6 +73,15 @@ async def bearer_token(
     return token
 
 
+async def required_token(token: Annotated[str | None, Depends(bearer_token)]) -> str:
+    """The bearer token, for routes that resolve the caller themselves (in `in_worker`): no
+    token is a 401 before any parameter is checked, as with `current_user`: nobody logged in
+    learns anything from a 422."""
+    if token is None:
+        raise NotAuthenticated()
+    return token
+
+
 async def in_worker(work: Callable[[], Response]) -> Response:
     """Run a hot route's whole work (open the database, authenticate, the use case, the JSON)
     in one worker thread: each sync dependency would cost a thread hop of its own."""
@@ -87,5 +97,6 @@ DbDep = Annotated[Session, Depends(get_db)]
 UserDep = Annotated[User, Depends(current_user)]
 AddressDep = Annotated[str, Depends(client_address)]
 TokenDep = Annotated[str | None, Depends(bearer_token)]
+RequiredTokenDep = Annotated[str, Depends(required_token)]
 SessionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The session's id")]
 MaterialId = Annotated[int, Path(ge=1, le=MAX_ID, description="The material's id")]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from visio.api import idempotency, presenters
-from visio.api.deps import DbDep, SessionId, UserDep
+from visio.api.deps import DbDep, RequiredTokenDep, SessionId, UserDep, in_worker
 from visio.api.errors import error_responses
 from visio.api.schemas import EnrollOut, JoinOut, UnenrollOut
-from visio.services import attendance, enrollments
+from visio.db import open_db
+from visio.services import accounts, attendance, enrollments
 from visio.settings import settings
 
 router = APIRouter(prefix="/sessions", tags=["enrollment"])
@@ -24,32 +24,38 @@ router = APIRouter(prefix="/sessions", tags=["enrollment"])
         **error_responses(401, 402, 403, 404, 409, 422, 503),
     },
 )
-def enroll(
+async def enroll(
     session_id: SessionId,
-    db: DbDep,
-    user: UserDep,
+    token: RequiredTokenDep,
     idempotency_key: idempotency.KeyHeader = None,
-) -> JSONResponse:
+) -> Response:
     """Take a seat (students); a paid seat is paid from the wallet, once per Idempotency-Key."""
 
-    def run() -> EnrollOut:
-        done = enrollments.enroll(db=db, actor=user, video_session_id=session_id)
-        return EnrollOut(
-            enrollment=presenters.enrollment_out(done.enrollment),
-            paid_cents=done.purchase.amount_cents if done.purchase else 0,
-            wallet_balance_cents=done.wallet_balance_cents,
-            currency=settings.currency,
-        )
+    def work() -> Response:  # every paid seat comes this way: all of it in one worker thread
+        with open_db() as db:
+            user = accounts.authenticate(db=db, token=token)
+            db.expunge(user)  # loaded once: the claim's fresh transaction need not read it again
 
-    return idempotency.respond(
-        db=db,
-        user=user,
-        key=idempotency_key,
-        scope=f"enroll:{session_id}",
-        payload=None,
-        status_code=201,
-        run=run,
-    )
+            def run() -> EnrollOut:
+                done = enrollments.enroll(db=db, actor=user, video_session_id=session_id)
+                return EnrollOut(
+                    enrollment=presenters.enrollment_out(done.enrollment),
+                    paid_cents=done.purchase.amount_cents if done.purchase else 0,
+                    wallet_balance_cents=done.wallet_balance_cents,
+                    currency=settings.currency,
+                )
+
+            return idempotency.respond(
+                db=db,
+                user=user,
+                key=idempotency_key,
+                scope=f"enroll:{session_id}",
+                payload=None,
+                status_code=201,
+                run=run,
+            )
+
+    return await in_worker(work)
 
 
 @router.delete(

@@ -28,14 +28,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Header
-from fastapi.encoders import jsonable_encoder
+from fastapi import Header, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from visio.api.deps import json_answer
 from visio.clock import utcnow
 from visio.models import IdempotencyKey, User
 from visio.services import locking
@@ -92,21 +92,21 @@ def respond(
     payload: Any,
     status_code: int,
     run: Callable[[], BaseModel],
-) -> JSONResponse:
+) -> Response:
     """Run the use case once per key, and answer every request with that key the same."""
     if key is None:
-        return JSONResponse(jsonable_encoder(run()), status_code)
+        return json_answer(run(), status_code)
     user_id: int = user.id  # type: ignore[assignment]  # read now: `run` may expire `user`
     stored = _claim(db, user_id, key, scope, fingerprint(scope, payload))
     if stored is not None:
         return JSONResponse(stored.body, stored.status_code, headers={REPLAYED_HEADER: "true"})
     try:
-        body = jsonable_encoder(run())
+        answer = run()
     except BaseException:  # a refusal, or a failure: nothing was done, a retry may run
         _release(db, user_id, key)
         raise
-    _store(db, user_id, key, Answer(status_code, body))
-    return JSONResponse(body, status_code)
+    _store(db, user_id, key, Answer(status_code, answer.model_dump(mode="json")))
+    return json_answer(answer, status_code)
 
 
 def _claim(db: Session, user_id: int, key: str, scope: str, digest: str) -> Answer | None:

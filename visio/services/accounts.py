@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import available_timezones
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
 from visio import metrics
@@ -272,14 +271,14 @@ def user_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) -> 
     """The user a login token belongs to, or None if it is unknown, revoked or expired."""
     if not token:
         return None
-    return db.exec(select(User).join(AuthSession).where(*_live_token(token, clock))).first()
+    return db.execute(_USER_FOR_TOKEN, _live_params(token, clock)).scalars().first()
 
 
 def login_for_token(*, db: Session, token: str | None, clock: Clock = utcnow) -> AuthSession | None:
     """The live login (neither revoked nor expired) that a token opens, or None."""
     if not token:
         return None
-    return db.exec(select(AuthSession).join(User).where(*_live_token(token, clock))).first()
+    return db.execute(_LOGIN_FOR_TOKEN, _live_params(token, clock)).scalars().first()
 
 
 def user_and_balance(
@@ -288,24 +287,30 @@ def user_and_balance(
     """`user_for_token` and the user's wallet balance, in one query: what every page shows."""
     if not token:
         return None
-    found = db.exec(
-        select(User, Wallet.balance_cents)
-        .join(AuthSession)
-        .join(Wallet, Wallet.user_id == User.id)
-        .where(*_live_token(token, clock))
-    ).first()
+    found = db.execute(_USER_AND_BALANCE, _live_params(token, clock)).first()
     return None if found is None else (found[0], int(found[1]))
 
 
-def _live_token(token: str, clock: Clock) -> tuple[ColumnElement[bool], ...]:
-    """The login session of a token, if neither revoked nor expired, of an account not
-    suspended (the query joins `User`)."""
-    return (
-        AuthSession.token_hash == _token_hash(token),
-        AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
-        AuthSession.expires_at > clock(),
-        User.suspended_at.is_(None),  # type: ignore[union-attr]
-    )
+# The login session of a token, if neither revoked nor expired, of an account not suspended.
+# Every request and page event asks it: the statements are built once.
+_LIVE_TOKEN = (
+    AuthSession.token_hash == bindparam("token_hash"),
+    AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+    AuthSession.expires_at > bindparam("now"),
+    User.suspended_at.is_(None),  # type: ignore[union-attr]
+)
+_USER_FOR_TOKEN = select(User).join(AuthSession).where(*_LIVE_TOKEN)
+_LOGIN_FOR_TOKEN = select(AuthSession).join(User).where(*_LIVE_TOKEN)
+_USER_AND_BALANCE = (
+    select(User, Wallet.balance_cents)
+    .join(AuthSession)
+    .join(Wallet, Wallet.user_id == User.id)  # type: ignore[arg-type]
+    .where(*_LIVE_TOKEN)
+)
+
+
+def _live_params(token: str, clock: Clock) -> dict[str, object]:
+    return {"token_hash": _token_hash(token), "now": clock()}
 
 
 def authenticate(*, db: Session, token: str | None, clock: Clock = utcnow) -> User:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -31,6 +32,7 @@ from visio.services import (
     audit,
     locking,
     seat_notices,
+    seat_rows,
     student_notices,
     teacher_notices,
     waitlist,
@@ -66,8 +68,24 @@ def unenroll_closes_at(session: VideoSession, enrollment: Enrollment) -> datetim
     return session.starts_at if moved else enrollment_deadline(session)
 
 
+_PAIR = (
+    select(Enrollment)
+    .where(
+        Enrollment.session_id == bindparam("session_id"),
+        Enrollment.student_id == bindparam("student_id"),
+    )
+    .execution_options(populate_existing=True)  # read under the lock: never an older copy
+)
+
+
 def _lock_session(db: Session, session_id: int) -> VideoSession:
-    db.rollback()  # the lock must be the transaction's first statement
+    """Lock the session row: the first lock of a write transaction (see locking).
+
+    What the caller read before (its login) stays in the transaction: on SQLite reads take no
+    write lock, so the lock is still the transaction's first (BEGIN IMMEDIATE); on PostgreSQL a
+    row lock reads the row as last committed whatever came before. A rollback here would cost
+    a round trip, a fresh connection with its ping, and the reload of every loaded object.
+    """
     rows = locking.lock(db, VideoSession, [session_id])
     if not rows:
         raise NotFound("session_not_found")
@@ -99,11 +117,8 @@ def enroll(
     try:
         session = _lock_session(db, video_session_id)
         now = clock()
-        enrollment = db.exec(
-            select(Enrollment).where(
-                Enrollment.session_id == session.id, Enrollment.student_id == actor.id
-            )
-        ).first()
+        pair = {"session_id": session.id, "student_id": actor.id}
+        enrollment = db.execute(_PAIR, pair).scalars().first()
         if enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE:
             raise Conflict("already_enrolled")
         check_can_enroll(session, actor, now)
@@ -135,61 +150,68 @@ def take_seat(
     locked it already (several wallets are locked together, in id order, before the escrow).
     `confirmation`: the kind of the student's notice (None: the caller writes its own).
     Raises InsufficientFunds with nothing written.
+
+    Every paid seat on the platform runs this, so it writes with statements built once (see
+    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat and
+    its purchase, the notices, and the escrow last (its entry and the debit's in one insert).
+    The caller's loaded objects (session, enrollment, wallet) follow what was written.
     """
-    if session.is_paid:  # a free seat moves no money: it locks no wallet
+    db.flush()  # the caller's pending changes first: the statements below bypass the ORM
+    connection = db.connection()
+    price = session.price_cents if session.is_paid else 0
+    if price:  # a free seat moves no money: it locks no wallet
         require_verified(student)
-        if wallet is None:
-            wallet = wallets.lock_wallet_of(db, student.id)  # type: ignore[arg-type]
-        wallets.check_funds(wallet, session.price_cents)
+        if wallet is not None:
+            wallets.check_funds(wallet, price)
+        wallet_id, balance = seat_rows.debit(connection, student.id, wallet, price, at)  # type: ignore[arg-type]
+        wallets.written(db, wallet_id, balance, at)
     else:
-        wallet = None
+        wallet_id, balance = None, None
 
     if enrollment is None:
-        enrollment = Enrollment(session_id=session.id, student_id=student.id, enrolled_at=at)
-    enrollment.status = EnrollmentStatus.ACTIVE
-    enrollment.enrolled_at, enrollment.ended_at = at, None
-    db.add(enrollment)
-    session.enrolled_count += 1
-    db.add(session)
-    audit.record(
-        db,
-        actor_id=student.id,
-        action="session.enrolled",
-        target_type="session",
-        target_id=session.id,
-        at=at,
-        paid_cents=session.price_cents if session.is_paid else 0,
-    )
+        enrollment = Enrollment.model_construct(  # the answer's copy: built, not validated
+            id=seat_rows.insert_enrollment(connection, session.id, student.id, at),  # type: ignore[arg-type]
+            session_id=session.id,
+            student_id=student.id,
+            status=EnrollmentStatus.ACTIVE,
+            enrolled_at=at,
+        )
+    else:
+        seat_rows.reactivate(connection, enrollment.id, at)  # type: ignore[arg-type]
+        for name, value in (
+            ("status", EnrollmentStatus.ACTIVE),
+            ("enrolled_at", at),
+            ("ended_at", None),
+        ):
+            set_committed_value(enrollment, name, value)
+    seat_rows.count_seat(connection, session.id)  # type: ignore[arg-type]
+    set_committed_value(session, "enrolled_count", session.enrolled_count + 1)
+    seat_rows.audit_enrolled(connection, student.id, session.id, price, at)  # type: ignore[arg-type]
 
     purchase = None
-    if wallet is not None:
-        db.flush()  # the enrollment's id, for its purchase
-        purchase = Purchase(
-            student_id=student.id,
-            session_id=session.id,
-            enrollment_id=enrollment.id,
-            amount_cents=session.price_cents,
-            currency=session.currency,
-            created_at=at,
-        )
-        db.add(purchase)
-        db.flush()  # the purchase's id, for the ledger
-        price, ids = session.price_cents, {"session_id": session.id, "purchase_id": purchase.id}
-        wallets.post(db, wallet, -price, EntryKind.PURCHASE, at=at, **ids)
-        wallets.credit_escrow(db, price, at=at, **ids)  # type: ignore[arg-type]
-        balance = wallet.balance_cents
+    if wallet_id is not None:
+        purchase = seat_rows.insert_purchase(connection, session, student.id, enrollment.id, at)  # type: ignore[arg-type]
     else:
-        balance = wallets.balance_of(db, student.id)  # type: ignore[arg-type]
+        balance = seat_rows.balance(connection, student.id)  # type: ignore[arg-type]
     seat_notices.seat_taken(
         db,
         session=session,
         student=student,
-        paid_cents=purchase.amount_cents if purchase is not None else 0,
-        balance_cents=balance,
+        paid_cents=price,
+        balance_cents=balance,  # type: ignore[arg-type]
         at=at,
         student_kind=confirmation,
     )
-    return EnrollResult(enrollment, purchase, balance)
+    if purchase is not None:  # the escrow last: its lock is held only until the commit
+        wallets.credit_escrow(
+            db,
+            price,
+            at=at,
+            session_id=session.id,
+            purchase_id=purchase.id,  # type: ignore[arg-type]
+            payer_wallet_id=wallet_id,  # the debit's ledger entry, with the escrow's
+        )
+    return EnrollResult(enrollment, purchase, balance)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Select, bindparam
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, SQLModel, select
 
@@ -26,7 +28,33 @@ from visio.services.errors import Busy
 
 def lock(db: Session, model: type[SQLModel], ids: list[int]) -> list[SQLModel]:
     """Lock the given rows (in id order) for the rest of the transaction and return them."""
+    if len(ids) == 1:
+        found = lock_one(db, model, ids[0])
+        return [] if found is None else [found]
     return lock_where(db, model, model.id.in_(sorted(set(ids))))  # type: ignore[attr-defined]
+
+
+def lock_one(db: Session, model: type[SQLModel], row_id: int) -> SQLModel | None:
+    """Lock one row by id and return it, read afresh (None if there is none).
+
+    The statement is built once per model and database: a seat claim starts with it.
+    """
+    dialect = db.get_bind().dialect.name
+    query = _one_row(model, dialect == "postgresql")
+    with busy_on_timeout():
+        if dialect == "sqlite":
+            begin_immediate(db)
+        return db.execute(query, {"row_id": row_id}).scalars().first()
+
+
+@cache
+def _one_row(model: type[SQLModel], for_update: bool) -> Select:  # type: ignore[type-arg]
+    query = (
+        select(model)
+        .where(model.id == bindparam("row_id"))  # type: ignore[attr-defined]
+        .execution_options(populate_existing=True)
+    )
+    return query.with_for_update() if for_update else query
 
 
 def lock_where(db: Session, model: type[SQLModel], *where: Any) -> list[SQLModel]:

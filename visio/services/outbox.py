@@ -3,8 +3,10 @@ delivered after commit by `deliver_due`, in every worker, each row once.
 
 A sender claims due rows in a short transaction of its own (PostgreSQL: `FOR UPDATE SKIP LOCKED`,
 so two senders never wait for or take the same rows; SQLite: under its write lock) by setting a
-lease, `claimed_until`; it sends them outside any transaction, then marks each sent. A sender that
-dies mid-batch leaves its rows claimed until the lease runs out; another sender then takes them.
+lease, `claimed_until`; it sends them outside any transaction, then marks them sent, in one
+statement for the mails of the last second or so (a commit per mail cost more than building it).
+A sender that dies mid-batch leaves its rows claimed until the lease runs out; another sender then
+takes them (the mails of its last second, unmarked, go twice: at least once, never lost).
 A failed attempt is retried with backoff (15 s, doubling, at most 15 minutes); a permanent SMTP
 refusal marks the notice failed.
 """
@@ -13,21 +15,23 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, update
+from sqlalchemy import bindparam, insert, or_, update
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import Notice, NoticeStatus, User
-from visio.services import locking, mail, notice_preferences, notice_rows
+from visio.services import locking, mail, notice_preferences, notice_rows, unsubscribe
 
 logger = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=15)
 MAX_RETRY = timedelta(minutes=15)
 DEFAULT_LEASE = timedelta(minutes=5)  # far above an SMTP exchange's timeout
+MARK_EVERY_SECONDS = 1.0  # sent mails are marked at least this often (and at the pass's end)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,19 @@ class Delivery:
 
 _TABLE = Notice.__table__  # type: ignore[attr-defined]
 _INSERT = insert(_TABLE).returning(_TABLE.c.id)  # built once: its compiled form is cached
+# Sent notices, several per execution (executemany): the secrets wiped from each one's data.
+_MARK_SENT = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("notice_id"))
+    .values(
+        status=NoticeStatus.SENT.value,
+        attempts=_TABLE.c.attempts + 1,
+        claimed_until=None,
+        data=bindparam("notice_data", type_=_TABLE.c.data.type),
+        last_error=None,
+        sent_at=bindparam("notice_sent_at", type_=_TABLE.c.sent_at.type),
+    )
+)
 
 
 def enqueue(
@@ -126,37 +143,88 @@ def deliver_due(
     ids = claim_due(db, clock=clock, limit=limit, lease=lease)
     sent = retried = failed = 0
     notices = _read(db, ids)
-    for index, notice in enumerate(notices):
-        if notice.status != NoticeStatus.PENDING:
-            continue
-        try:
-            message = mail.build_message(
-                kind=notice.kind,
-                to=notice.email,
-                locale=notice.locale,
-                data=notice.data,
-                at=clock(),
-                user_id=notice.user_id,
-                db=db,
-            )
-            transport.send(message)
-        except mail.PermanentFailure as error:
-            _finish(db, notice, NoticeStatus.FAILED, clock=clock, error=str(error))
-            failed += 1
-        except (OSError, smtplib.SMTPException) as error:
-            _retry(db, notice, clock=clock, error=error)
-            retried += 1
-            if _server_unreachable(error):  # the rest would fail alike: leave them for later
-                _release(db, [int(n.id) for n in notices[index + 1 :]])  # type: ignore[arg-type]
-                break
-        except Exception as error:  # a template or data fault: retried, and loud in the log
-            logger.exception("notice %s (%s) could not be built", notice.id, notice.kind)
-            _retry(db, notice, clock=clock, error=error)
-            retried += 1
-        else:
-            _finish(db, notice, NoticeStatus.SENT, clock=clock)
-            sent += 1
+    tokens = _unsubscribe_tokens(db, notices)
+    marks: list[dict[str, Any]] = []  # sent, not yet marked
+    marked_at = time.monotonic()
+    try:
+        for index, notice in enumerate(notices):
+            if notice.status != NoticeStatus.PENDING:
+                continue
+            try:
+                at = clock()
+                message = mail.build_message(
+                    kind=notice.kind,
+                    to=notice.email,
+                    locale=notice.locale,
+                    data=notice.data,
+                    at=at,
+                    user_id=notice.user_id,
+                    db=db,
+                    unsubscribe_token=tokens.get(int(notice.id)),  # type: ignore[arg-type]
+                )
+                transport.send(message)
+            except mail.PermanentFailure as error:
+                _fail(db, notice, clock=clock, error=str(error))
+                failed += 1
+            except (OSError, smtplib.SMTPException) as error:
+                _retry(db, notice, clock=clock, error=error)
+                retried += 1
+                if _server_unreachable(error):  # the rest would fail alike: leave them for later
+                    _release(db, [int(n.id) for n in notices[index + 1 :]])  # type: ignore[arg-type]
+                    break
+            except Exception as error:  # a template or data fault: retried, and loud in the log
+                logger.exception("notice %s (%s) could not be built", notice.id, notice.kind)
+                _retry(db, notice, clock=clock, error=error)
+                retried += 1
+            else:
+                marks.append(_sent_mark(notice, at=clock()))
+                sent += 1
+                if time.monotonic() - marked_at >= MARK_EVERY_SECONDS:
+                    _mark_sent(db, marks)
+                    marked_at = time.monotonic()
+    finally:
+        _mark_sent(db, marks)
     return Delivery(claimed=len(ids), sent=sent, retried=retried, failed=failed)
+
+
+def _unsubscribe_tokens(db: Session, notices: list[Notice]) -> dict[int, str]:
+    """The one-click unsubscribe token of each claimed notice that carries one (an optional
+    kind, for an account), the recipients' keys read in one query."""
+    wanted = [
+        n
+        for n in notices
+        if n.user_id is not None and n.kind in mail.KINDS and mail.KINDS[n.kind].optional
+    ]
+    keys = unsubscribe.signing_keys(db, user_ids={int(n.user_id) for n in wanted})  # type: ignore[arg-type]
+    return {
+        int(n.id): unsubscribe.token_with(keys[n.user_id], user_id=n.user_id, kind=n.kind)  # type: ignore[arg-type]
+        for n in wanted
+        if n.user_id in keys
+    }
+
+
+def _sent_mark(notice: Notice, *, at: datetime) -> dict[str, Any]:
+    """The parameters of `_MARK_SENT` for a notice sent at `at`."""
+    return {"notice_id": notice.id, "notice_data": _without_secrets(notice), "notice_sent_at": at}
+
+
+def _without_secrets(notice: Notice) -> dict[str, Any]:
+    """The notice's data without the fields that must not outlive the sending."""
+    secrets = mail.KINDS[notice.kind].secret if notice.kind in mail.KINDS else ()
+    return {k: v for k, v in notice.data.items() if k not in secrets}
+
+
+def _mark_sent(db: Session, marks: list[dict[str, Any]]) -> None:
+    """Record the sent notices in `marks` (one statement, one commit) and empty it."""
+    if not marks:
+        return
+    try:
+        db.connection().execute(_MARK_SENT, marks)
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    marks.clear()
 
 
 def _read(db: Session, ids: list[int]) -> list[Notice]:
@@ -184,24 +252,21 @@ def _server_unreachable(error: BaseException) -> bool:
     )
 
 
-def _finish(
-    db: Session, notice: Notice, status: str, *, clock: Clock, error: str | None = None
-) -> None:
-    """Mark a claimed notice sent (or failed for good) and wipe its secrets."""
-    secrets = mail.KINDS[notice.kind].secret if notice.kind in mail.KINDS else ()
-    data = {k: v for k, v in notice.data.items() if k not in secrets}
+def _fail(db: Session, notice: Notice, *, clock: Clock, error: str) -> None:
+    """Mark a claimed notice failed for good (its secrets wiped) and tell its owner."""
     now = clock()
-    values: dict[str, Any] = {
-        "status": status,
-        "attempts": Notice.attempts + 1,
-        "claimed_until": None,
-        "data": data,
-        "last_error": error[:500] if error else None,
-    }
-    if status == NoticeStatus.SENT:
-        values["sent_at"] = now
-    db.execute(update(Notice).where(Notice.id == notice.id).values(**values))  # type: ignore[arg-type]
-    if status == NoticeStatus.FAILED and notice.user_id is not None:
+    db.execute(
+        update(Notice)
+        .where(Notice.id == notice.id)  # type: ignore[arg-type]
+        .values(
+            status=NoticeStatus.FAILED,
+            attempts=Notice.attempts + 1,
+            claimed_until=None,
+            data=_without_secrets(notice),
+            last_error=error[:500],
+        )
+    )
+    if notice.user_id is not None:
         # The owner is shown it (the address may have changed since: only if it is still theirs).
         db.execute(
             update(User)
@@ -209,8 +274,7 @@ def _finish(
             .values(email_refused_at=now)
         )
     db.commit()
-    if status == NoticeStatus.FAILED:
-        logger.warning("notice %s of user %s refused: %s", notice.id, notice.user_id, error)
+    logger.warning("notice %s of user %s refused: %s", notice.id, notice.user_id, error)
 
 
 def _retry(db: Session, notice: Notice, *, clock: Clock, error: BaseException) -> None:

@@ -7,7 +7,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, insert, literal, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -81,6 +83,18 @@ def lock_escrow(db: Session) -> Wallet:
     return found[0] if found else escrow_wallet(db)  # type: ignore[return-value]
 
 
+_CREDIT_ESCROW = (
+    update(Wallet.__table__)  # type: ignore[attr-defined]
+    .where(Wallet.__table__.c.kind == literal(WalletKind.ESCROW.value))  # type: ignore[attr-defined]
+    .values(
+        balance_cents=Wallet.__table__.c.balance_cents + bindparam("amount"),  # type: ignore[attr-defined]
+        updated_at=bindparam("at"),
+    )
+    .returning(Wallet.__table__.c.id, Wallet.__table__.c.balance_cents)  # type: ignore[attr-defined]
+)
+_ENTRY = insert(LedgerEntry.__table__)  # type: ignore[attr-defined]
+
+
 def credit_escrow(
     db: Session,
     amount_cents: int,
@@ -88,22 +102,22 @@ def credit_escrow(
     at: datetime,
     session_id: int,
     purchase_id: int,
+    payer_wallet_id: int | None = None,
 ) -> None:
     """Put a payment in escrow, as the transaction's last write.
 
     Every paid seat on the platform credits this one row: an atomic increment, after everything
     else is flushed, holds its lock only until the commit that follows (no read, no wait earlier).
+    Statements built once, on the transaction's connection; an escrow row the session has loaded
+    is brought up to date (a later ORM write of it must not put back an older balance).
+    `payer_wallet_id`: the wallet the payment was debited from (already, with its balance): its
+    ledger entry is written here with the escrow's, in one statement.
     """
     db.flush()
+    connection = db.connection()
     with locking.busy_on_timeout():
-        escrow_id = db.execute(
-            update(Wallet)
-            .where(Wallet.kind == WalletKind.ESCROW)  # type: ignore[arg-type]
-            .values(balance_cents=Wallet.balance_cents + amount_cents, updated_at=at)
-            .returning(Wallet.id)
-            .execution_options(synchronize_session="fetch")
-        ).scalar_one_or_none()
-    if escrow_id is None:  # a database made without the migrations (never in production)
+        found = connection.execute(_CREDIT_ESCROW, {"amount": amount_cents, "at": at}).first()
+    if found is None:  # a database made without the migrations (never in production)
         post(
             db,
             escrow_wallet(db),
@@ -114,16 +128,30 @@ def credit_escrow(
             purchase_id=purchase_id,
         )
         return
-    db.add(
-        LedgerEntry(
-            wallet_id=escrow_id,
-            amount_cents=amount_cents,
-            kind=EntryKind.ESCROW_IN,
-            session_id=session_id,
-            purchase_id=purchase_id,
-            created_at=at,
-        )
-    )
+    escrow_id, balance = found
+    written(db, escrow_id, balance, at)
+    entry = {
+        "wallet_id": escrow_id,
+        "amount_cents": amount_cents,
+        "kind": EntryKind.ESCROW_IN.value,
+        "session_id": session_id,
+        "purchase_id": purchase_id,
+        "reference": None,
+        "created_at": at,
+    }
+    entries = [entry]
+    if payer_wallet_id is not None:  # the payer's side too: one statement for both rows
+        paid = {"wallet_id": payer_wallet_id, "amount_cents": -amount_cents}
+        entries.insert(0, entry | paid | {"kind": EntryKind.PURCHASE.value})
+    connection.execute(_ENTRY, entries)
+
+
+def written(db: Session, wallet_id: int, balance_cents: int, at: datetime) -> None:
+    """A wallet row changed by a statement of our own: its loaded object, if any, follows."""
+    loaded = db.identity_map.get(identity_key(Wallet, wallet_id))
+    if loaded is not None:
+        set_committed_value(loaded, "balance_cents", balance_cents)
+        set_committed_value(loaded, "updated_at", at)
 
 
 def check_funds(wallet: Wallet, amount_cents: int) -> None:
