@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from visio.api import presenters
-from visio.api.deps import DbDep, SessionId, TokenDep, UserDep, in_worker, json_answer
+from visio.api.deps import DbDep, RequiredTokenDep, SessionId, UserDep, in_worker, json_answer
 from visio.api.errors import error_responses
 from visio.api.schemas import (
     AttendanceOut,
@@ -40,7 +40,6 @@ from visio.services import (
     stats,
 )
 from visio.services.catalog import SessionFilters
-from visio.services.errors import NotAuthenticated
 from visio.services.sessions import SessionInput
 from visio.settings import settings
 
@@ -107,17 +106,9 @@ def overview(db: DbDep, user: UserDep, tz: TimeZone = None) -> OverviewOut:
     )
 
 
-async def required_token(token: TokenDep) -> str:
-    """The bearer token, refused (401) when there is none before any parameter is checked, as
-    when the caller was resolved first: nobody logged in learns nothing, not even a 422."""
-    if token is None:
-        raise NotAuthenticated()
-    return token
-
-
 @router.get("", response_model=SessionPageOut, responses=error_responses(401, 403, 422))
 async def list_sessions(
-    token: Annotated[str, Depends(required_token)],
+    token: RequiredTokenDep,
     scope: Annotated[
         Literal["mine", "available"],
         Query(description="mine: a teacher's own, a student's enrolled; available: open to enroll"),
