@@ -530,7 +530,7 @@ def available_sessions(
     elif not f.q and _capped_recently(key):
         total, capped = COUNT_CAP, True
     else:  # no words, or a page past the last: count apart
-        counted = int(db.exec(count_statement, params=params).one())
+        counted = int(db.connection().execute(count_statement, params).scalar_one())
         total, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
         if capped and not f.q:
             _remember_capped(key)
