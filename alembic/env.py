@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from logging.config import fileConfig
 
 from sqlmodel import SQLModel
@@ -35,6 +36,19 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     return not (type_ == "table" and name is not None and is_index_table(name))
 
 
+def include_object_on(dialect: str) -> Callable[..., bool]:
+    """Compare an object made for one database only (`.ddl_if(dialect=...)` in the models, as a
+    SQLite-only index) on that database only: elsewhere the migrations rightly leave it out."""
+
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
+        only = getattr(obj, "_ddl_if", None)  # SQLAlchemy's record of `.ddl_if()`
+        return only is None or only.dialect in (None, dialect)
+
+    return include_object
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.attributes.get("url", settings.db_url),
@@ -65,6 +79,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         target_metadata=target_metadata,
         render_item=_render_item,
         include_name=include_name,
+        include_object=include_object_on(connection.dialect.name),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

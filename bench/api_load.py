@@ -475,7 +475,7 @@ def _profile_get(ctx: Context, result: ServerResult) -> str:
     def one() -> None:
         with open_db(engine) as db:
             user = accounts.authenticate(db=db, token=result.token)
-            page = api_sessions.list_sessions(db=db, user=user, scope="available")
+            page = api_sessions.session_page(db, user, scope="available")
             page.model_dump_json()
 
     start = time.perf_counter()

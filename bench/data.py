@@ -456,7 +456,16 @@ class Loader:
                 )
         if self.engine.dialect.name == "postgresql":
             _move_sequences(self.engine)
+            _analyze(self.engine)
         return counts
+
+
+def _analyze(engine: Engine) -> None:
+    """The planner's statistics, which autovacuum gathers after a load this size. It may be off
+    (it is on the machines here): every plan would then be a guess no deployment makes, as a
+    bitmap scan and sort of every open session for a page of 20."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
 
 
 def _move_sequences(engine: Engine) -> None:

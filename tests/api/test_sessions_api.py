@@ -252,6 +252,30 @@ def test_student_lists_enrolled_and_available_sessions_without_any_link(http, ma
     assert {item["link"] for item in seen["items"]} == {None}
 
 
+def test_the_open_catalog_counts_each_sessions_materials(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher, student = make.teacher(), make.student()
+    tag = f"m{make.clock().timestamp():.0f}"[-12:]
+    shared = make.session(teacher, tags=[tag], title="With notes")
+    bare = make.session(teacher, tags=[tag], title="Without")
+    make.link(teacher, shared)
+    make.pdf(teacher, shared)
+
+    found = http.get(
+        "/api/sessions", headers=student.headers, params={"scope": "available", "tag": tag}
+    )
+    assert found.status_code == 200, found.text
+    counts = {item["id"]: item["materials_count"] for item in found.json()["items"]}
+    assert counts == {shared.id: 2, bare.id: 0}
+    assert set(found.json()["items"][0]) == SESSION_KEYS
+
+
+def test_listing_refuses_nobody_logged_in_before_checking_the_parameters(http) -> None:  # type: ignore[no-untyped-def]
+    for params in ({}, {"page": 0}, {"scope": "everything"}, {"scope": "available", "sort": "x"}):
+        response = http.get("/api/sessions", params=params)
+        assert_error(response, 401, "not_authenticated")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
 def test_a_paid_seat_link_cannot_be_read_ahead_then_kept_after_a_refund(http, make) -> None:  # type: ignore[no-untyped-def]
     """The attack of issue 11: read the Zoom link days ahead, unenroll refunded, keep the link."""
     teacher, student = make.teacher(), make.student(funds_cents=5000)

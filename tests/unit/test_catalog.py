@@ -10,7 +10,7 @@ from sqlalchemy import event
 from tests.factories import make_session, make_student, make_teacher, table_counts, top_up
 from visio.clock import FrozenClock
 from visio.models import EnrollmentStatus
-from visio.services import catalog, enrollments, sessions
+from visio.services import catalog, enrollments, materials, sessions
 from visio.services.catalog import SessionFilters
 from visio.services.errors import Forbidden, InvalidInput
 
@@ -554,6 +554,61 @@ def test_a_word_search_counts_its_matches_on_every_page_even_past_the_last(
         assert (len(found.rows), found.total, found.capped) == (shown, 3, False), page
 
 
+def test_a_count_past_the_cap_is_remembered_a_few_seconds_and_a_smaller_one_never(
+    db, engine, clock, teacher, student, monkeypatch
+):
+    """Past the cap the catalog says "N+" whatever opens: it skips counting again for a while.
+    Under the cap each listing counts, so a session published a moment ago is in the total."""
+    monkeypatch.setattr(catalog, "_capped_at", {})
+    monkeypatch.setattr(catalog, "COUNT_CAP", 2)
+    for day in range(1, 4):
+        make_session(db, teacher=teacher, clock=clock, publish=True, starts_at=clock() + day * DAY)
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        first = open_to(db, student, clock)
+        counted = len(statements)
+        again = open_to(db, student, clock)
+        assert len(statements) == 2 * counted - 1  # the page alone
+        assert (first.total, first.capped, again.total, again.capped) == (2, True, 2, True)
+
+        monkeypatch.setattr(catalog, "COUNT_CAP", 5)  # another cap: counted afresh
+        assert (open_to(db, student, clock).total, open_to(db, student, clock).capped) == (3, False)
+        make_session(db, teacher=teacher, clock=clock, publish=True)
+        assert open_to(db, student, clock).total == 4  # under the cap: never remembered
+
+        monkeypatch.setattr(catalog, "COUNT_CAP", 2)
+        now = catalog.monotonic()
+        monkeypatch.setattr(catalog, "monotonic", lambda: now + catalog.CAPPED_COUNT_SECONDS)
+        statements.clear()
+        assert open_to(db, student, clock).capped
+        assert len(statements) == counted  # its time is up: counted again
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+
+
+def test_the_open_catalog_reads_each_sessions_materials_count_with_its_page(
+    db, clock, teacher, student
+):
+    with_two = make_session(db, teacher=teacher, clock=clock, publish=True, title="Two links")
+    make_session(db, teacher=teacher, clock=clock, publish=True, title="None")
+    for n in range(2):
+        materials.add_link(
+            db=db,
+            actor=teacher,
+            video_session_id=with_two.id,
+            title=f"Notes {n}",
+            url=f"https://example.org/notes/{n}",
+            clock=clock,
+        )
+    found = {row.session.title: row.materials_count for row in open_to(db, student, clock).rows}
+    assert found == {"Two links": 2, "None": 0}
+
+
 # --- SQL: indexes, PostgreSQL ---------------------------------------------------------------
 
 
@@ -585,6 +640,31 @@ def test_listings_read_through_indexes_never_scanning_a_table(db, engine, clock,
         # A scan of anon_N is the capped count reading its own LIMITed subquery, not a table.
         tables = [step for step in plan if step.startswith("SCAN") and "anon_" not in step]
         assert not tables, (statement, plan)
+
+
+def test_the_open_catalog_is_paged_and_counted_from_one_covering_index(
+    db, engine, clock, teacher, student
+):
+    """SQLite reads "open to enroll" for the page's ids and for the count from the index alone
+    (migration 0014): no row of the table is read to filter out the closed sessions."""
+    make_session(db, teacher=teacher, clock=clock, publish=True)
+    statements = []
+
+    def capture(conn, cursor, statement, params, context, executemany):
+        statements.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        open_to(db, student, clock, page_size=20)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert len(statements) == 2  # the page, the count
+    for statement, params in statements:
+        plan = [
+            row[-1]
+            for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        ]
+        assert any("COVERING INDEX ix_video_sessions_open" in step for step in plan), plan
 
 
 @pytest.mark.postgres

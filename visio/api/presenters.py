@@ -82,21 +82,24 @@ def session_out(
 def session_items(
     db: Session, actor: User, rows: list[SessionRow], now: datetime | None = None
 ) -> list[SessionOut]:
-    """A page of listed sessions, with one grouped lookup (materials).
+    """A page of listed sessions, with one grouped lookup (materials) unless the listing read
+    them with its page.
 
     The link shows to the session's teacher only. A student gets it from the join action, inside
     the join window, which records the join (and so ends the right to a refund): a link read days
     ahead would be a seat kept for free after unenrolling.
     """
-    ids: list[int] = [row.session.id for row in rows]  # type: ignore[misc]
-    counts = api_views.materials_count_by_session(db, ids)
+    unread: list[int] = [row.session.id for row in rows if row.materials_count is None]  # type: ignore[misc]
+    counts = api_views.materials_count_by_session(db, unread)
     at = now or utcnow()
     return [
         session_out(
             row.session,
             teacher_name=row.teacher_name,
             tags=row.tags,
-            materials_count=counts.get(row.session.id, 0),  # type: ignore[arg-type]
+            materials_count=counts.get(row.session.id, 0)  # type: ignore[arg-type]
+            if row.materials_count is None
+            else row.materials_count,
             show_link=row.session.teacher_id == actor.id,
             status=effective_status(row.session, at),
             moved_from=planned_schedule(row.session)[0] if row.moved else None,

@@ -47,6 +47,18 @@ class VideoSession(SQLModel, table=True):
         Index("ix_video_sessions_status_starts", "status", "starts_at"),
         # The background decision finds the sessions whose minimum is due, without a scan.
         Index("ix_video_sessions_decide", "decided_at", "decide_at"),
+        # The open catalog's pages and count read from this index alone, in order (0014). SQLite
+        # only: on PostgreSQL, enrolled_count in an index would stop the HOT update of every seat
+        # claim, and its planner reads the table well enough.
+        Index(
+            "ix_video_sessions_open",
+            "status",
+            "starts_at",
+            "id",
+            "enrollment_deadline",
+            "capacity",
+            "enrolled_count",
+        ).ddl_if(dialect="sqlite"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

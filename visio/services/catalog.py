@@ -2,10 +2,13 @@
 
 A listing returns one `Page` of `SessionRow`s; the tags (and the money figures) of that page are
 fetched afterwards with one grouped query each, never one query per row. The open catalog, read on
-every keystroke of a student's search, does it in one statement: the page is chosen on ids, then
-its rows, tags and the student's seats are read for those rows alone; it is counted up to
-`COUNT_CAP`. The effective status (`ongoing`, `finished`) is computed in SQL from the clock,
-exactly as `effective_status` does.
+every keystroke of a student's search and the API's busiest listing, does it in one statement: the
+page is chosen on ids, then its rows, tags, materials and the student's seats are read for those
+rows alone; it is counted up to `COUNT_CAP`. Its statements are kept per set of filters (words
+aside) and executed with the clock, the student and the paging bound (building one cost more than
+running it), and a count that reached the cap is remembered a few seconds (`_capped_recently`).
+The effective status (`ongoing`, `finished`) is computed in SQL from the clock, exactly as
+`effective_status` does.
 
 Word search (`filters.q`) reads the search index (see `search_index`): the index narrows first to
 the sessions holding every word, case and accents folded ("ALGEBRE" finds "Algèbre"), the last word
@@ -17,10 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import String, and_, case, func, literal, or_
+from sqlalchemy import Select, String, and_, bindparam, case, func, literal, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -31,6 +36,7 @@ from visio.models import (
     EffectiveStatus,
     Enrollment,
     EnrollmentStatus,
+    Material,
     Platform,
     Purchase,
     PurchaseStatus,
@@ -51,6 +57,10 @@ MAX_PAGE_SIZE = 100
 # The open catalog is counted this far and no further ("1,000+"): an exact count would read every
 # open session on each page, a cost that grows with the platform. Pages past it still list.
 COUNT_CAP = 1_000
+# How long a count that reached the cap is taken as still reaching it (per process): the
+# catalog then says "1,000+" without counting again. Only a count falling back under the cap
+# could make it wrong, and then for these few seconds.
+CAPPED_COUNT_SECONDS = 10.0
 Q_MAX_LENGTH = 100
 STATUSES = tuple(s.value for s in EffectiveStatus)
 PLATFORMS = tuple(p.value for p in Platform)
@@ -63,6 +73,8 @@ ENROLLMENT_VIEWS = ("upcoming", "ongoing", "past", "cancelled")
 
 @dataclass(frozen=True)
 class SessionRow:
+    # The open catalog gives the session's database row instead of an ORM object: the same field
+    # names, read-only, no identity map to fill (building 20 objects cost more than its query).
     session: VideoSession
     teacher_name: str
     tags: list[str] = field(default_factory=list)
@@ -70,6 +82,7 @@ class SessionRow:
     enrollment_status: str | None = None  # my_enrollments: the student's enrollment
     refunded_cents: int = 0  # my_enrollments: what the student got back for this session
     moved: bool = False  # my_enrollments: rescheduled since the student enrolled (refund right)
+    materials_count: int | None = None  # available_sessions: read with the page (None: not read)
 
 
 @dataclass(frozen=True)
@@ -182,9 +195,10 @@ def _no_index_sqlite(element: _no_index, compiler: Any, **kw: Any) -> str:
 
 S = VideoSession
 _SCHEDULED = S.status == StoredStatus.SCHEDULED
+Moment = datetime | ColumnElement[datetime]  # a time, or one bound at execution (`_NOW`)
 
 
-def _status_is(status: str, now: datetime, column: Any = S.status) -> ColumnElement[bool]:
+def _status_is(status: str, now: Moment, column: Any = S.status) -> ColumnElement[bool]:
     """Effective status as a condition: see sessions.effective_status."""
     scheduled = column == StoredStatus.SCHEDULED
     if status == EffectiveStatus.SCHEDULED:
@@ -225,7 +239,7 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 def _filter_conditions(
-    f: SessionFilters, *, now: datetime, zone: ZoneInfo, by_teacher_name: bool
+    f: SessionFilters, *, now: Moment, zone: ZoneInfo, by_teacher_name: bool
 ) -> list[ColumnElement[bool]]:
     """Every filter as a WHERE condition; each word of q must match some field (the index's)."""
     where: list[ColumnElement[bool]] = []
@@ -281,13 +295,6 @@ def _bounds(page: int, page_size: int) -> tuple[int, int]:
 
 def _offset(page: int, page_size: int) -> int:
     return (page - 1) * page_size
-
-
-def _count_upto(db: Session, where: list[ColumnElement[bool]], cap: int) -> tuple[int, bool]:
-    """How many sessions match, counting no further than `cap`; and whether there are more."""
-    first = select(S.id).where(*where).limit(cap + 1).subquery()
-    found = int(db.exec(select(func.count()).select_from(first)).one())
-    return min(found, cap), found > cap
 
 
 # --- per-page lookups (one grouped query each) ----------------------------------------------
@@ -392,6 +399,104 @@ def teacher_sessions(
     return Page(rows, total, page, page_size)
 
 
+# --- the open catalog -----------------------------------------------------------------------
+# Bound at execution, so that one statement serves every request with the same filters.
+_NOW = bindparam("now")
+_STUDENT = bindparam("student_id")
+_OFFSET = bindparam("offset")
+_LIMIT = bindparam("limit")
+_UPTO = bindparam("upto")  # COUNT_CAP + 1: counting further would only say "more"
+
+
+def _materials_count() -> Any:
+    """A listing's column: how many materials the session has (its JSON shows the number)."""
+    return (
+        select(func.count())
+        .select_from(Material)
+        .where(Material.session_id == S.id)
+        .scalar_subquery()
+    )
+
+
+def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]:
+    """The open catalog's page and count statements for these (cleaned) filters.
+
+    `tz` matters to the day filters only (the caller passes "UTC" without any, to share the
+    statements kept by `_kept_open_catalog`).
+    """
+    deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
+    where = [
+        _status_column(f) == StoredStatus.SCHEDULED,
+        S.starts_at > _NOW,
+        deadline > _NOW,
+        or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
+        *_filter_conditions(f, now=_NOW, zone=_zone(tz), by_teacher_name=True),
+    ]
+    seated = (
+        select(Enrollment.id)
+        .where(
+            Enrollment.session_id == S.id,
+            Enrollment.student_id == _STUDENT,
+            Enrollment.status == EnrollmentStatus.ACTIVE,
+        )
+        .exists()
+    )
+    order = _student_order(f.sort)
+    # The page is chosen on ids alone, then its rows, tags, materials and marks are read for those
+    # only. With words, the search already reads every match to sort them: they are counted in
+    # the same pass (the index narrows them). Without, counting stops at COUNT_CAP (`_UPTO`).
+    counted = func.count().over() if f.q else literal(None)
+    chosen = (
+        select(S.id, counted.label("total"))
+        .where(*where)
+        .order_by(*order)
+        .offset(_OFFSET)
+        .limit(_LIMIT)
+        .subquery()
+    )
+    page = (
+        select(
+            *S.__table__.c,  # type: ignore[attr-defined]
+            User.full_name,
+            _tag_names().label("tag_names"),
+            seated.label("mine"),
+            _materials_count().label("materials"),
+            chosen.c.total,
+        )
+        .join(chosen, chosen.c.id == S.id)
+        .join(User, User.id == S.teacher_id)
+        .order_by(*order)
+    )
+    first = select(S.id).where(*where).limit(_UPTO).subquery()
+    return page, select(func.count()).select_from(first)
+
+
+# Building the statements, and their cache key, took longer than SQLite took to run them: they
+# are kept for the filters that come back (none, a sort, a tag...). Not for words, which change
+# with every keystroke.
+_kept_open_catalog = lru_cache(maxsize=64)(_open_catalog)
+
+
+# When each count of the open catalog last reached the cap, per database and filters.
+_capped_at: dict[tuple[Any, ...], float] = {}
+
+
+def _capped_recently(key: tuple[Any, ...]) -> bool:
+    """Whether this count reached the cap less than CAPPED_COUNT_SECONDS ago.
+
+    Only a count past the cap is remembered: below it, every session that opens or fills changes
+    the number shown, so it is counted each time (and a small count is cheap).
+    """
+    at = _capped_at.get(key)
+    return at is not None and monotonic() - at < CAPPED_COUNT_SECONDS
+
+
+def _remember_capped(key: tuple[Any, ...]) -> None:
+    if len(_capped_at) >= 1_000:  # filters are typed by users: keep the memory bounded
+        _capped_at.clear()
+    _capped_at[key] = monotonic()
+
+
 def available_sessions(
     *,
     db: Session,
@@ -405,55 +510,39 @@ def available_sessions(
     """Published sessions a student can still enroll in (not started, deadline ahead, a seat)."""
     require_role(actor, Role.STUDENT)
     f = clean_filters(filters, sorts=STUDENT_SORTS)
-    zone, now = _zone(tz), clock()
+    _zone(tz)  # refused even where no day filter needs it
     page, page_size = _bounds(page, page_size)
-    deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
-    where = [
-        _status_column(f) == StoredStatus.SCHEDULED,
-        S.starts_at > now,
-        deadline > now,
-        or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
-        *_filter_conditions(f, now=now, zone=zone, by_teacher_name=True),
-    ]
-    seated = (
-        select(Enrollment.id)
-        .where(
-            Enrollment.session_id == S.id,
-            Enrollment.student_id == actor.id,
-            Enrollment.status == EnrollmentStatus.ACTIVE,
-        )
-        .exists()
-    )
-    order = _student_order(f.sort)
-    # The page is chosen on ids alone, then its rows, tags and marks are read for those only.
-    # With words, the search already reads every match to sort them: they are counted in the
-    # same pass (the index narrows them). Without, counting stops at COUNT_CAP. Either way the
-    # total says at most COUNT_CAP, and `capped` whether there are more.
-    counted = func.count().over() if f.q else literal(None)
-    chosen = (
-        select(S.id, counted.label("total"))
-        .where(*where)
-        .order_by(*order)
-        .offset(_offset(page, page_size))
-        .limit(page_size)
-        .subquery()
-    )
-    found = db.exec(
-        select(S, User.full_name, _tag_names(), seated, chosen.c.total)
-        .join(chosen, chosen.c.id == S.id)
-        .join(User, User.id == S.teacher_id)
-        .order_by(*order)
-    ).all()
+    zone_key = tz if f.date_from or f.date_to else "UTC"
+    statements = _open_catalog if f.q else _kept_open_catalog
+    page_statement, count_statement = statements(f, zone_key)
+    params = {
+        "now": clock(),
+        "student_id": actor.id,
+        "offset": _offset(page, page_size),
+        "limit": page_size,
+        "upto": COUNT_CAP + 1,
+    }
+    found = db.connection().execute(page_statement, params).all()
+    key = (str(db.get_bind().engine.url), f, zone_key, COUNT_CAP)
     if f.q and found:
-        matched = int(found[0][-1])
+        matched = int(found[0].total)
         total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
+    elif not f.q and _capped_recently(key):
+        total, capped = COUNT_CAP, True
     else:  # no words, or a page past the last: count apart
-        total, capped = _count_upto(db, where, COUNT_CAP)
+        counted = int(db.connection().execute(count_statement, params).scalar_one())
+        total, capped = min(counted, COUNT_CAP), counted > COUNT_CAP
+        if capped and not f.q:
+            _remember_capped(key)
     rows = [
         SessionRow(
-            s, name, _tags(tags), enrollment_status=EnrollmentStatus.ACTIVE.value if mine else None
+            row,  # type: ignore[arg-type]
+            row.full_name,
+            _tags(row.tag_names),
+            enrollment_status=EnrollmentStatus.ACTIVE.value if row.mine else None,
+            materials_count=int(row.materials),
         )
-        for s, name, tags, mine, _ in found
+        for row in found
     ]
     return Page(rows, total, page, page_size, capped)
 
