@@ -157,7 +157,7 @@ def test_the_open_catalog_index_is_made_on_sqlite_only(empty_db_url, make_alembi
     finally:
         engine.dispose()
     assert ("ix_video_sessions_open" in names) == empty_db_url.startswith("sqlite")
-    command.downgrade(config, "0012")  # and gone again on the way down
+    command.downgrade(config, "0013")  # and gone again on the way down
     engine = make_engine(empty_db_url)
     try:
         names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
