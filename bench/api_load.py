@@ -23,12 +23,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
+from sqlalchemy import update
 
 from bench import data
 from bench.context import Context
 from bench.measure import Outcome, Row, percentile, profile_summary, top_frames
 from bench.server import App, embedded_app, running_app
 from visio.db import make_engine
+from visio.models import Notice, NoticeStatus
 
 REDIS_URL = os.environ.get("VISIO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 P95_MS = 100.0
@@ -381,6 +383,22 @@ def _enroll_targets(url: str, teacher_id: int, count: int) -> Callable[[], list[
     return make
 
 
+def _drop_mail_backlog(url: str) -> None:
+    """Mark the mails earlier servers' runs caused as skipped: a new server's first outbox pass
+    would otherwise deliver them all (thousands, minutes of CPU) during its own runs."""
+    notices = Notice.__table__  # type: ignore[attr-defined]
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(notices)
+                .where(notices.c.status == NoticeStatus.PENDING.value)
+                .values(status=NoticeStatus.SKIPPED.value)
+            )
+    finally:
+        engine.dispose()
+
+
 def _redis_problem() -> str | None:
     try:
         import redis
@@ -513,6 +531,7 @@ def run(ctx: Context) -> Outcome:
             pg = data.populate(url, sessions=plan.api_sessions, students=plan.api_clients + 20)
             fresh = _enroll_targets(url, pg.teacher_ids[0], targets)
             for workers in (1, 2):
+                _drop_mail_backlog(url)
                 _flush_redis()
                 ctx.log(f"starting the prod build (PostgreSQL + Redis, {workers} workers) ...")
                 with running_app(
