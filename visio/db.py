@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from visio.search_text import fold_text
@@ -42,13 +44,46 @@ def make_engine(url: str) -> Engine:
     # No JIT: the app's statements are short, and a plan estimated costly (the dashboard's scan)
     # spent more compiling (18 ms) than running (10 ms).
     options = f"-c lock_timeout={settings.db_lock_timeout_seconds * 1000} -c jit=off"
-    return create_engine(
+    engine = create_engine(
         url,
         connect_args={"options": options},
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use if it sat idle: after a database restart or a cut
+    network it is dead, and a fresh one is taken instead (the pool retries on DisconnectionError).
+
+    SQLAlchemy's `pool_pre_ping` pings before every use: a round trip per request on a hot path
+    whose connections were in use a moment ago. A connection used within the last second is
+    taken as is; should the database have gone in that second, the request fails and the pool is
+    renewed, as it would for a connection dying mid-request.
+    """
+
+    @event.listens_for(engine.pool, "checkin")
+    def _idle_from(_dbapi_conn, record) -> None:  # type: ignore[no-untyped-def]
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _ping(dbapi_conn, record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+            return  # just opened, or used a moment ago
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:  # noqa: BLE001 (any failure: this connection is not usable)
+            raise DisconnectionError() from exc
 
 
 _bound: Engine | None = None
