@@ -68,13 +68,9 @@ def unenroll_closes_at(session: VideoSession, enrollment: Enrollment) -> datetim
     return session.starts_at if moved else enrollment_deadline(session)
 
 
-_PAIR = (
-    select(Enrollment)
-    .where(
-        Enrollment.session_id == bindparam("session_id"),
-        Enrollment.student_id == bindparam("student_id"),
-    )
-    .execution_options(populate_existing=True)  # read under the lock: never an older copy
+_PAIR = select(Enrollment.id, Enrollment.status).where(  # type: ignore[call-overload]
+    Enrollment.session_id == bindparam("session_id"),
+    Enrollment.student_id == bindparam("student_id"),
 )
 
 
@@ -118,9 +114,12 @@ def enroll(
         session = _lock_session(db, video_session_id)
         now = clock()
         pair = {"session_id": session.id, "student_id": actor.id}
-        enrollment = db.execute(_PAIR, pair).scalars().first()
-        if enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE:
+        earlier = db.execute(_PAIR, pair).first()  # mostly none: no object to build
+        if earlier is not None and earlier.status == EnrollmentStatus.ACTIVE:
             raise Conflict("already_enrolled")
+        enrollment = (
+            None if earlier is None else db.get(Enrollment, earlier.id, populate_existing=True)
+        )
         check_can_enroll(session, actor, now)
 
         result = take_seat(db, session=session, student=actor, enrollment=enrollment, at=now)
