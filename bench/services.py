@@ -103,9 +103,12 @@ def recorded(engine: Engine) -> Iterator[list[Statement]]:
 
 def explain(engine: Engine, statement: Statement) -> str:
     """SQLite's plan for a recorded statement, one line per step."""
+    params = statement.params
+    if isinstance(params, list) and params and isinstance(params[0], (tuple, list, dict)):
+        params = params[0]  # an executemany: the plan of one row's
     with engine.connect() as conn:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        rows = cursor.execute(f"EXPLAIN QUERY PLAN {statement.sql}", statement.params).fetchall()
+        rows = cursor.execute(f"EXPLAIN QUERY PLAN {statement.sql}", params).fetchall()
     return "; ".join(row[-1] for row in rows)
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from visio.i18n import CATALOGS, error_message, pick_language, t
+from visio.i18n import CATALOGS, PAGE_CATALOGS, SERVER_ONLY, error_message, pick_language, t
 from visio.i18n.formatting import format_duration, format_money, format_when
 
 SERVICES = Path(__file__).resolve().parents[2] / "visio" / "services"
@@ -68,3 +68,21 @@ def test_dates_and_money_follow_locale_and_time_zone() -> None:
     assert format_money(123456, "en") == "€1,234.56"
     assert format_duration(90, "fr") == "1 h 30"
     assert format_duration(45, "en") == "45 min"
+
+
+def test_pages_get_every_string_but_the_servers_own() -> None:
+    """The pages' catalog rides with every page's state: the mails' strings stay on the server,
+    and no page asks for one of them."""
+    pages = Path(__file__).resolve().parents[2] / "visio"
+    for lang, catalog in CATALOGS.items():
+        sent = PAGE_CATALOGS[lang]
+        assert sent and not [k for k in sent if k.startswith(SERVER_ONLY)]
+        assert {k: v for k, v in catalog.items() if not k.startswith(SERVER_ONLY)} == sent
+    server_key = re.compile(r"[\"']((?:" + "|".join(map(re.escape, SERVER_ONLY)) + r")[\w.]+)[\"']")
+    asked = {
+        key
+        for folder in ("pages", "components")
+        for source in (pages / folder).rglob("*.py")
+        for key in server_key.findall(source.read_text())
+    }
+    assert not asked

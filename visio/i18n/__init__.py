@@ -9,6 +9,13 @@ from visio.i18n.formatting import format_money
 
 CATALOGS: dict[str, dict[str, str]] = {"fr": fr.MESSAGES, "en": en.MESSAGES}
 LANGUAGES = tuple(CATALOGS)
+# Strings only the server uses (mails are built and sent by it): not sent to every browser.
+SERVER_ONLY = ("mail.",)
+# What the pages index on the client, sent with every page's state (the bulk of it).
+PAGE_CATALOGS: dict[str, dict[str, str]] = {
+    lang: {k: v for k, v in catalog.items() if not k.startswith(SERVER_ONLY)}
+    for lang, catalog in CATALOGS.items()
+}
 DEFAULT_LANGUAGE = "fr"
 
 

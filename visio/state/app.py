@@ -8,7 +8,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from visio.db import open_db
-from visio.i18n import CATALOGS, LANGUAGES, error_message, pick_language
+from visio.i18n import CATALOGS, LANGUAGES, PAGE_CATALOGS, error_message, pick_language
 from visio.i18n.formatting import format_money
 from visio.models import Role, User
 from visio.services import accounts, inbox
@@ -60,8 +60,8 @@ class AppState(rx.State):
 
     @rx.var
     def tr(self) -> dict[str, str]:
-        """Every UI string in the viewer's language (components index it by key)."""
-        return CATALOGS[self.lang]
+        """Every page string in the viewer's language (components index it by key)."""
+        return PAGE_CATALOGS[self.lang]
 
     @rx.var
     def logged_in(self) -> bool:
