@@ -34,7 +34,7 @@ async def enroll(
     def work() -> Response:  # every paid seat comes this way: all of it in one worker thread
         with open_db() as db:
             user = accounts.authenticate(db=db, token=token)
-            db.expunge(user)  # loaded once: the claim's fresh transaction need not read it again
+            db.expunge(user)  # read once: the key's own transactions would expire it (a reload)
 
             def run() -> EnrollOut:
                 done = enrollments.enroll(db=db, actor=user, video_session_id=session_id)

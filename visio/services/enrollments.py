@@ -192,7 +192,15 @@ def take_seat(
             set_committed_value(enrollment, name, value)
     seat_rows.count_seat(connection, session.id)  # type: ignore[arg-type]
     set_committed_value(session, "enrolled_count", session.enrolled_count + 1)
-    seat_rows.audit_enrolled(connection, student.id, session.id, price, at)  # type: ignore[arg-type]
+    audit.record_now(
+        connection,
+        actor_id=student.id,
+        action="session.enrolled",
+        target_type="session",
+        target_id=session.id,
+        at=at,
+        paid_cents=price,
+    )
 
     purchase = None
     if wallet_id is not None:

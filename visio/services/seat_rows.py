@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, insert, literal, select, update
 
 from visio.models import (
-    AuditEvent,
     Enrollment,
     EnrollmentStatus,
     Purchase,
@@ -53,7 +52,6 @@ _COUNT_SEAT = (
     .where(_sessions.c.id == bindparam("session_id"))
     .values(enrolled_count=_sessions.c.enrolled_count + 1)
 )
-_AUDIT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 _INSERT_PURCHASE = insert(_purchases)
 
 
@@ -110,23 +108,6 @@ def reactivate(connection: Connection, enrollment_id: int, at: datetime) -> None
 def count_seat(connection: Connection, session_id: int) -> None:
     """One more seat taken on the (locked) session row."""
     connection.execute(_COUNT_SEAT, {"session_id": session_id})
-
-
-def audit_enrolled(
-    connection: Connection, student_id: int, session_id: int, paid_cents: int, at: datetime
-) -> None:
-    """The audit event `audit.record` would add for this seat."""
-    connection.execute(
-        _AUDIT,
-        {
-            "actor_id": student_id,
-            "action": "session.enrolled",
-            "target_type": "session",
-            "target_id": session_id,
-            "data": {"paid_cents": paid_cents},
-            "created_at": at,
-        },
-    )
 
 
 def insert_purchase(
