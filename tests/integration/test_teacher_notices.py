@@ -94,8 +94,10 @@ def test_a_teacher_who_turned_new_enrollments_off_sees_them_in_the_app_only(
 def test_session_full_is_sent_once_when_the_last_seat_goes(db, clock, mailbox, teacher):
     session = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=2)
     enroll(db, clock, session)
+    deliver(db, clock, mailbox)
     assert written(db, "session_full") == []
     enroll(db, clock, session)
+    deliver(db, clock, mailbox)
     assert len(written(db, "session_full")) == 1
     with pytest.raises(Conflict):
         enroll(db, clock, session)

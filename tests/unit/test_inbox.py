@@ -194,7 +194,9 @@ def test_an_enrollment_and_a_cancellation_reach_the_students_list(db, clock) -> 
     assert found.unread == 2
 
 
-def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(db, clock) -> None:
+def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(
+    db, clock, tmp_path
+) -> None:
     teacher = make_teacher(db, clock=clock)
     teacher.locale = "en"
     db.add(teacher)
@@ -202,6 +204,9 @@ def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(db, cl
     student = make_student(db, clock=clock, full_name="Léa Dubois")
     session = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=1)
     enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
+    assert inbox.inbox_page(db=db, actor=teacher).items == []  # written by the sender's pass
+    transport = mail.FileTransport(tmp_path)
+    outbox.deliver_due(db=db, transport=transport, clock=clock)
 
     found = inbox.inbox_page(db=db, actor=teacher, lang="en")
 
@@ -212,6 +217,7 @@ def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(db, cl
     assert student.email not in " ".join(i.title + i.detail for i in found.items)
     unlimited = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=None)
     enrollments.enroll(db=db, actor=student, video_session_id=unlimited.id, clock=clock)
+    outbox.deliver_due(db=db, transport=transport, clock=clock)
     newest = inbox.inbox_page(db=db, actor=teacher, lang="fr").items[0]
     assert newest.detail == "Léa Dubois · 1 inscrit(s)"
 

@@ -284,7 +284,7 @@ def warn_due(db: Session, *, clock: Clock = utcnow) -> int:
         with locking.busy_on_timeout():
             if db.get_bind().dialect.name == "sqlite":
                 locking.begin_immediate(db)
-            written_count = notice_rows.insert_once(db, rows)
+            written_count = len(notice_rows.insert_once(db, rows))
             db.commit()
         return written_count
     except BaseException:

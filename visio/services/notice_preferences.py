@@ -46,9 +46,28 @@ def choice(db: Session, *, user_id: int | None, kind: str) -> bool | None:
 
 def wants_email(db: Session, *, user_id: int | None, kind: str) -> bool:
     """Whether a notice of `kind` to this user goes out by mail (else it is shown in the app)."""
+    return mailed(kind, choice(db, user_id=user_id, kind=kind))
+
+
+def mailed(kind: str, chosen: bool | None) -> bool:
+    """The rule: a kind that is not optional is always mailed; an optional one as the user
+    chose, or by its default if they never chose."""
     spec = mail.KINDS[kind]
-    chosen = choice(db, user_id=user_id, kind=kind)
-    return not spec.optional or (spec.default_on if chosen is None else chosen)
+    return not spec.optional or (spec.default_on if chosen is None else bool(chosen))
+
+
+def choices(db: Session, *, user_ids: set[int], kinds: set[str]) -> dict[tuple[int, str], bool]:
+    """The stored choices of these users for these kinds, in one query: (user id, kind) ->
+    mailed or not (a pair absent: never chose)."""
+    if not user_ids or not kinds:
+        return {}
+    rows = db.exec(
+        select(NoticePreference.user_id, NoticePreference.kind, NoticePreference.email).where(
+            NoticePreference.user_id.in_(sorted(user_ids)),  # type: ignore[attr-defined]
+            NoticePreference.kind.in_(sorted(kinds)),  # type: ignore[attr-defined]
+        )
+    ).all()
+    return {(user_id, kind): bool(email) for user_id, kind, email in rows}
 
 
 def optional_kinds(role: str) -> list[str]:

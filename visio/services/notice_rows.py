@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from visio.models import Notice, NoticeStatus
-from visio.services import mail
+from visio.services import notice_preferences
 from visio.settings import settings
 
 INSERT_CHUNK = 500
@@ -53,15 +53,15 @@ def values(
     dedupe_key: str | None = None,
 ) -> dict[str, Any]:
     """The column values of a notice to `user`; `chosen`: their preference for `kind`, if any."""
-    spec = mail.KINDS[kind]
-    mailed = not spec.optional or (spec.default_on if chosen is None else bool(chosen))
     return {
         "user_id": user.id,
         "email": user.email,
         "locale": user.locale if user.locale in ("fr", "en") else settings.default_locale,
         "kind": kind,
         "data": data,
-        "status": NoticeStatus.PENDING if mailed else NoticeStatus.SKIPPED,
+        "status": NoticeStatus.PENDING
+        if notice_preferences.mailed(kind, chosen)
+        else NoticeStatus.SKIPPED,
         "attempts": 0,
         "next_attempt_at": at,
         "dedupe_key": dedupe_key,
@@ -69,12 +69,13 @@ def values(
     }
 
 
-def insert_once(db: Session, rows: list[dict[str, Any]]) -> int:
+def insert_once(db: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert keyed rows, silently skipping those whose dedupe key exists (another worker wrote
-    it meanwhile): how many went in. The conflict target names the partial index's predicate."""
+    it meanwhile): the ids of those that went in. The conflict target names the partial index's
+    predicate."""
     dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     table = Notice.__table__  # type: ignore[attr-defined]
-    written = 0
+    written: list[int] = []
     for start in range(0, len(rows), INSERT_CHUNK):
         statement = (
             dialect.insert(table)
@@ -84,5 +85,5 @@ def insert_once(db: Session, rows: list[dict[str, Any]]) -> int:
             )
             .returning(table.c.id)
         )
-        written += len(db.execute(statement).all())
+        written += [int(i) for i in db.execute(statement).scalars()]
     return written

@@ -26,7 +26,14 @@ from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
 from visio.models import Notice, NoticeStatus, User
-from visio.services import locking, mail, notice_preferences, notice_rows, unsubscribe
+from visio.services import (
+    locking,
+    mail,
+    notice_preferences,
+    notice_rows,
+    seat_notices,
+    unsubscribe,
+)
 
 logger = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=15)
@@ -37,7 +44,8 @@ MARK_EVERY_SECONDS = 0.25  # sent mails are marked at least this often (and at t
 
 @dataclass(frozen=True)
 class Delivery:
-    """What one pass did: rows claimed, sent, put back for a retry, failed for good."""
+    """What one pass did: rows claimed (with those a seat's notice made, see `seat_notices`),
+    sent, put back for a retry, failed for good."""
 
     claimed: int = 0
     sent: int = 0
@@ -144,6 +152,9 @@ def deliver_due(
     ids = claim_due(db, clock=clock, limit=limit, lease=lease)
     sent = retried = failed = 0
     notices = _read(db, ids)
+    fanned = seat_notices.fan_out(db, notices, now=clock(), lease=lease)
+    notices += fanned
+    _skip_unwanted(db, notices)
     tokens = _unsubscribe_tokens(db, notices)
     marks: list[dict[str, Any]] = []  # sent, not yet marked
     marked_at = time.monotonic()
@@ -185,7 +196,44 @@ def deliver_due(
                     marked_at = time.monotonic()
     finally:
         _mark_sent(db, marks)
-    return Delivery(claimed=len(ids), sent=sent, retried=retried, failed=failed)
+    return Delivery(claimed=len(ids) + len(fanned), sent=sent, retried=retried, failed=failed)
+
+
+def _skip_unwanted(db: Session, notices: list[Notice]) -> None:
+    """Keep for the app only, `skipped`, the claimed notices whose recipient does not want their
+    kind mailed now: the choice at sending time rules (an unsubscribe made after the notice was
+    written, or a seat's confirmation, written without reading it)."""
+    optional = [
+        n
+        for n in notices
+        if n.status == NoticeStatus.PENDING
+        and n.user_id is not None
+        and n.kind in mail.KINDS
+        and mail.KINDS[n.kind].optional
+    ]
+    chosen = notice_preferences.choices(
+        db,
+        user_ids={int(n.user_id) for n in optional},  # type: ignore[arg-type]
+        kinds={n.kind for n in optional},
+    )
+    unwanted = [
+        n
+        for n in optional
+        if not notice_preferences.mailed(n.kind, chosen.get((n.user_id, n.kind)))  # type: ignore[arg-type]
+    ]
+    try:
+        if unwanted:
+            db.execute(
+                update(Notice)
+                .where(Notice.id.in_([n.id for n in unwanted]))  # type: ignore[union-attr]
+                .values(status=NoticeStatus.SKIPPED, claimed_until=None)
+            )
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+    for notice in unwanted:
+        notice.status = NoticeStatus.SKIPPED
 
 
 def _unsubscribe_tokens(db: Session, notices: list[Notice]) -> dict[int, str]:

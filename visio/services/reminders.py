@@ -60,7 +60,7 @@ def schedule_due(
         with locking.busy_on_timeout():
             if db.get_bind().dialect.name == "sqlite":
                 locking.begin_immediate(db)
-            written = notice_rows.insert_once(db, rows)
+            written = len(notice_rows.insert_once(db, rows))
             db.commit()
         return written
     except BaseException:

@@ -32,18 +32,32 @@ def _zoneinfo(user: User) -> ZoneInfo:
         return ZoneInfo(settings.default_timezone)
 
 
+SESSION_FIELDS = ("session_id", "title", "starts_at", "currency")  # a student's notice has them
+
+
 def session_data(
     session: VideoSession, teacher: notice_rows.Recipient, **extra: Any
 ) -> dict[str, Any]:
     """What a teacher's notice about one of their sessions holds, with `extra`."""
+    return data_with(session_fields(session), teacher, **extra)
+
+
+def session_fields(session: VideoSession) -> dict[str, Any]:
+    """The session's `SESSION_FIELDS`, as a notice holds them."""
     return {
         "session_id": session.id,
         "title": session.title,
         "starts_at": session.starts_at.isoformat(),
-        "tz": _zone(teacher),
         "currency": session.currency,
-        **extra,
     }
+
+
+def data_with(
+    fields: dict[str, Any], teacher: notice_rows.Recipient, **extra: Any
+) -> dict[str, Any]:
+    """A teacher's notice data from a session's `SESSION_FIELDS` (as a notice already holds
+    them), in the teacher's zone, with `extra`."""
+    return {**fields, "tz": _zone(teacher), **extra}
 
 
 def _teacher(db: Session, session: VideoSession) -> User:
