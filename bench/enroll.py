@@ -231,7 +231,7 @@ def notices_left_out() -> Iterator[None]:
     enrollment and session full): what they cost is the difference (the budget: at most 10%)."""
     hooks = ((seat_notices, "seat_taken", seat_notices.seat_taken),)
     for module, name, _ in hooks:
-        setattr(module, name, lambda *args, **kwargs: None)
+        setattr(module, name, lambda *args, **kwargs: [])  # no rows
     try:
         yield
     finally:

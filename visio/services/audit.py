@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Table
 from sqlmodel import Session
 
 from visio.models import AuditEvent
 
-_INSERT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+_TABLE: Table = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
 def record(
@@ -36,8 +36,7 @@ def record(
     return event
 
 
-def record_now(
-    connection: Connection,
+def row(
     *,
     actor_id: int | None,
     action: str,
@@ -45,17 +44,14 @@ def record_now(
     target_id: int | None,
     at: datetime,
     **data: Any,
-) -> None:
-    """`record`, written at once on the transaction's connection, with a statement built once:
-    for the hot paths that write without the ORM (a seat claim)."""
-    connection.execute(
-        _INSERT,
-        {
-            "actor_id": actor_id,
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id,
-            "data": data,
-            "created_at": at,
-        },
-    )
+) -> tuple[Table, dict[str, Any]]:
+    """`record`'s event as a row for a hot path that writes without the ORM (a seat claim
+    writes it with its other rows, see `seat_rows.insert_rows`)."""
+    return _TABLE, {
+        "actor_id": actor_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "data": data,
+        "created_at": at,
+    }

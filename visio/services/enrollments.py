@@ -151,8 +151,9 @@ def take_seat(
     Raises InsufficientFunds with nothing written.
 
     Every paid seat on the platform runs this, so it writes with statements built once (see
-    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat and
-    its purchase, the notices, and the escrow last (its entry and the debit's in one insert).
+    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat, its
+    audit event, notice and purchase (one statement on PostgreSQL), and the escrow last (its
+    entry and the debit's in one insert).
     The caller's loaded objects (session, enrollment, wallet) follow what was written.
     """
     db.flush()  # the caller's pending changes first: the statements below bypass the ORM
@@ -190,32 +191,39 @@ def take_seat(
             ("ended_at", None),
         ):
             set_committed_value(enrollment, name, value)
-    seat_rows.count_seat(connection, session.id)  # type: ignore[arg-type]
-    set_committed_value(session, "enrolled_count", session.enrolled_count + 1)
-    audit.record_now(
-        connection,
-        actor_id=student.id,
-        action="session.enrolled",
-        target_type="session",
-        target_id=session.id,
-        at=at,
-        paid_cents=price,
-    )
+    set_committed_value(session, "enrolled_count", session.enrolled_count + 1)  # written below
 
-    purchase = None
-    if wallet_id is not None:
-        purchase = seat_rows.insert_purchase(connection, session, student.id, enrollment.id, at)  # type: ignore[arg-type]
-    else:
+    if wallet_id is None:
         balance = seat_rows.balance(connection, student.id)  # type: ignore[arg-type]
-    seat_notices.seat_taken(
-        db,
-        session=session,
-        student=student,
-        paid_cents=price,
-        balance_cents=balance,  # type: ignore[arg-type]
-        at=at,
-        student_kind=confirmation,
-    )
+    rows = [
+        seat_rows.seat_counted(session.id),  # type: ignore[arg-type]
+        audit.row(
+            actor_id=student.id,
+            action="session.enrolled",
+            target_type="session",
+            target_id=session.id,
+            at=at,
+            paid_cents=price,
+        ),
+        *seat_notices.seat_taken(
+            db,
+            session=session,
+            student=student,
+            paid_cents=price,
+            balance_cents=balance,  # type: ignore[arg-type]
+            at=at,
+            student_kind=confirmation,
+        ),
+    ]
+    purchase = None
+    if wallet_id is not None:  # the purchase last: its id is read back (with the others, one trip)
+        values = seat_rows.purchase_values(session, student.id, enrollment.id, at)  # type: ignore[arg-type]
+        purchase_id = seat_rows.insert_rows(connection, [*rows, (seat_rows.PURCHASES, values)])
+        purchase = Purchase.model_construct(
+            id=purchase_id, settled_at=None, idempotency_key=None, **values
+        )
+    else:
+        seat_rows.insert_rows(connection, rows)
     if purchase is not None:  # the escrow last: its lock is held only until the commit
         wallets.credit_escrow(
             db,

@@ -3,7 +3,8 @@ and the teacher's "session full" when it was the last seat.
 
 They ride in every seat claim, whose speed the enrollment benchmark watches (the notices may cost
 at most a tenth of it). So the claim writes one row and reads nothing: the student's notice,
-built from what the claim already holds, carrying under `SEAT` what the teacher's notices need.
+built from what the claim already holds, carrying under `SEAT` what the teacher's notices need
+(on PostgreSQL it rides in the statement that writes the seat's purchase).
 The student's choice about that mail is applied by the sender (`outbox.deliver_due`), and the
 teacher's notices are written by the sender when it claims that row (`fan_out`): in one
 transaction with taking `SEAT` off the row, each once (dedupe keys), then mailed in the same pass.
@@ -16,17 +17,22 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, update
 from sqlmodel import Session, select
 
 from visio.models import Notice, NoticeStatus, User, VideoSession
-from visio.services import notice_preferences, notice_rows, student_notices, teacher_notices
+from visio.services import (
+    notice_preferences,
+    notice_rows,
+    seat_rows,
+    student_notices,
+    teacher_notices,
+)
 
 SEAT = "seat"  # the data key of the teacher's notices still to write: {taken, capacity, student}
 TEACHER_KINDS = ("new_enrollment", "session_full")
 
-_TABLE = Notice.__table__  # type: ignore[attr-defined]
-_INSERT = insert(_TABLE)
+_TABLE: Table = Notice.__table__  # type: ignore[attr-defined]
 _DATA = (
     update(_TABLE)
     .where(_TABLE.c.id == bindparam("notice_id"))
@@ -43,13 +49,14 @@ def seat_taken(
     balance_cents: int,
     at: datetime,
     student_kind: str | None = "enrollment_confirmed",
-) -> None:
-    """Write the seat's notices (call after the seat count was raised); never commits.
+) -> list[seat_rows.Row]:
+    """The seat's notices, as rows for the caller to write with the seat's others (call after
+    the seat count was raised).
 
     `student_kind`: the student's notice, the confirmation in its own words (a seat from the
     waiting list is told as a promotion: one mail, not two); None writes none for the student
     (a series' seats are confirmed by one summary, see `series.enroll_series`): the teacher's
-    notices are then written at once, with a read of the teacher."""
+    notices are then the rows, with a read of the teacher."""
     seat = {
         "taken": session.enrolled_count,
         "capacity": session.capacity,
@@ -59,8 +66,7 @@ def seat_taken(
         teacher = db.get(User, session.teacher_id)
         assert teacher is not None  # a session's teacher is a foreign key
         fields = teacher_notices.session_fields(session)
-        db.connection().execute(_INSERT, _teacher_rows(db, [(teacher, fields, seat)], at=at))
-        return
+        return [(_TABLE, row) for row in _teacher_rows(db, [(teacher, fields, seat)], at=at)]
     data = student_notices.enrollment_data(
         session, student, paid_cents=paid_cents, balance_cents=balance_cents
     )
@@ -68,7 +74,7 @@ def seat_taken(
         student, kind=student_kind, data={**data, SEAT: seat}, at=at, chosen=None
     )
     row["status"] = NoticeStatus.PENDING  # the sender applies the choice, after writing `SEAT`'s
-    db.connection().execute(_INSERT, row)
+    return [(_TABLE, row)]
 
 
 def fan_out(db: Session, notices: list[Notice], *, now: datetime, lease: timedelta) -> list[Notice]:

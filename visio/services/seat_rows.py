@@ -10,8 +10,11 @@ entry and the cached balance move in the same transaction.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache, lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, literal, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, insert, literal, select, update
+from sqlalchemy.sql.dml import UpdateBase
 
 from visio.models import (
     Enrollment,
@@ -28,7 +31,7 @@ from visio.services.errors import InsufficientFunds, NotAuthenticated
 _wallets = Wallet.__table__  # type: ignore[attr-defined]
 _enrollments = Enrollment.__table__  # type: ignore[attr-defined]
 _sessions = VideoSession.__table__  # type: ignore[attr-defined]
-_purchases = Purchase.__table__  # type: ignore[attr-defined]
+PURCHASES: Table = Purchase.__table__  # type: ignore[attr-defined]
 
 _DEBIT = (
     update(_wallets)
@@ -47,12 +50,14 @@ _REACTIVATE = (
     .where(_enrollments.c.id == bindparam("enrollment_id"))
     .values(status=EnrollmentStatus.ACTIVE.value, enrolled_at=bindparam("at"), ended_at=None)
 )
-_COUNT_SEAT = (
+_COUNT_SEAT = (  # its parameter named apart: it rides with other rows (`insert_rows`)
     update(_sessions)
-    .where(_sessions.c.id == bindparam("session_id"))
+    .where(_sessions.c.id == bindparam("seat_session_id"))
     .values(enrolled_count=_sessions.c.enrolled_count + 1)
 )
-_INSERT_PURCHASE = insert(_purchases)
+# A row to insert (its table and values), or a statement whose result nothing reads, with its
+# parameters (named apart from every column: see `_COUNT_SEAT`).
+Row = tuple[Table | UpdateBase, dict[str, Any]]
 
 
 def debit(
@@ -105,16 +110,17 @@ def reactivate(connection: Connection, enrollment_id: int, at: datetime) -> None
     connection.execute(_REACTIVATE, {"enrollment_id": enrollment_id, "at": at})
 
 
-def count_seat(connection: Connection, session_id: int) -> None:
-    """One more seat taken on the (locked) session row."""
-    connection.execute(_COUNT_SEAT, {"session_id": session_id})
+def seat_counted(session_id: int) -> Row:
+    """One more seat taken on the (locked) session row: the statement, to write with
+    `insert_rows`."""
+    return _COUNT_SEAT, {"seat_session_id": session_id}
 
 
-def insert_purchase(
-    connection: Connection, session: VideoSession, student_id: int, enrollment_id: int, at: datetime
-) -> Purchase:
-    """The seat's purchase, held in escrow; returned as a (detached) object for the answer."""
-    values = {
+def purchase_values(
+    session: VideoSession, student_id: int, enrollment_id: int, at: datetime
+) -> dict[str, Any]:
+    """The seat's purchase, held in escrow: its row, to write with `insert_rows`."""
+    return {
         "student_id": student_id,
         "session_id": session.id,
         "teacher_id": session.teacher_id,
@@ -124,5 +130,48 @@ def insert_purchase(
         "status": PurchaseStatus.HELD.value,
         "created_at": at,
     }
-    purchase_id = connection.execute(_INSERT_PURCHASE, values).inserted_primary_key[0]  # type: ignore[index]
-    return Purchase.model_construct(id=purchase_id, settled_at=None, idempotency_key=None, **values)
+
+
+def insert_rows(connection: Connection, rows: list[Row]) -> int:
+    """Write `rows`, of which only the last (an insert) is read back: its id.
+
+    On PostgreSQL in one round trip: the others ride as writable CTEs of the last one's INSERT
+    (a seat's count, audit event and notice with its purchase: three round trips fewer per
+    seat). SQLite has no DML in a CTE, and no round trips to save: one statement each.
+    """
+    *riders, (table, values) = rows
+    if connection.dialect.name != "postgresql":
+        for target, params in riders:
+            connection.execute(_statement(target), params)
+        return connection.execute(_statement(table), values).inserted_primary_key[0]  # type: ignore[index, arg-type]
+    shape = tuple((target, _names(target, params)) for target, params in rows)
+    bound: dict[str, Any] = {}
+    for i, (target, params) in enumerate(rows):
+        bound.update(
+            {f"r{i}_{k}": v for k, v in params.items()} if isinstance(target, Table) else params
+        )
+    return connection.execute(_together(shape), bound).scalar_one()
+
+
+def _names(target: Table | UpdateBase, params: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(params) if isinstance(target, Table) else ()
+
+
+@cache
+def _statement(target: Table | UpdateBase) -> UpdateBase:
+    return insert(target) if isinstance(target, Table) else target
+
+
+@lru_cache(maxsize=64)  # a handful of shapes: the seat's rows, with or without a purchase
+def _together(shape: tuple[tuple[Table | UpdateBase, tuple[str, ...]], ...]) -> Insert:
+    statements = [
+        insert(target).values(
+            {name: bindparam(f"r{i}_{name}", type_=target.c[name].type) for name in names}
+        )
+        if isinstance(target, Table)
+        else target
+        for i, (target, names) in enumerate(shape)
+    ]
+    *riders, last = statements
+    ctes = [rider.cte(f"row_{i}") for i, rider in enumerate(riders)]
+    return last.add_cte(*ctes).returning(shape[-1][0].c.id)  # type: ignore[union-attr, attr-defined]
