@@ -1,0 +1,75 @@
+"""A paid seat's rows on both databases: the seat count, the audit event, the notice and the
+purchase are all written, and on PostgreSQL in one statement (the others ride as writable CTEs
+of the purchase's insert), so a seat claim costs three round trips fewer."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event, func
+from sqlmodel import Session, select
+
+from tests.factories import make_funded_student, make_session, make_teacher
+from visio.models import AuditEvent, Notice, Purchase, VideoSession
+from visio.services import enrollments
+
+PRICE = 1200
+
+
+def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
+    """A paid seat claimed, its rows checked: the statements it ran."""
+    teacher = make_teacher(db, clock=clock)
+    session = make_session(
+        db, teacher=teacher, clock=clock, publish=True, is_paid=True, price_cents=PRICE
+    )
+    student = make_funded_student(db, clock=clock, amount_cents=5000)
+    statements: list[str] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        result = enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert result.purchase is not None and result.wallet_balance_cents == 5000 - PRICE
+    db.rollback()
+    assert db.get(VideoSession, session.id, populate_existing=True).enrolled_count == 1  # type: ignore[union-attr]
+    audited = db.exec(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "session.enrolled", AuditEvent.actor_id == student.id)
+    ).one()
+    assert audited == 1
+    [notice] = db.exec(select(Notice).where(Notice.user_id == student.id)).all()
+    assert notice.kind == "enrollment_confirmed" and notice.data["paid_cents"] == PRICE
+    [purchase] = db.exec(select(Purchase).where(Purchase.student_id == student.id)).all()
+    assert purchase.id == result.purchase.id and purchase.amount_cents == PRICE
+    return statements
+
+
+def _writing(statements: list[str], *fragments: str) -> list[str]:
+    return [s for s in statements if any(f in s for f in fragments)]
+
+
+def test_a_paid_seat_writes_its_count_audit_notice_and_purchase_on_sqlite(db, clock) -> None:
+    statements = _claim(db, clock)
+
+    assert len(_writing(statements, "INSERT INTO purchases")) == 1
+    assert len(_writing(statements, "INSERT INTO audit_events")) == 1
+    assert len(_writing(statements, "INSERT INTO notices")) == 1
+
+
+@pytest.mark.postgres
+def test_a_paid_seat_writes_them_in_one_statement_on_postgresql(pg_db, clock) -> None:
+    statements = _claim(pg_db, clock)
+
+    fragments = (
+        "UPDATE video_sessions SET enrolled_count",
+        "INSERT INTO audit_events",
+        "INSERT INTO notices",
+        "INSERT INTO purchases",
+    )
+    [together] = _writing(statements, *fragments)
+    assert all(fragment in together for fragment in fragments)
