@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, update
+from sqlalchemy import and_, bindparam, insert, or_, update
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
-from visio.models import Notice, NoticeStatus, User
+from visio.models import Notice, NoticePreference, NoticeStatus, User
 from visio.services import (
     locking,
     mail,
@@ -151,10 +151,10 @@ def deliver_due(
     """One pass: claim the due notices, send each outside any transaction, record the outcome."""
     ids = claim_due(db, clock=clock, limit=limit, lease=lease)
     sent = retried = failed = 0
-    notices = _read(db, ids)
-    fanned = seat_notices.fan_out(db, notices, now=clock(), lease=lease)
+    notices, chosen = _read(db, ids)
+    fanned = seat_notices.fan_out(db, notices, now=clock(), lease=lease)  # choices applied
+    _skip_unwanted(db, notices, chosen)
     notices += fanned
-    _skip_unwanted(db, notices)
     tokens = _unsubscribe_tokens(db, notices)
     marks: list[dict[str, Any]] = []  # sent, not yet marked
     marked_at = time.monotonic()
@@ -199,35 +199,26 @@ def deliver_due(
     return Delivery(claimed=len(ids) + len(fanned), sent=sent, retried=retried, failed=failed)
 
 
-def _skip_unwanted(db: Session, notices: list[Notice]) -> None:
+def _skip_unwanted(db: Session, notices: list[Notice], chosen: dict[int, bool | None]) -> None:
     """Keep for the app only, `skipped`, the claimed notices whose recipient does not want their
-    kind mailed now: the choice at sending time rules (an unsubscribe made after the notice was
-    written, or a seat's confirmation, written without reading it)."""
-    optional = [
+    kind mailed now (`chosen`: each one's recipient's choice, read with it): the choice at
+    sending time rules (an unsubscribe made after the notice was written, or a seat's
+    confirmation, written without reading it)."""
+    unwanted = [
         n
         for n in notices
         if n.status == NoticeStatus.PENDING
-        and n.user_id is not None
         and n.kind in mail.KINDS
-        and mail.KINDS[n.kind].optional
+        and not notice_preferences.mailed(n.kind, chosen.get(int(n.id)))  # type: ignore[arg-type]
     ]
-    chosen = notice_preferences.choices(
-        db,
-        user_ids={int(n.user_id) for n in optional},  # type: ignore[arg-type]
-        kinds={n.kind for n in optional},
-    )
-    unwanted = [
-        n
-        for n in optional
-        if not notice_preferences.mailed(n.kind, chosen.get((n.user_id, n.kind)))  # type: ignore[arg-type]
-    ]
+    if not unwanted:
+        return
     try:
-        if unwanted:
-            db.execute(
-                update(Notice)
-                .where(Notice.id.in_([n.id for n in unwanted]))  # type: ignore[union-attr]
-                .values(status=NoticeStatus.SKIPPED, claimed_until=None)
-            )
+        db.execute(
+            update(Notice)
+            .where(Notice.id.in_([n.id for n in unwanted]))  # type: ignore[union-attr]
+            .values(status=NoticeStatus.SKIPPED, claimed_until=None)
+        )
         db.commit()
     except BaseException:
         db.rollback()
@@ -276,23 +267,30 @@ def _mark_sent(db: Session, marks: list[dict[str, Any]]) -> None:
     marks.clear()
 
 
-def _read(db: Session, ids: list[int]) -> list[Notice]:
-    """The claimed notices as they are now, in one query, kept readable after the rollback that
-    leaves nothing held while the mails travel."""
+def _read(db: Session, ids: list[int]) -> tuple[list[Notice], dict[int, bool | None]]:
+    """The claimed notices as they are now, with their recipients' choices for their kinds (by
+    notice id; None: never chose), in one query, kept readable after the rollback that leaves
+    nothing held while the mails travel."""
     if not ids:
-        return []
-    notices = list(
-        db.exec(
-            select(Notice)
-            .where(Notice.id.in_(ids))  # type: ignore[union-attr]
-            .order_by(Notice.next_attempt_at, Notice.id)  # type: ignore[arg-type]
-            .execution_options(populate_existing=True)
-        ).all()
-    )
+        return [], {}
+    rows = db.exec(
+        select(Notice, NoticePreference.email)
+        .outerjoin(
+            NoticePreference,
+            and_(
+                NoticePreference.user_id == Notice.user_id,  # type: ignore[arg-type]
+                NoticePreference.kind == Notice.kind,  # type: ignore[arg-type]
+            ),
+        )
+        .where(Notice.id.in_(ids))  # type: ignore[union-attr]
+        .order_by(Notice.next_attempt_at, Notice.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    ).all()
+    notices = [notice for notice, _ in rows]
     for notice in notices:
         db.expunge(notice)
     db.rollback()
-    return notices
+    return notices, {int(n.id): chosen for n, chosen in rows}  # type: ignore[arg-type]
 
 
 def _server_unreachable(error: BaseException) -> bool:
