@@ -8,7 +8,9 @@ the service keeps, so that the one escrow row is held only until the commit. The
 same plus its checks, the audit event and the ORM's work.
 
 Clients are threads, each with its own students; "different sessions" gives each client a session
-of its own, "one hot session" sends every client to the same one. Floor and service alternate.
+of its own, "one hot session" sends every client to the same one. Floor and service alternate;
+within the service's runs, the claims with and without their notices take turns of a tenth of a
+second, so that their difference (the notices' cost) is measured through the same drift.
 """
 
 from __future__ import annotations
@@ -181,13 +183,18 @@ WARMUP = 10  # untimed steps per client first: connections opened, statements co
 
 
 def drive(
-    clients: int, make_step: Callable[[int], Callable[[int], None]], per_client: int, seconds: float
+    clients: int,
+    make_step: Callable[[int], Callable[[int], None]],
+    per_client: int,
+    seconds: float,
+    at_start: Callable[[], None] | None = None,
 ) -> Run:
     """Run `clients` threads together; each does up to `per_client` steps or stops at `seconds`.
 
-    Each client first takes `WARMUP` untimed steps, then waits for the others to start together.
+    Each client first takes `WARMUP` untimed steps, then waits for the others to start together
+    (`at_start` runs then, once, before any timed step).
     """
-    barrier = threading.Barrier(clients + 1)
+    barrier = threading.Barrier(clients + 1, action=at_start)
     done = [0] * clients
     failed: Counter[str] = Counter()
     guard = threading.Lock()
@@ -225,41 +232,52 @@ class Scenario:
     hot: bool  # every client on one session
 
 
-@contextmanager
-def notices_left_out() -> Iterator[None]:
-    """The service with its notices taken out (the student's confirmation, the teacher's new
-    enrollment and session full): what they cost is the difference (the budget: at most 10%)."""
-    hooks = ((seat_notices, "seat_taken", seat_notices.seat_taken),)
-    for module, name, _ in hooks:
-        setattr(module, name, lambda *args, **kwargs: [])  # no rows
-    try:
-        yield
-    finally:
-        for module, name, hook in hooks:
-            setattr(module, name, hook)
+PHASE = 0.1  # seconds: every client claims seats with notices, then without, in turns
 
 
-def _run(world: World, scenario: Scenario, kind: str, ctx: Context) -> Run:
-    if kind == "silent":
-        with notices_left_out():
-            return _run(world, scenario, "service", ctx)
-    per_client = ctx.plan.enroll_per_client
+class NoticesSwitch:
+    """The seat claims of the threads that say so, with their notices taken out (the student's
+    confirmation, the teacher's new enrollment and session full): what they cost is the
+    difference (the budget: at most 10%)."""
+
+    def __init__(self) -> None:
+        self.silent = threading.local()
+        self._real = seat_notices.seat_taken
+
+    def _hook(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return [] if getattr(self.silent, "on", False) else self._real(*args, **kwargs)
+
+    @contextmanager
+    def installed(self) -> Iterator[NoticesSwitch]:
+        seat_notices.seat_taken = self._hook  # type: ignore[assignment]
+        try:
+            yield self
+        finally:
+            seat_notices.seat_taken = self._real  # type: ignore[assignment]
+
+
+def _sessions_and_students(
+    world: World, scenario: Scenario, per_client: int
+) -> tuple[list[int], Callable[[int], tuple[int, list[User]]]]:
     sessions = world.new_sessions(1 if scenario.hot else scenario.clients)
+
+    def of_client(index: int) -> tuple[int, list[User]]:
+        mine = world.students[index * per_client : (index + 1) * per_client]
+        return sessions[0 if scenario.hot else index], mine
+
+    return sessions, of_client
+
+
+def _run_floor(world: World, scenario: Scenario, ctx: Context) -> Run:
+    per_client = ctx.plan.enroll_per_client
+    sessions, of_client = _sessions_and_students(world, scenario, per_client)
     floors: list[Floor] = []
 
     def make_step(index: int) -> Callable[[int], None]:
-        session_id = sessions[0 if scenario.hot else index]
-        mine = world.students[index * per_client : (index + 1) * per_client]
-        if kind == "floor":
-            floor = Floor(world)
-            floors.append(floor)
-            return lambda i: floor.enroll(session_id, mine[i].id)  # type: ignore[arg-type]
-
-        def step(i: int) -> None:
-            with open_db(world.engine) as db:
-                enrollments.enroll(db=db, actor=mine[i], video_session_id=session_id)
-
-        return step
+        session_id, mine = of_client(index)
+        floor = Floor(world)
+        floors.append(floor)
+        return lambda i: floor.enroll(session_id, mine[i].id)  # type: ignore[arg-type]
 
     try:
         return drive(scenario.clients, make_step, per_client, ctx.plan.enroll_seconds)
@@ -267,6 +285,53 @@ def _run(world: World, scenario: Scenario, kind: str, ctx: Context) -> Run:
         for floor in floors:
             floor.close()
         _check_counts(world, sessions)
+
+
+def _run_service(world: World, scenario: Scenario, ctx: Context) -> tuple[Run, Run]:
+    """The service with and without its notices (enroll() both), in turns of `PHASE` for every
+    client at once: the host's drift, however fast, falls on both alike. A claim counts for
+    the turn it started in; the last turn, cut short, counts for neither."""
+    per_client = 2 * ctx.plan.enroll_per_client  # as many claims as two runs of the floor's
+    sessions, of_client = _sessions_and_students(world, scenario, per_client)
+    started = [0.0]
+    done: Counter[int] = Counter()  # timed claims per turn
+    guard = threading.Lock()
+
+    with NoticesSwitch().installed() as switch:
+
+        def make_step(index: int) -> Callable[[int], None]:
+            session_id, mine = of_client(index)
+
+            def step(i: int) -> None:
+                turn = int((time.perf_counter() - started[0]) / PHASE)
+                switch.silent.on = turn % 2 == 1
+                with open_db(world.engine) as db:
+                    enrollments.enroll(db=db, actor=mine[i], video_session_id=session_id)
+                if i >= WARMUP:
+                    with guard:
+                        done[turn] += 1
+
+            return step
+
+        def at_start() -> None:
+            started[0] = time.perf_counter()
+
+        try:
+            run = drive(
+                scenario.clients, make_step, per_client, 2 * ctx.plan.enroll_seconds, at_start
+            )
+        finally:
+            _check_counts(world, sessions)
+    turns = int(run.seconds / PHASE)  # the complete ones
+    halves = [
+        Run(
+            sum(n for turn, n in done.items() if turn < turns and turn % 2 == kind),
+            run.failed if kind == 0 else {},
+            len(range(kind, turns, 2)) * PHASE,
+        )
+        for kind in (0, 1)
+    ]
+    return halves[0], halves[1]
 
 
 def _check_counts(world: World, sessions: list[int]) -> None:
@@ -283,12 +348,14 @@ def _check_counts(world: World, sessions: list[int]) -> None:
 
 
 def _measure(world: World, scenario: Scenario, ctx: Context) -> tuple[Run, Run, Run]:
-    """Floor, service and service without notices, alternating for the plan's rounds; summed
-    runs of each."""
+    """Floor, then service with and without notices (in turns), alternating for the plan's
+    rounds; summed runs of each."""
     totals: dict[str, list[Run]] = {"floor": [], "service": [], "silent": []}
     for _ in range(ctx.plan.enroll_rounds):
-        for kind in totals:
-            totals[kind].append(_run(world, scenario, kind, ctx))
+        totals["floor"].append(_run_floor(world, scenario, ctx))
+        service, silent = _run_service(world, scenario, ctx)
+        totals["service"].append(service)
+        totals["silent"].append(silent)
 
     def merged(runs: list[Run]) -> Run:
         failed: Counter[str] = Counter()
@@ -348,7 +415,7 @@ def run(ctx: Context) -> Outcome:
     per_client = ctx.plan.enroll_per_client
 
     ctx.log("enrollment throughput on SQLite ...")
-    world = make_world(data.new_sqlite(ctx.workdir / "enroll.db"), per_client + 400)
+    world = make_world(data.new_sqlite(ctx.workdir / "enroll.db"), 2 * per_client + 400)
     single = Scenario("1 client", 1, hot=True)
     floor, service, silent = _measure(world, single, ctx)
     row = _row("SQLite", single, floor, service, SQLITE_SHARE)
@@ -364,7 +431,7 @@ def run(ctx: Context) -> Outcome:
         return out
     ctx.log("enrollment throughput on PostgreSQL ...")
     with data.postgres_database() as url:
-        world = make_world(url, 8 * per_client + 400)
+        world = make_world(url, 16 * per_client + 400)
         missed = False
         floors: dict[str, float] = {}
         for scenario, share in (

@@ -319,7 +319,9 @@ def test_backups_taken_during_enrollments_restore_into_sound_databases(
             taken.append(
                 create_backup(db_url=url_of(source), storage_dir=storage, backup_dir=backups)
             )
-    assert len(waited) == 3 and min(waited) >= 5, f"the traffic stalled during a backup: {waited}"
+    # A copy is made again when the teacher removed a file in the instant after its moment,
+    # so there may be more copies than backups; every one of them let the traffic go on.
+    assert len(waited) >= 3 and min(waited) >= 5, f"the traffic stalled during a backup: {waited}"
     after = ledger_size(source)
     assert after > before, "the ledger did not move during the backups"
 
