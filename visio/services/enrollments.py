@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import and_, bindparam, func
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
@@ -72,6 +72,20 @@ _PAIR = select(Enrollment.id, Enrollment.status).where(  # type: ignore[call-ove
     Enrollment.session_id == bindparam("session_id"),
     Enrollment.student_id == bindparam("student_id"),
 )
+# SQLite: the session row with the student's earlier enrollment in it, if any (see
+# `_lock_session_for`), built once.
+_SESSION_WITH_PAIR = (
+    select(VideoSession, Enrollment.id, Enrollment.status)  # type: ignore[call-overload]
+    .outerjoin(
+        Enrollment,
+        and_(
+            Enrollment.session_id == VideoSession.id,
+            Enrollment.student_id == bindparam("student_id"),
+        ),
+    )
+    .where(VideoSession.id == bindparam("session_id"))
+    .execution_options(populate_existing=True)
+)
 
 
 def _lock_session(db: Session, session_id: int) -> VideoSession:
@@ -86,6 +100,29 @@ def _lock_session(db: Session, session_id: int) -> VideoSession:
     if not rows:
         raise NotFound("session_not_found")
     return rows[0]  # type: ignore[return-value]
+
+
+def _lock_session_for(
+    db: Session, session_id: int, student_id: int
+) -> tuple[VideoSession, int | None, str | None]:
+    """`_lock_session`, then the student's earlier enrollment in it (its id and status, or None).
+
+    SQLite: one statement, once the write lock is taken. PostgreSQL: a second statement after
+    the lock, since a statement that waited for a row lock sees the other tables as they were
+    when it started (READ COMMITTED re-reads the locked row only): a claim by the same student
+    committed meanwhile would go unseen.
+    """
+    params = {"session_id": session_id, "student_id": student_id}
+    if db.get_bind().dialect.name == "postgresql":
+        session = _lock_session(db, session_id)
+        earlier = db.execute(_PAIR, params).first()  # mostly none: no object to build
+        return session, *((None, None) if earlier is None else (earlier[0], earlier[1]))
+    with locking.busy_on_timeout():
+        locking.begin_immediate(db)
+        found = db.execute(_SESSION_WITH_PAIR, params).first()
+    if found is None:
+        raise NotFound("session_not_found")
+    return found[0], found[1], found[2]
 
 
 def check_can_enroll(session: VideoSession, actor: User, now: datetime) -> None:
@@ -111,14 +148,16 @@ def enroll(
     if actor is None:
         raise NotAuthenticated()
     try:
-        session = _lock_session(db, video_session_id)
+        session, earlier_id, earlier_status = _lock_session_for(
+            db,
+            video_session_id,
+            actor.id,  # type: ignore[arg-type]
+        )
         now = clock()
-        pair = {"session_id": session.id, "student_id": actor.id}
-        earlier = db.execute(_PAIR, pair).first()  # mostly none: no object to build
-        if earlier is not None and earlier.status == EnrollmentStatus.ACTIVE:
+        if earlier_status == EnrollmentStatus.ACTIVE:
             raise Conflict("already_enrolled")
-        enrollment = (
-            None if earlier is None else db.get(Enrollment, earlier.id, populate_existing=True)
+        enrollment = (  # mostly none: no object to build
+            None if earlier_id is None else db.get(Enrollment, earlier_id, populate_existing=True)
         )
         check_can_enroll(session, actor, now)
 

@@ -6,8 +6,10 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal, update
+from sqlalchemy import Select, bindparam, func, insert, literal, union_all, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
@@ -83,6 +85,7 @@ def lock_escrow(db: Session) -> Wallet:
     return found[0] if found else escrow_wallet(db)  # type: ignore[return-value]
 
 
+_LEDGER = LedgerEntry.__table__  # type: ignore[attr-defined]
 _CREDIT_ESCROW = (
     update(Wallet.__table__)  # type: ignore[attr-defined]
     .where(Wallet.__table__.c.kind == literal(WalletKind.ESCROW.value))  # type: ignore[attr-defined]
@@ -92,7 +95,35 @@ _CREDIT_ESCROW = (
     )
     .returning(Wallet.__table__.c.id, Wallet.__table__.c.balance_cents)  # type: ignore[attr-defined]
 )
-_ENTRY = insert(LedgerEntry.__table__)  # type: ignore[attr-defined]
+_ENTRY = insert(_LEDGER)
+_ENTRY_COLUMNS = ("wallet_id", "amount_cents", "kind", "session_id", "purchase_id", "created_at")
+
+
+@cache
+def _credit_with_entries(payer: bool) -> Select[Any]:
+    """PostgreSQL: `_CREDIT_ESCROW` with its ledger entry (and the payer's, before it) written
+    by the same statement, from the escrow row it credited: one round trip, no entry without
+    the credit."""
+    credited = _CREDIT_ESCROW.cte("credited")
+    amount = bindparam("amount", type_=_LEDGER.c.amount_cents.type)
+
+    def entry(wallet_id: Any, cents: Any, kind: EntryKind) -> Select[Any]:
+        return select(
+            wallet_id,
+            cents,
+            literal(kind.value, _LEDGER.c.kind.type),
+            bindparam("session_id", type_=_LEDGER.c.session_id.type),
+            bindparam("purchase_id", type_=_LEDGER.c.purchase_id.type),
+            bindparam("at", type_=_LEDGER.c.created_at.type),
+        ).select_from(credited)
+
+    sides = [entry(credited.c.id, amount, EntryKind.ESCROW_IN)]
+    if payer:
+        payer_wallet = bindparam("payer_wallet_id", type_=_LEDGER.c.wallet_id.type)
+        sides.insert(0, entry(payer_wallet, -amount, EntryKind.PURCHASE))
+    rows = union_all(*sides) if len(sides) > 1 else sides[0]
+    entries = insert(_LEDGER).from_select(_ENTRY_COLUMNS, rows).cte("entries")
+    return select(credited.c.id, credited.c.balance_cents).add_cte(entries)
 
 
 def credit_escrow(
@@ -111,12 +142,37 @@ def credit_escrow(
     Statements built once, on the transaction's connection; an escrow row the session has loaded
     is brought up to date (a later ORM write of it must not put back an older balance).
     `payer_wallet_id`: the wallet the payment was debited from (already, with its balance): its
-    ledger entry is written here with the escrow's, in one statement.
+    ledger entry is written here with the escrow's (on PostgreSQL, in the credit's statement).
     """
     db.flush()
     connection = db.connection()
+    entry = {
+        "amount_cents": amount_cents,
+        "kind": EntryKind.ESCROW_IN.value,
+        "session_id": session_id,
+        "purchase_id": purchase_id,
+        "reference": None,
+        "created_at": at,
+    }
+    paid = (
+        None
+        if payer_wallet_id is None
+        else entry
+        | {
+            "wallet_id": payer_wallet_id,
+            "amount_cents": -amount_cents,
+            "kind": EntryKind.PURCHASE.value,
+        }
+    )
+    postgres = connection.dialect.name == "postgresql"
     with locking.busy_on_timeout():
-        found = connection.execute(_CREDIT_ESCROW, {"amount": amount_cents, "at": at}).first()
+        if postgres:
+            params = {"amount": amount_cents, "at": at, "session_id": session_id}
+            params |= {"purchase_id": purchase_id, "payer_wallet_id": payer_wallet_id}
+            statement = _credit_with_entries(payer_wallet_id is not None)
+            found = connection.execute(statement, params).first()
+        else:
+            found = connection.execute(_CREDIT_ESCROW, {"amount": amount_cents, "at": at}).first()
     if found is None:  # a database made without the migrations (never in production)
         post(
             db,
@@ -127,23 +183,13 @@ def credit_escrow(
             session_id=session_id,
             purchase_id=purchase_id,
         )
+        if paid is not None:
+            connection.execute(_ENTRY, paid)
         return
     escrow_id, balance = found
     written(db, escrow_id, balance, at)
-    entry = {
-        "wallet_id": escrow_id,
-        "amount_cents": amount_cents,
-        "kind": EntryKind.ESCROW_IN.value,
-        "session_id": session_id,
-        "purchase_id": purchase_id,
-        "reference": None,
-        "created_at": at,
-    }
-    entries = [entry]
-    if payer_wallet_id is not None:  # the payer's side too: one statement for both rows
-        paid = {"wallet_id": payer_wallet_id, "amount_cents": -amount_cents}
-        entries.insert(0, entry | paid | {"kind": EntryKind.PURCHASE.value})
-    connection.execute(_ENTRY, entries)
+    if not postgres:  # the payer's entry first, then the escrow's: one statement for both
+        connection.execute(_ENTRY, [e for e in (paid, entry | {"wallet_id": escrow_id}) if e])
 
 
 def written(db: Session, wallet_id: int, balance_cents: int, at: datetime) -> None:
