@@ -110,6 +110,31 @@ def test_session_full_is_sent_once_when_the_last_seat_goes(db, clock, mailbox, t
     assert f"{PUBLIC}/teacher/video-sessions/{session.id}" in text
 
 
+ONE_SEAT = {
+    "en": "The only seat of “One to one” has just been taken: the session is full.",
+    "fr": "La seule place de «\u00a0One to one\u00a0» vient d'être prise : "
+    "la session est complète.",
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_a_session_of_one_seat_is_said_full_in_the_singular(db, clock, mailbox, teacher, locale):
+    teacher.locale = locale
+    db.add(teacher)
+    db.commit()
+    session = make_session(
+        db, teacher=teacher, clock=clock, publish=True, capacity=1, title="One to one"
+    )
+    enroll(db, clock, session)
+    deliver(db, clock, mailbox)
+
+    texts = [parts(m) for m in mailbox.to(teacher.email)]
+    assert len(texts) == 2  # the new enrollment and the session full
+    said = ONE_SEAT[locale]
+    assert any(said in text and said.replace("'", "&#39;") in html for text, html in texts)
+    assert not any("1 seats" in text or "1 places" in text for text, _ in texts)
+
+
 def test_an_unlimited_session_is_never_full(db, clock, teacher):
     session = make_session(db, teacher=teacher, clock=clock, publish=True)
     for _ in range(3):

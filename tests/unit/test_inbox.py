@@ -212,7 +212,7 @@ def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(
 
     by_kind = {i.kind: i for i in found.items}
     assert by_kind["new_enrollment"].detail == "Léa Dubois · 1 of 1 seats taken"
-    assert by_kind["session_full"].detail == "All 1 seats taken"
+    assert by_kind["session_full"].detail == "The only seat is taken"
     assert by_kind["new_enrollment"].path == f"/teacher/video-sessions/{session.id}"
     assert student.email not in " ".join(i.title + i.detail for i in found.items)
     unlimited = make_session(db, teacher=teacher, clock=clock, publish=True, capacity=None)

@@ -256,7 +256,13 @@ def _new_enrollment(w: _Words) -> str:
 
 def _full(w: _Words) -> str:
     capacity = w.data.get("capacity")
-    return w.t("inbox.detail.full", capacity=capacity) if isinstance(capacity, int) else ""
+    if not isinstance(capacity, int):
+        return ""
+    return (
+        w.t("inbox.detail.full_one")
+        if capacity == 1
+        else w.t("inbox.detail.full", capacity=capacity)
+    )
 
 
 def _payout(w: _Words) -> str:
