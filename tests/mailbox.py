@@ -13,6 +13,12 @@ import threading
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from visio.clock import Clock
+from visio.services import outbox
+from visio.services.mail import SmtpTransport
 
 
 def free_port() -> int:
@@ -66,3 +72,35 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [m for m in self.messages if m["To"] == address]
+
+
+def senders_race(
+    engine: Engine, box: Mailbox, clock: Clock, *, limit: int, senders: int = 2
+) -> None:
+    """`senders` workers, each with its own database session and SMTP connection, start together
+    and pass over the outbox (`limit` notices a claim) until a pass finds nothing due; the first
+    error of any of them is raised."""
+    start = threading.Barrier(senders)
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        transport = SmtpTransport(box.url)
+        try:
+            with Session(engine, expire_on_commit=False) as own:
+                start.wait()
+                while outbox.deliver_due(
+                    db=own, transport=transport, clock=clock, limit=limit
+                ).claimed:
+                    pass
+        except BaseException as error:  # noqa: BLE001 (raised below, in the test's thread)
+            errors.append(error)
+        finally:
+            transport.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.factories import make_student
+from tests.mailbox import senders_race
 from visio.models import Notice, NoticePreference, NoticeStatus
 from visio.services import mail, notice_rows, outbox
 from visio.services.mail import SmtpTransport
@@ -212,30 +212,7 @@ def _race(engine: Engine, db: Session, clock, mailbox, count: int) -> None:  # t
             db, kind="password_reset", user=students[i % 4], data={"token": f"n{i}"}, at=clock()
         )
     db.commit()
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def sender() -> None:
-        transport = SmtpTransport(mailbox.url)  # each worker has its own connection
-        try:
-            with Session(engine, expire_on_commit=False) as own:
-                start.wait()
-                while True:
-                    done = outbox.deliver_due(db=own, transport=transport, clock=clock, limit=10)
-                    if not done.claimed:
-                        break
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            transport.close()
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    senders_race(engine, mailbox, clock, limit=10)
     tokens = [
         m.get_body(("plain",)).get_content().split("token=")[1].split()[0] for m in mailbox.messages
     ]

@@ -5,7 +5,6 @@ ones they hold when the mail goes out."""
 
 from __future__ import annotations
 
-import threading
 from email.message import EmailMessage
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from tests.factories import make_session, make_student, make_teacher
+from tests.mailbox import senders_race
 from visio.models import Notice, NoticePreference, NoticeStatus, User
 from visio.services import enrollments, outbox, seat_notices
 from visio.services.mail import SmtpTransport
@@ -115,28 +115,7 @@ def _race(engine: Engine, db: Session, clock, mailbox, seats: int) -> None:  # t
         names.append(student.full_name)
         session = sessions[i % 4]
         enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def sender() -> None:
-        transport = SmtpTransport(mailbox.url)  # each worker has its own connection
-        try:
-            with Session(engine, expire_on_commit=False) as own:
-                start.wait()
-                while outbox.deliver_due(db=own, transport=transport, clock=clock, limit=7).claimed:
-                    pass
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-        finally:
-            transport.close()
-
-    threads = [threading.Thread(target=sender) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    senders_race(engine, mailbox, clock, limit=7)
     to_teacher = mailbox.to(teacher.email)
     enrolled = sorted(
         name
