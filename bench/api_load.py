@@ -327,6 +327,7 @@ def _single(app: App, token: str, path: str, method: str = "GET", count: int = 3
 FEW_CLIENTS = (1, 8)  # the shape issue 15 compares with pretix: paid orders from 1 and 8 clients
 ENROLL_PER_SECOND = {1: 150.0, 8: 300.0}  # on PostgreSQL + Redis with 2 workers
 CPU_MS_PER_ENROLL = 3.0
+ALONE_MS = 3.0  # GET /api/sessions?scope=available, median, no other client
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,7 @@ class ServerResult:
     get: Load
     enroll: Load
     get_alone_ms: float
+    ping_alone_ms: float
     db_url: str
     token: str
     few: dict[int, tuple[Load, Load]]  # clients -> (GET /ping, paid enrollments)
@@ -351,6 +353,7 @@ def measure(
     time.sleep(SETTLE_SECONDS)  # every worker up and idle
     load(ctx, app, "get", tokens, [], 2)
     get_alone = _single(app, tokens[0], AVAILABLE)
+    ping_alone = _single(app, tokens[0], "/ping")
     ping = load(ctx, app, "ping", tokens, [], plan.api_ping_seconds)
     get = load(ctx, app, "get", tokens, [], plan.api_seconds)
     enroll = load(ctx, app, "enroll", tokens, fresh_sessions(), plan.api_seconds)
@@ -369,7 +372,9 @@ def measure(
             f"  {app.label}, {clients} client(s): enroll {paid.rps:.0f}/s, "
             f"{paid.cpu_ms_per_request:.2f} ms CPU per request"
         )
-    return ServerResult(app.label, ping, get, enroll, get_alone, found.url, tokens[0], few)
+    return ServerResult(
+        app.label, ping, get, enroll, get_alone, ping_alone, found.url, tokens[0], few
+    )
 
 
 def _enroll_targets(url: str, teacher_id: int, count: int) -> Callable[[], list[int]]:
@@ -545,7 +550,21 @@ def run(ctx: Context) -> Outcome:
     return out
 
 
+def _alone_row(result: ServerResult) -> Row:
+    return Row(
+        f"API alone ({result.label})",
+        "GET /api/sessions?scope=available (a page of 20), one client, median",
+        result.get_alone_ms,
+        result.ping_alone_ms,
+        "ms",
+        floor_label="GET /ping, one client, median",
+        target=f"median <= {ALONE_MS:g} ms",
+        met=result.get_alone_ms <= ALONE_MS,
+    )
+
+
 def _report(ctx: Context, out: Outcome, results: list[ServerResult], tool: str) -> None:
+    out.rows += [_alone_row(result) for result in results]
     for result in results:
         out.rows.append(_latency_row(result, "GET /api/sessions?scope=available", result.get, 200))
         out.rows.append(_latency_row(result, "POST /api/sessions/{id}/enroll", result.enroll, 201))
