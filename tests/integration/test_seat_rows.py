@@ -1,6 +1,8 @@
-"""A paid seat's rows on both databases: the seat count, the audit event, the notice and the
-purchase are all written, and on PostgreSQL in one statement (the others ride as writable CTEs
-of the purchase's insert), so a seat claim costs three round trips fewer."""
+"""A paid seat's rows on both databases: the seat count, the audit event, the notice, the
+purchase and both ledger entries are all written. On PostgreSQL the first four go in one
+statement (the others ride as writable CTEs of the purchase's insert) and the escrow credit
+writes the ledger entries in its own; on SQLite the session's lock reads the student's earlier
+enrollment with it: fewer round trips per seat, the same rows."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from sqlalchemy import event, func
 from sqlmodel import Session, select
 
 from tests.factories import make_funded_student, make_session, make_teacher
-from visio.models import AuditEvent, Notice, Purchase, VideoSession
+from visio.models import AuditEvent, LedgerEntry, Notice, Purchase, VideoSession, Wallet
 from visio.services import enrollments
 
 PRICE = 1200
@@ -22,6 +24,7 @@ def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
         db, teacher=teacher, clock=clock, publish=True, is_paid=True, price_cents=PRICE
     )
     student = make_funded_student(db, clock=clock, amount_cents=5000)
+    session_id = session.id  # read before listening: an expired object's reload is not the claim's
     statements: list[str] = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
@@ -30,12 +33,12 @@ def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
     engine = db.get_bind()
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        result = enrollments.enroll(db=db, actor=student, video_session_id=session.id, clock=clock)
+        result = enrollments.enroll(db=db, actor=student, video_session_id=session_id, clock=clock)
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     assert result.purchase is not None and result.wallet_balance_cents == 5000 - PRICE
     db.rollback()
-    assert db.get(VideoSession, session.id, populate_existing=True).enrolled_count == 1  # type: ignore[union-attr]
+    assert db.get(VideoSession, session_id, populate_existing=True).enrolled_count == 1  # type: ignore[union-attr]
     audited = db.exec(
         select(func.count())
         .select_from(AuditEvent)
@@ -46,6 +49,16 @@ def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
     assert notice.kind == "enrollment_confirmed" and notice.data["paid_cents"] == PRICE
     [purchase] = db.exec(select(Purchase).where(Purchase.student_id == student.id)).all()
     assert purchase.id == result.purchase.id and purchase.amount_cents == PRICE
+    entries = db.exec(
+        select(LedgerEntry.amount_cents, LedgerEntry.kind, Wallet.user_id)
+        .join(Wallet, Wallet.id == LedgerEntry.wallet_id)
+        .where(LedgerEntry.purchase_id == purchase.id)
+        .order_by(LedgerEntry.id)
+    ).all()
+    assert [tuple(e) for e in entries] == [
+        (-PRICE, "purchase", student.id),
+        (PRICE, "escrow_in", None),
+    ]
     return statements
 
 
@@ -59,6 +72,9 @@ def test_a_paid_seat_writes_its_count_audit_notice_and_purchase_on_sqlite(db, cl
     assert len(_writing(statements, "INSERT INTO purchases")) == 1
     assert len(_writing(statements, "INSERT INTO audit_events")) == 1
     assert len(_writing(statements, "INSERT INTO notices")) == 1
+    [lock] = _writing(statements, "FROM video_sessions")
+    assert "LEFT OUTER JOIN enrollments" in lock  # the earlier enrollment, read with the lock
+    assert _writing(statements, "FROM enrollments") == []
 
 
 @pytest.mark.postgres
@@ -73,3 +89,5 @@ def test_a_paid_seat_writes_them_in_one_statement_on_postgresql(pg_db, clock) ->
     )
     [together] = _writing(statements, *fragments)
     assert all(fragment in together for fragment in fragments)
+    [credit] = _writing(statements, "INSERT INTO ledger_entries")
+    assert "UPDATE wallets SET balance_cents=(wallets.balance_cents +" in credit

@@ -191,8 +191,8 @@ def take_seat(
 
     Every paid seat on the platform runs this, so it writes with statements built once (see
     `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat, its
-    audit event, notice and purchase (one statement on PostgreSQL), and the escrow last (its
-    entry and the debit's in one insert).
+    audit event, notice and purchase (one statement on PostgreSQL), and the escrow last, with
+    its ledger entry and the debit's (on PostgreSQL, all three in one statement).
     The caller's loaded objects (session, enrollment, wallet) follow what was written.
     """
     db.flush()  # the caller's pending changes first: the statements below bypass the ORM
