@@ -74,6 +74,23 @@ def indexed_rows(db):
 # --- what a search finds --------------------------------------------------------------------
 
 
+def test_each_keystroke_searches_its_own_words_through_the_kept_statement(
+    db, clock, teacher, student
+):
+    algebra = published(db, teacher, clock, title="Algèbre linéaire").id
+    chemistry = published(db, teacher, clock, title="Chimie organique").id
+    both = published(db, teacher, clock, title="Chimie et algèbre").id
+    catalog._kept_open_catalog.cache_clear()
+
+    assert sorted(open_to(db, student, clock, "algèbre")) == sorted([algebra, both])
+    assert sorted(open_to(db, student, clock, "chimie")) == sorted([chemistry, both])
+    assert open_to(db, student, clock, "chimie algèbre") == [both]
+    assert open_to(db, student, clock, "alg") == [algebra, both]  # the last word, a prefix
+    assert open_to(db, student, clock, "...") == []  # no word at all: nothing, not everything
+    # One statement per number of words (and none for "..."), whatever the words were.
+    assert catalog._kept_open_catalog.cache_info().currsize == 2
+
+
 @pytest.mark.parametrize("q", ["algebre", "ALGEBRE", "Algèbre", "algèbre", "ALGÈBRE", "AlGeBrE"])
 def test_case_and_accents_fold_both_ways(db, clock, teacher, q):
     made = [

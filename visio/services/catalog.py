@@ -239,11 +239,20 @@ def _zone(tz: str) -> ZoneInfo:
 
 
 def _filter_conditions(
-    f: SessionFilters, *, now: Moment, zone: ZoneInfo, by_teacher_name: bool
+    f: SessionFilters,
+    *,
+    now: Moment,
+    zone: ZoneInfo,
+    by_teacher_name: bool,
+    word_slots: int = 0,
 ) -> list[ColumnElement[bool]]:
-    """Every filter as a WHERE condition; each word of q must match some field (the index's)."""
+    """Every filter as a WHERE condition; each word of q must match some field (the index's).
+
+    `word_slots`: the words are parameters (`search_index.matches_slots`), not q's own."""
     where: list[ColumnElement[bool]] = []
-    if f.q:
+    if word_slots:
+        where.append(search_index.matches_slots(S.id, word_slots, teacher_name=by_teacher_name))
+    elif f.q:
         where.append(search_index.matches(S.id, f.q, teacher_name=by_teacher_name))
     if f.status:
         where.append(_status_is(f.status, now, _status_column(f)))
@@ -418,11 +427,14 @@ def _materials_count() -> Any:
     )
 
 
-def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]:
+def _open_catalog(
+    f: SessionFilters, tz: str, word_slots: int = 0
+) -> tuple[Select[Any], Select[Any]]:
     """The open catalog's page and count statements for these (cleaned) filters.
 
     `tz` matters to the day filters only (the caller passes "UTC" without any, to share the
-    statements kept by `_kept_open_catalog`).
+    statements kept by `_kept_open_catalog`). `word_slots`: q's words are that many parameters
+    (`search_index.word_params`); q itself only says there are words.
     """
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
     where = [
@@ -430,7 +442,9 @@ def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]
         S.starts_at > _NOW,
         deadline > _NOW,
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
-        *_filter_conditions(f, now=_NOW, zone=_zone(tz), by_teacher_name=True),
+        *_filter_conditions(
+            f, now=_NOW, zone=_zone(tz), by_teacher_name=True, word_slots=word_slots
+        ),
     ]
     seated = (
         select(Enrollment.id)
@@ -472,9 +486,10 @@ def _open_catalog(f: SessionFilters, tz: str) -> tuple[Select[Any], Select[Any]]
 
 
 # Building the statements, and their cache key, took longer than SQLite took to run them: they
-# are kept for the filters that come back (none, a sort, a tag...). Not for words, which change
-# with every keystroke.
+# are kept for the filters that come back (none, a sort, a tag...), and for searches by their
+# number of words (the words themselves are parameters: they change with every keystroke).
 _kept_open_catalog = lru_cache(maxsize=64)(_open_catalog)
+_WORDS = "*"  # q in the filters a kept statement is built for: "there are words"
 
 
 # When each count of the open catalog last reached the cap, per database and filters.
@@ -513,15 +528,22 @@ def available_sessions(
     _zone(tz)  # refused even where no day filter needs it
     page, page_size = _bounds(page, page_size)
     zone_key = tz if f.date_from or f.date_to else "UTC"
-    statements = _open_catalog if f.q else _kept_open_catalog
-    page_statement, count_statement = statements(f, zone_key)
+    words = search_index.search_words(f.q) if f.q else []
     params = {
         "now": clock(),
         "student_id": actor.id,
         "offset": _offset(page, page_size),
         "limit": page_size,
         "upto": COUNT_CAP + 1,
+        **search_index.word_params(words),
     }
+    if words:
+        shape = replace(f, q=_WORDS)
+        page_statement, count_statement = _kept_open_catalog(shape, zone_key, len(words))
+    elif f.q:  # only punctuation: a statement that finds nothing
+        page_statement, count_statement = _open_catalog(f, zone_key)
+    else:
+        page_statement, count_statement = _kept_open_catalog(f, zone_key)
     found = db.connection().execute(page_statement, params).all()
     key = (str(db.get_bind().engine.url), f, zone_key, COUNT_CAP)
     if f.q and found:

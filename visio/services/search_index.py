@@ -18,7 +18,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import false
+from sqlalchemy import String, bindparam, false
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -50,6 +50,23 @@ def matches(session_id: Any, q: str, *, teacher_name: bool) -> ColumnElement[boo
     words = search_words(q)
     if not words:
         return false()  # only punctuation: there is no word to find
+    return _matches(session_id, words, teacher_name=teacher_name)
+
+
+def matches_slots(session_id: Any, count: int, *, teacher_name: bool) -> ColumnElement[bool]:
+    """`matches` for `count` words still to come, as the parameters `word_params` names: a
+    statement kept for every search of that many words (building one per keystroke cost more
+    than running it)."""
+    slots = [bindparam(f"search_word_{i}", type_=String) for i in range(count)]
+    return _matches(session_id, slots, teacher_name=teacher_name)
+
+
+def word_params(words: list[str]) -> dict[str, str]:
+    """The values of `matches_slots`' parameters for these words (from `search_words`)."""
+    return {f"search_word_{i}": word for i, word in enumerate(words)}
+
+
+def _matches(session_id: Any, words: list[Any], *, teacher_name: bool) -> ColumnElement[bool]:
     found = _MatchesAll if teacher_name else _MatchesOwn
     return found(session_id, *words)
 
