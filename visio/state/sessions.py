@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TypedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypedDict
 
 import reflex as rx
 
 from visio.clock import utcnow
 from visio.db import open_db
+from visio.i18n import t
 from visio.i18n.formatting import format_duration, format_money, format_when
 from visio.models import Role
 from visio.services import bulk, catalog, minimums
@@ -53,6 +55,16 @@ class SessionCard(TypedDict):
     confirmed: str  # "Confirmed" once a minimum of participants is reached, else ""
 
 
+@dataclass(frozen=True)
+class _Look:
+    """What a list's cards are written in, and for whom."""
+
+    lang: str
+    tz: str | None
+    student: bool
+    browse: bool  # the student's catalog (not their own sessions)
+
+
 class StatusCount(TypedDict):
     status: str
     label: str
@@ -72,6 +84,58 @@ def _day(value: str, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput("datetime_invalid", field=field) from None
+
+
+def _card(row: catalog.SessionRow, now: datetime, look: _Look) -> SessionCard:
+    """A session as a card of the lists."""
+    s = row.session
+    status = effective_status(s, now).value
+    student, lang = look.student, look.lang
+
+    def text(key: str, **params: Any) -> str:
+        return t(key, lang, **params)
+
+    if s.capacity is None and student:
+        seats = text("student.unlimited_seats")
+    elif s.capacity is None:
+        seats = text("teacher.enrolled", enrolled=s.enrolled_count, capacity="∞")
+    elif student:
+        seats = text("student.seats_left", n=max(0, s.capacity - s.enrolled_count))
+    else:
+        seats = text("teacher.enrolled", enrolled=s.enrolled_count, capacity=s.capacity)
+    note, note_color = "", "green"
+    if student and row.enrollment_status == "active" and look.browse:
+        note = text("page.you_are_enrolled")
+    if row.moved and status == "scheduled":
+        note, note_color = text("student.moved_note"), "amber"
+    if row.refunded_cents:
+        note, note_color = (
+            text("page.refunded", amount=format_money(row.refunded_cents, lang)),
+            "green",
+        )
+    return SessionCard(
+        id=s.id or 0,
+        series_id=s.series_id or 0,
+        href=f"/sessions/{s.id}" if student else f"/teacher/video-sessions/{s.id}",
+        title=s.title,
+        teacher=row.teacher_name,
+        when=format_when(s.starts_at, lang, look.tz),
+        duration=format_duration(s.duration_minutes, lang),
+        status=status,
+        status_label=text(f"status.{status}"),
+        platform=text(f"platform.{s.platform}"),
+        price=format_money(s.price_cents, lang, s.currency) if s.is_paid else text("common.free"),
+        seats=seats,
+        tags=row.tags,
+        revenue=text("teacher.revenue", amount=format_money(row.revenue_cents, lang))
+        if s.is_paid and not student
+        else "",
+        note=note,
+        note_color=note_color,
+        confirmed=text("minimum.confirmed")
+        if status in ("scheduled", "ongoing") and minimums.view(s).confirmed
+        else "",
+    )
 
 
 class SessionListState(rx.State, mixin=True):
@@ -128,54 +192,6 @@ class SessionListState(rx.State, mixin=True):
             sort=self.sort,
         )
 
-    def _card(self, row: catalog.SessionRow, now) -> SessionCard:  # type: ignore[no-untyped-def]
-        s = row.session
-        status = effective_status(s, now).value
-        student = self.user_role == Role.STUDENT
-        if s.capacity is None and student:
-            seats = self.text("student.unlimited_seats")
-        elif s.capacity is None:
-            seats = self.text("teacher.enrolled", enrolled=s.enrolled_count, capacity="∞")
-        elif student:
-            seats = self.text("student.seats_left", n=max(0, s.capacity - s.enrolled_count))
-        else:
-            seats = self.text("teacher.enrolled", enrolled=s.enrolled_count, capacity=s.capacity)
-        note, note_color = "", "green"
-        if student and row.enrollment_status == "active" and self.view == "browse":
-            note = self.text("page.you_are_enrolled")
-        if row.moved and status == "scheduled":
-            note, note_color = self.text("student.moved_note"), "amber"
-        if row.refunded_cents:
-            note, note_color = (
-                self.text("page.refunded", amount=format_money(row.refunded_cents, self.lang)),
-                "green",
-            )
-        return SessionCard(
-            id=s.id or 0,
-            series_id=s.series_id or 0,
-            href=f"/sessions/{s.id}" if student else f"/teacher/video-sessions/{s.id}",
-            title=s.title,
-            teacher=row.teacher_name,
-            when=format_when(s.starts_at, self.lang, self.viewer_tz),
-            duration=format_duration(s.duration_minutes, self.lang),
-            status=status,
-            status_label=self.text(f"status.{status}"),
-            platform=self.text(f"platform.{s.platform}"),
-            price=format_money(s.price_cents, self.lang, s.currency)
-            if s.is_paid
-            else self.text("common.free"),
-            seats=seats,
-            tags=row.tags,
-            revenue=self.text("teacher.revenue", amount=format_money(row.revenue_cents, self.lang))
-            if s.is_paid and not student
-            else "",
-            note=note,
-            note_color=note_color,
-            confirmed=self.text("minimum.confirmed")
-            if status in ("scheduled", "ongoing") and minimums.view(s).confirmed
-            else "",
-        )
-
     def _query(self, db, user, now) -> catalog.Page:  # type: ignore[no-untyped-def]
         raise NotImplementedError
 
@@ -196,7 +212,14 @@ class SessionListState(rx.State, mixin=True):
             self.loading = False
             return None
         self.filter_error = ""
-        self.cards = [self._card(row, now) for row in result.rows]
+        # What every card reads from the state, read once (each state read has its cost).
+        look = _Look(
+            lang=self.lang,
+            tz=self.viewer_tz,
+            student=self.user_role == Role.STUDENT,
+            browse=self.view == "browse",
+        )
+        self.cards = [_card(row, now, look) for row in result.rows]
         self.total, self.pages = result.total, result.pages
         # "N+" while there may be more: a capped count, and this page full (a partial one is last).
         self.more = result.capped and len(result.rows) == result.page_size
