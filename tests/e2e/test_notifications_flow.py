@@ -115,3 +115,4 @@ def test_the_teacher_reads_a_new_enrollment_once_the_sender_has_passed(
     listed = " ".join(items.all_inner_texts())
     assert f"New enrollment: {session.title}" in listed
     assert "Ada Lovelace" in listed and student.email not in listed
+    assert "The only seat is taken" in listed  # one seat: said in the singular
