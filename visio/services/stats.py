@@ -214,14 +214,16 @@ def _month_starts(today: date) -> list[date]:
 # The dashboard's statements, built once: building one (and its cache key) took a few hundred
 # microseconds, as long as running the smaller ones. Run with `teacher`, `now`, `ids`...
 _IDS = bindparam("ids", expanding=True)
+# An attendance row and the enrollment of the same student in the same session.
+_ATTENDEE_SEAT = and_(
+    Attendance.session_id == Enrollment.session_id,
+    Attendance.user_id == Enrollment.student_id,
+)
 _ENROLLED_ATTENDED = (
     select(Enrollment.session_id, func.count(), func.count(Attendance.id))
     .outerjoin(
         Attendance,
-        and_(
-            Attendance.session_id == Enrollment.session_id,
-            Attendance.user_id == Enrollment.student_id,
-        ),
+        _ATTENDEE_SEAT,
     )
     .where(
         Enrollment.session_id.in_(_IDS),  # type: ignore[attr-defined]
@@ -350,10 +352,7 @@ _ATTENDED = (
     .join(S, S.id == Attendance.session_id)
     .join(
         Enrollment,
-        and_(
-            Enrollment.session_id == Attendance.session_id,
-            Enrollment.student_id == Attendance.user_id,
-        ),
+        _ATTENDEE_SEAT,
     )
     .where(
         S.teacher_id == bindparam("teacher"),
