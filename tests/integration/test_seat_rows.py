@@ -7,7 +7,7 @@ enrollment with it: fewer round trips per seat, the same rows."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from tests.factories import make_funded_student, make_session, make_teacher
@@ -39,14 +39,18 @@ def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
     assert result.purchase is not None and result.wallet_balance_cents == 5000 - PRICE
     db.rollback()
     assert db.get(VideoSession, session_id, populate_existing=True).enrolled_count == 1  # type: ignore[union-attr]
-    audited = db.exec(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(AuditEvent.action == "session.enrolled", AuditEvent.actor_id == student.id)
-    ).one()
-    assert audited == 1
+    [audited] = db.exec(
+        select(AuditEvent).where(
+            AuditEvent.action == "session.enrolled", AuditEvent.actor_id == student.id
+        )
+    ).all()
+    assert audited.created_at == clock() and audited.data == {"paid_cents": PRICE}
     [notice] = db.exec(select(Notice).where(Notice.user_id == student.id)).all()
     assert notice.kind == "enrollment_confirmed" and notice.data["paid_cents"] == PRICE
+    # Written through the columns' own types on either path: aware UTC times, JSON intact.
+    assert notice.created_at == notice.next_attempt_at == clock()
+    assert notice.data["seat"]["taken"] == 1
+    assert notice.data["seat"]["student"] == student.full_name
     [purchase] = db.exec(select(Purchase).where(Purchase.student_id == student.id)).all()
     assert purchase.id == result.purchase.id and purchase.amount_cents == PRICE
     entries = db.exec(
