@@ -124,3 +124,24 @@ def open_db(engine: Engine | None = None) -> Iterator[Session]:
         yield db
     finally:
         db.close()
+
+
+@contextmanager
+def read_db(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for a use case that only reads (a listing on a hot path).
+
+    On PostgreSQL its statements run outside a transaction (autocommit): no BEGIN and no
+    ROLLBACK round trips, and above all the driver keeps its prepared statements, which
+    psycopg forgets at every ROLLBACK: a statement only ever run by sessions that end rolled
+    back (every read) was planned again each time, which on the catalog's page cost more than
+    running it. Each statement sees the data committed when it starts. Nothing may be written
+    here: outside a transaction a write would be committed at once.
+    """
+    bound = engine or get_engine()
+    with open_db(_autocommit(bound) if bound.dialect.name == "postgresql" else bound) as db:
+        yield db
+
+
+@lru_cache(maxsize=8)
+def _autocommit(engine: Engine) -> Engine:
+    return engine.execution_options(isolation_level="AUTOCOMMIT")

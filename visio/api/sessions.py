@@ -29,7 +29,7 @@ from visio.api.schemas import (
     UpcomingOut,
     WeekOut,
 )
-from visio.db import open_db
+from visio.db import read_db
 from visio.models import EffectiveStatus, Platform, Role, User
 from visio.services import (
     accounts,
@@ -147,7 +147,7 @@ async def list_sessions(
     )
 
     def work() -> Response:
-        with open_db() as db:
+        with read_db() as db:
             user = accounts.authenticate(db=db, token=token)
             found = session_page(
                 db, user, scope=scope, filters=filters, page=page, page_size=page_size, tz=tz
