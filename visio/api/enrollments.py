@@ -8,7 +8,7 @@ from visio.api import idempotency, presenters
 from visio.api.deps import DbDep, RequiredTokenDep, SessionId, UserDep, in_worker
 from visio.api.errors import error_responses
 from visio.api.schemas import EnrollOut, JoinOut, UnenrollOut
-from visio.db import open_db
+from visio.db import open_db, read_db
 from visio.services import accounts, attendance, enrollments
 from visio.settings import settings
 
@@ -32,9 +32,12 @@ async def enroll(
     """Take a seat (students); a paid seat is paid from the wallet, once per Idempotency-Key."""
 
     def work() -> Response:  # every paid seat comes this way: all of it in one worker thread
+        # The caller read apart, outside a transaction: ending a read with a ROLLBACK would make
+        # the driver forget its prepared statements (see `read_db`); the user comes out detached,
+        # as the key's own transactions need it (they would expire it: a reload).
+        with read_db() as reader:
+            user = accounts.authenticate(db=reader, token=token)
         with open_db() as db:
-            user = accounts.authenticate(db=db, token=token)
-            db.expunge(user)  # read once: the key's own transactions would expire it (a reload)
 
             def run() -> EnrollOut:
                 done = enrollments.enroll(db=db, actor=user, video_session_id=session_id)
