@@ -86,11 +86,14 @@ def _ping_when_idle(engine: Engine) -> None:
         if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
             return  # just opened, or used a moment ago
         try:
-            cursor = dbapi_conn.cursor()
+            # Outside a transaction: one left open would be the request's (a `read_db` could
+            # not run without one), and ending it would make the driver forget its prepared
+            # statements (see `read_db`).
+            dbapi_conn.autocommit = True
             try:
-                cursor.execute("SELECT 1")
+                dbapi_conn.execute("SELECT 1")
             finally:
-                cursor.close()
+                dbapi_conn.autocommit = False
         except Exception as exc:  # noqa: BLE001 (any failure: this connection is not usable)
             raise DisconnectionError() from exc
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from tests.factories import make_student
+from visio import db as visio_db
 from visio.db import open_db, read_db
 from visio.models import User
 
@@ -49,6 +50,22 @@ def test_a_read_session_runs_outside_a_transaction_and_leaves_none(pg_engine) ->
     with open_db(pg_engine) as db:
         assert db.connection().connection.driver_connection is driver
         assert driver.autocommit is False
+
+
+@pytest.mark.postgres
+def test_a_read_session_runs_on_a_connection_pinged_after_sitting_idle(
+    pg_engine, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The ping opens no transaction: the read session can still leave it (a regression: the
+    API's enrollments failed with 500s on the connections that had been idle a second)."""
+    monkeypatch.setattr(visio_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout pings
+    for _ in range(3):
+        with read_db(pg_engine) as db:
+            assert db.connection().execute(text("SELECT 1")).scalar() == 1
+        with open_db(pg_engine) as db:
+            driver = db.connection().connection.driver_connection
+            assert db.connection().execute(text("SELECT 1")).scalar() == 1
+            assert driver.info.transaction_status == TransactionStatus.INTRANS
 
 
 def test_a_read_session_on_sqlite_is_an_ordinary_one(engine) -> None:  # type: ignore[no-untyped-def]
