@@ -352,8 +352,8 @@ def revenue_by_session(db: Session, session_ids: list[int]) -> dict[int, int]:
 _TAG_SEPARATOR = "\x1f"
 
 
-def _tag_names() -> Any:
-    """A listing's column: the session's tag names joined in one string (split by `_tags`)."""
+def tag_names() -> Any:
+    """A listing's column: the session's tag names joined in one string (split by `split_tags`)."""
     return (
         select(func.aggregate_strings(Tag.name, _TAG_SEPARATOR))
         .select_from(SessionTag)
@@ -363,7 +363,7 @@ def _tag_names() -> Any:
     )
 
 
-def _tags(joined: str | None) -> list[str]:
+def split_tags(joined: str | None) -> list[str]:
     return sorted(joined.split(_TAG_SEPARATOR)) if joined else []
 
 
@@ -472,7 +472,7 @@ def _open_catalog(
         select(
             *S.__table__.c,  # type: ignore[attr-defined]
             User.full_name,
-            _tag_names().label("tag_names"),
+            tag_names().label("tag_names"),
             seated.label("mine"),
             _materials_count().label("materials"),
             chosen.c.total,
@@ -560,7 +560,7 @@ def available_sessions(
         SessionRow(
             row,  # type: ignore[arg-type]
             row.full_name,
-            _tags(row.tag_names),
+            split_tags(row.tag_names),
             enrollment_status=EnrollmentStatus.ACTIVE.value if row.mine else None,
             materials_count=int(row.materials),
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import and_, bindparam, func
 from sqlmodel import Session, select
 
 from visio.clock import Clock, utcnow
@@ -25,10 +25,10 @@ from visio.models import (
     StoredStatus,
     User,
     VideoSession,
+    Wallet,
 )
-from visio.services import wallets
 from visio.services.attendance import join_opens_at
-from visio.services.catalog import tags_by_session
+from visio.services.catalog import split_tags, tag_names
 from visio.services.enrollments import enrollment_deadline, moved_since, unenroll_closes_at
 from visio.services.errors import NotAuthenticated, NotFound
 from visio.services.sessions import effective_status, planned_schedule
@@ -108,49 +108,71 @@ def _action(
     return (Action.PAY if session.is_paid else Action.ENROLL), ""
 
 
+# What the page needs, read in two statements built once: the session with its teacher, the
+# viewer's enrollment, refunds, balance and the tags; then the materials. (Six queries before:
+# the page is filled again after each action, and building them cost more than running them.)
+_VIEWER = bindparam("viewer_id")
+_SESSION = bindparam("view_session_id")
+_VIEW = (
+    select(
+        VideoSession,
+        User.full_name,
+        Enrollment,
+        select(func.coalesce(func.sum(Purchase.amount_cents), 0))
+        .where(
+            Purchase.session_id == VideoSession.id,
+            Purchase.student_id == _VIEWER,
+            Purchase.status == PurchaseStatus.REFUNDED,
+        )
+        .scalar_subquery()
+        .label("refunded"),
+        select(Wallet.balance_cents)
+        .where(Wallet.user_id == _VIEWER)
+        .limit(1)
+        .scalar_subquery()
+        .label("balance"),
+        tag_names().label("tag_names"),
+    )
+    .join(User, User.id == VideoSession.teacher_id)  # type: ignore[arg-type]
+    .outerjoin(
+        Enrollment,
+        and_(Enrollment.session_id == VideoSession.id, Enrollment.student_id == _VIEWER),  # type: ignore[arg-type]
+    )
+    .where(VideoSession.id == _SESSION)
+)
+_MATERIALS = (
+    select(Material.id, Material.kind, Material.title, Material.url)
+    .where(Material.session_id == _SESSION)
+    .order_by(Material.created_at, Material.id)  # type: ignore[arg-type]
+)
+
+
 def public_view(
     *, db: Session, actor: User | None, video_session_id: int, clock: Clock = utcnow
 ) -> PublicView:
     """What /sessions/[id] shows to `actor`; drafts exist only for their teacher."""
     if actor is None:
         raise NotAuthenticated()
-    row = db.exec(
-        select(VideoSession, User.full_name)
-        .join(User, User.id == VideoSession.teacher_id)
-        .where(VideoSession.id == video_session_id)
-    ).first()
+    params = {"viewer_id": actor.id, "view_session_id": video_session_id}
+    row = db.execute(_VIEW, params).first()
     if row is None:
         raise NotFound("session_not_found")
-    session, teacher_name = row
+    session, teacher_name, enrollment, refunded, balance, tags = row
     if session.status == StoredStatus.DRAFT and session.teacher_id != actor.id:
         raise NotFound("session_not_found")
+    if balance is None:
+        raise NotAuthenticated()  # every account has a wallet from registration on
     now = clock()
     status = effective_status(session, now)
-    enrollment = db.exec(
-        select(Enrollment).where(
-            Enrollment.session_id == session.id, Enrollment.student_id == actor.id
-        )
-    ).first()
     active = enrollment is not None and enrollment.status == EnrollmentStatus.ACTIVE
     action, reason = _action(session, status, actor, enrollment, now)
     moved = active and enrollment is not None and moved_since(session, enrollment.enrolled_at)
-    refunded = db.exec(
-        select(func.coalesce(func.sum(Purchase.amount_cents), 0)).where(
-            Purchase.session_id == session.id,
-            Purchase.student_id == actor.id,
-            Purchase.status == PurchaseStatus.REFUNDED,
-        )
-    ).one()
     can_open = active or session.teacher_id == actor.id
-    materials = db.exec(
-        select(Material.id, Material.kind, Material.title, Material.url)
-        .where(Material.session_id == session.id)
-        .order_by(Material.created_at, Material.id)
-    ).all()
+    materials = db.execute(_MATERIALS, params).all()
     return PublicView(
         session=session,
         teacher_name=teacher_name,
-        tags=tags_by_session(db, [session.id])[session.id],  # type: ignore[list-item, index]
+        tags=split_tags(tags),
         status=status,
         seats_left=None
         if session.capacity is None
@@ -160,7 +182,7 @@ def public_view(
         enrollment_status=enrollment.status if enrollment else None,
         action=action,
         reason=reason,
-        balance_cents=wallets.balance_of(db, actor.id),  # type: ignore[arg-type]
+        balance_cents=int(balance),
         refunded_cents=int(refunded),
         materials=[
             MaterialLine(int(i), k, t, u if can_open and k == MaterialKind.LINK else None)
