@@ -1,0 +1,60 @@
+"""UTCDateTime: whatever the database holds, Python sees aware UTC times, and a naive one is
+refused on the way in. On SQLite the stored text is read by the type's own one-step parser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
+from sqlalchemy.exc import StatementError
+
+from visio.models.types import UTCDateTime
+
+_META = MetaData()
+_STAMPS = Table("stamps", _META, Column("id", Integer, primary_key=True), Column("at", UTCDateTime))
+
+
+@pytest.fixture
+def stamps(engine):  # type: ignore[no-untyped-def]
+    _META.create_all(engine)
+    yield engine
+    _META.drop_all(engine)
+
+
+def _read(engine, row_id: int):  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return conn.execute(select(_STAMPS.c.at).where(_STAMPS.c.id == row_id)).scalar_one()
+
+
+def test_a_time_written_comes_back_the_same_instant_in_utc(stamps) -> None:  # type: ignore[no-untyped-def]
+    paris = timezone(timedelta(hours=1))
+    written = datetime(2026, 11, 30, 9, 15, 30, 123456, tzinfo=paris)
+    with stamps.begin() as conn:
+        conn.execute(insert(_STAMPS), [{"id": 1, "at": written}, {"id": 2, "at": None}])
+
+    read = _read(stamps, 1)
+    assert read == written and read.tzinfo is UTC and read.hour == 8
+    assert _read(stamps, 2) is None
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2026-11-30 08:15:30.123456", datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC)),
+        ("2026-11-30 08:15:30", datetime(2026, 11, 30, 8, 15, 30, tzinfo=UTC)),  # SQL's own
+        ("2026-11-30", datetime(2026, 11, 30, tzinfo=UTC)),
+        ("2026-11-30 10:15:30+02:00", datetime(2026, 11, 30, 8, 15, 30, tzinfo=UTC)),
+    ],
+)
+def test_the_texts_sqlite_may_hold_are_read_as_utc(stamps, stored, expected) -> None:  # type: ignore[no-untyped-def]
+    with stamps.begin() as conn:
+        conn.execute(text("INSERT INTO stamps (id, at) VALUES (1, :at)"), {"at": stored})
+
+    read = _read(stamps, 1)
+    assert read == expected and read.tzinfo is UTC
+
+
+def test_a_naive_time_is_refused(stamps) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(StatementError, match="naive datetime"), stamps.begin() as conn:
+        conn.execute(insert(_STAMPS), {"id": 1, "at": datetime(2026, 11, 30, 8, 0)})
