@@ -7,10 +7,10 @@ enrollment with it: fewer round trips per seat, the same rows."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from tests.factories import make_funded_student, make_session, make_teacher
+from tests.statements import recorded
 from visio.models import AuditEvent, LedgerEntry, Notice, Purchase, VideoSession, Wallet
 from visio.services import enrollments
 
@@ -25,17 +25,8 @@ def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
     )
     student = make_funded_student(db, clock=clock, amount_cents=5000)
     session_id = session.id  # read before listening: an expired object's reload is not the claim's
-    statements: list[str] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = db.get_bind()
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with recorded(db) as sent:
         result = enrollments.enroll(db=db, actor=student, video_session_id=session_id, clock=clock)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
     assert result.purchase is not None and result.wallet_balance_cents == 5000 - PRICE
     db.rollback()
     assert db.get(VideoSession, session_id, populate_existing=True).enrolled_count == 1  # type: ignore[union-attr]
@@ -63,7 +54,7 @@ def _claim(db: Session, clock) -> list[str]:  # type: ignore[no-untyped-def]
         (-PRICE, "purchase", student.id),
         (PRICE, "escrow_in", None),
     ]
-    return statements
+    return [statement.sql for statement in sent]
 
 
 def _writing(statements: list[str], *fragments: str) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from tests.factories import make_session, make_student, make_teacher, table_counts, top_up
+from tests.statements import recorded, sqlite_plan
 from visio.clock import FrozenClock
 from visio.models import EnrollmentStatus
 from visio.services import catalog, enrollments, materials, sessions
@@ -555,7 +555,7 @@ def test_a_word_search_counts_its_matches_on_every_page_even_past_the_last(
 
 
 def test_a_count_past_the_cap_is_remembered_a_few_seconds_and_a_smaller_one_never(
-    db, engine, clock, teacher, student, monkeypatch
+    db, clock, teacher, student, monkeypatch
 ):
     """Past the cap the catalog says "N+" whatever opens: it skips counting again for a while.
     Under the cap each listing counts, so a session published a moment ago is in the total."""
@@ -563,13 +563,7 @@ def test_a_count_past_the_cap_is_remembered_a_few_seconds_and_a_smaller_one_neve
     monkeypatch.setattr(catalog, "COUNT_CAP", 2)
     for day in range(1, 4):
         make_session(db, teacher=teacher, clock=clock, publish=True, starts_at=clock() + day * DAY)
-    statements = []
-
-    def capture(conn, cursor, statement, params, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with recorded(db) as statements:
         first = open_to(db, student, clock)
         counted = len(statements)
         again = open_to(db, student, clock)
@@ -587,8 +581,6 @@ def test_a_count_past_the_cap_is_remembered_a_few_seconds_and_a_smaller_one_neve
         statements.clear()
         assert open_to(db, student, clock).capped
         assert len(statements) == counted  # its time is up: counted again
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
 
 
 def test_the_open_catalog_reads_each_sessions_materials_count_with_its_page(
@@ -612,58 +604,34 @@ def test_the_open_catalog_reads_each_sessions_materials_count_with_its_page(
 # --- SQL: indexes, PostgreSQL ---------------------------------------------------------------
 
 
-def test_listings_read_through_indexes_never_scanning_a_table(db, engine, clock, teacher):
+def test_listings_read_through_indexes_never_scanning_a_table(db, clock, teacher):
     student = make_student(db, clock=clock)
     session = make_session(db, teacher=teacher, clock=clock, publish=True, tags=["maths"])
     enroll(db, student, session, clock)
-    statements = []
-
-    def capture(conn, cursor, statement, params, context, executemany):
-        statements.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with recorded(db) as statements:
         mine(db, teacher, clock, status="scheduled")
         open_to(db, student, clock, tag="maths", sort="popular")
         catalog.my_enrollments(db=db, actor=student, view="upcoming", clock=clock)
         catalog.count_by_status(db=db, actor=teacher, clock=clock)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     # Not one per row. Teacher: count, page, tags, revenue. Open catalog: the page (tags and
     # seats included), count. Student's own: count, page, tags. Counts by status: one.
     assert len(statements) == 4 + 2 + 3 + 1
     for statement, params in statements:
-        plan = [
-            row[-1]
-            for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-        ]
+        plan = sqlite_plan(db, statement, params)
         # A scan of anon_N is the capped count reading its own LIMITed subquery, not a table.
         tables = [step for step in plan if step.startswith("SCAN") and "anon_" not in step]
         assert not tables, (statement, plan)
 
 
-def test_the_open_catalog_is_paged_and_counted_from_one_covering_index(
-    db, engine, clock, teacher, student
-):
+def test_the_open_catalog_is_paged_and_counted_from_one_covering_index(db, clock, teacher, student):
     """SQLite reads "open to enroll" for the page's ids and for the count from the index alone
     (migration 0014): no row of the table is read to filter out the closed sessions."""
     make_session(db, teacher=teacher, clock=clock, publish=True)
-    statements = []
-
-    def capture(conn, cursor, statement, params, context, executemany):
-        statements.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with recorded(db) as statements:
         open_to(db, student, clock, page_size=20)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     assert len(statements) == 2  # the page, the count
     for statement, params in statements:
-        plan = [
-            row[-1]
-            for row in db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-        ]
+        plan = sqlite_plan(db, statement, params)
         assert any("COVERING INDEX ix_video_sessions_open" in step for step in plan), plan
 
 

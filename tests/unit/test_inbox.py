@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session
 
 from tests.factories import make_funded_student, make_session, make_student, make_teacher
+from tests.statements import recorded, sqlite_plan
 from visio.models import Notice, NoticePreference, NoticeStatus, User
 from visio.services import enrollments, inbox, mail, outbox, sessions
 from visio.services.errors import InvalidInput, NotAuthenticated
@@ -223,22 +223,14 @@ def test_a_teachers_list_names_the_student_the_seats_and_the_full_session(
 
 
 def test_the_list_and_the_counts_read_the_inbox_index_without_sorting(db, clock, student) -> None:
-    statements: list[tuple[str, Any]] = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("SELECT") and "notices" in statement:
-            statements.append((statement, parameters))
-
-    engine = db.get_bind()
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with recorded(db) as sent:
         inbox.inbox_page(db=db, actor=student, page=2, page_size=5)
         inbox.unread_count(db, student.id)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    statements = [
+        s for s in sent if s.sql.lstrip().upper().startswith("SELECT") and "notices" in s.sql
+    ]
     assert len(statements) == 3  # the counts of the page (one query), its rows, the bell's count
     for statement, parameters in statements:
-        rows = db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-        plan = " ".join(str(row[-1]) for row in rows)
+        plan = " ".join(sqlite_plan(db, statement, parameters))
         assert "USING INDEX ix_notices_inbox" in plan, plan
         assert "TEMP B-TREE" not in plan, plan

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlmodel import Session
 
 from tests.factories import make_session, make_student, make_teacher
+from tests.statements import recorded, sqlite_plan
 from visio.models import Tag, User
 from visio.services import catalog, search_index, session_edit, sessions
 from visio.services.catalog import SessionFilters
@@ -290,23 +290,9 @@ def test_deleting_a_session_removes_it_from_the_index(db, clock, teacher):
 
 def search_statements(db, listing, **kwargs):
     """The count and page statements of one listing call, with their parameters."""
-    captured = []
-    engine = db.get_bind()
-
-    def capture(conn, cursor, statement, params, context, executemany):
-        captured.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with recorded(db) as sent:
         listing(db, **kwargs)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return captured[:2]
-
-
-def sqlite_plan(db, statement, params):
-    explained = db.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
-    return [row[-1] for row in explained]
+    return sent[:2]
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,10 @@ with the viewer's enrollment, refunds, balance and tags; then the materials)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session
 
 from tests.factories import make_funded_student, make_session, make_student, make_teacher
+from tests.statements import recorded
 from visio.services import enrollments, materials, session_view
 from visio.services.errors import NotFound
 from visio.services.session_view import Action
@@ -39,19 +39,10 @@ def workshop(db: Session, clock, teacher):  # type: ignore[no-untyped-def]
 
 def _view(db: Session, user, session_id: int, clock) -> tuple[session_view.PublicView, int]:  # type: ignore[no-untyped-def]
     """The view, and how many statements it ran."""
-    ran: list[str] = []
     assert user.id is not None  # loaded before listening: a reload is not the view's
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        ran.append(statement)
-
-    engine = db.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded(db) as sent:
         view = session_view.public_view(db=db, actor=user, video_session_id=session_id, clock=clock)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return view, len(ran)
+    return view, len(sent)
 
 
 def test_a_visitor_sees_the_price_seats_tags_and_titles_only(db, clock, workshop) -> None:  # type: ignore[no-untyped-def]

@@ -6,10 +6,10 @@ import dataclasses
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from tests.factories import make_session, make_student, make_teacher, session_input, top_up
+from tests.statements import recorded
 from visio.clock import FrozenClock
 from visio.models import Enrollment, Purchase, User, VideoSession
 from visio.services import attendance, enrollments, series, sessions, stats
@@ -380,20 +380,11 @@ def test_the_number_of_queries_does_not_grow_with_the_sessions(db: Session) -> N
             db, teacher=large, clock=clock, publish=True, starts_at=T0 + timedelta(days=days)
         )
         enroll(db, student, held, clock)
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = db.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded(db) as statements:
         clock.advance(days=6)
         stats.teacher_overview(db=db, actor=small, clock=clock)
         for_small = len(statements)
         statements.clear()
         stats.teacher_overview(db=db, actor=large, clock=clock)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
     assert len(statements) == for_small
