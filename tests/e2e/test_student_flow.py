@@ -60,6 +60,8 @@ def test_student_enrolls_free_and_paid_and_gets_the_refund_when_the_teacher_canc
     assert page.locator("#action-unenroll").is_visible()
 
     open_path(page, f"/sessions/{paid.id}")
+    line = page.locator("#balance-after-line")
+    assert line.inner_text() == "Solde après paiement\xa0: 37,50\xa0€"
     page.click("#action-pay")
     assert page.locator("#balance-after").inner_text() == "37,50\xa0€"
     page.click("#confirm-pay")

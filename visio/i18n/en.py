@@ -21,6 +21,7 @@ MESSAGES: dict[str, str] = {
     "common.page_of": "Page {page} of {pages}",
     "common.free": "Free",
     "common.minutes": "{n} min",
+    "common.colon": ": ",  # between a label and its value
     "common.unlimited": "Unlimited",
     # Landing
     "home.title": "Live classes for teachers and students",

@@ -21,6 +21,7 @@ MESSAGES: dict[str, str] = {
     "common.page_of": "Page {page} sur {pages}",
     "common.free": "Gratuit",
     "common.minutes": "{n} min",
+    "common.colon": "\u00a0: ",  # between a label and its value: French puts a space before
     "common.unlimited": "Illimité",
     # Landing
     "home.title": "Des cours en direct pour enseignants et étudiants",

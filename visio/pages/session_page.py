@@ -248,9 +248,10 @@ def _action_box() -> rx.Component:
                         ),
                         rx.text(
                             T["page.balance_after"],
-                            " : ",
+                            T["common.colon"],
                             P.balance_after,
                             size="1",
+                            id="balance-after-line",
                             color_scheme="gray",
                         ),
                         width="100%",

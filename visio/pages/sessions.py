@@ -131,7 +131,9 @@ def _bulk_bar() -> rx.Component:
     return rx.cond(
         TS.selected_count > 0,
         rx.hstack(
-            rx.text(T["bulk.selected"], " : ", TS.selected_count, weight="medium", size="2"),
+            rx.text(
+                T["bulk.selected"], T["common.colon"], TS.selected_count, weight="medium", size="2"
+            ),
             rx.spacer(),
             rx.button(
                 rx.icon("send", size=14),
