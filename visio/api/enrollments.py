@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from sqlmodel import Session
 
 from visio.api import idempotency, presenters
 from visio.api.deps import DbDep, RequiredTokenDep, SessionId, UserDep, in_worker
 from visio.api.errors import error_responses
 from visio.api.schemas import EnrollOut, JoinOut, UnenrollOut
 from visio.db import open_db, read_db
+from visio.models import User
 from visio.services import accounts, attendance, enrollments
 from visio.settings import settings
 
@@ -32,12 +34,8 @@ async def enroll(
     """Take a seat (students); a paid seat is paid from the wallet, once per Idempotency-Key."""
 
     def work() -> Response:  # every paid seat comes this way: all of it in one worker thread
-        # The caller read apart, outside a transaction: ending a read with a ROLLBACK would make
-        # the driver forget its prepared statements (see `read_db`); the user comes out detached,
-        # as the key's own transactions need it (they would expire it: a reload).
-        with read_db() as reader:
-            user = accounts.authenticate(db=reader, token=token)
         with open_db() as db:
+            user = _caller(db, token, keyed=idempotency_key is not None)
 
             def run() -> EnrollOut:
                 done = enrollments.enroll(db=db, actor=user, video_session_id=session_id)
@@ -59,6 +57,20 @@ async def enroll(
             )
 
     return await in_worker(work)
+
+
+def _caller(db: Session, token: str, *, keyed: bool) -> User:
+    """The caller of an enrollment.
+
+    Without a key, read in the claim's own transaction: one connection for the request, and
+    the claim's commit (unlike a rollback) leaves the driver its prepared statements. With a
+    key, read apart (see `read_db`): the key's own transactions roll `db` back, which would
+    expire a user loaded there and cost a reload.
+    """
+    if not keyed:
+        return accounts.authenticate(db=db, token=token)
+    with read_db() as reader:
+        return accounts.authenticate(db=reader, token=token)
 
 
 @router.delete(
