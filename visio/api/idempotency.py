@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from fastapi import Header, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -73,6 +73,24 @@ HEADER_DOC = {
 class Answer:
     status_code: int
     body: Any
+
+
+_table = IdempotencyKey.__table__  # type: ignore[attr-defined]
+_INSERT = insert(_table)  # a pending row: no object to build, validate and flush
+# The answer on the pending row this request holds: one statement, built once.
+_STORE = (
+    update(_table)
+    .where(
+        _table.c.user_id == bindparam("holder"),
+        _table.c.key == bindparam("held_key"),
+        _table.c.status_code.is_(None),
+    )
+    .values(
+        status_code=bindparam("status"),
+        response_body=bindparam("body", type_=_table.c.response_body.type),
+        completed_at=bindparam("done_at", type_=_table.c.completed_at.type),
+    )
+)
 
 
 def fingerprint(scope: str, payload: Any) -> str:
@@ -130,13 +148,10 @@ def _claim(db: Session, user_id: int, key: str, scope: str, digest: str) -> Answ
 def _insert(db: Session, user_id: int, key: str, scope: str, digest: str) -> bool:
     """Insert the pending row in a transaction of its own; False if the key is taken."""
     db.rollback()
-    db.add(
-        IdempotencyKey(
-            user_id=user_id, key=key, scope=scope, fingerprint=digest, created_at=utcnow()
-        )
-    )
+    row = {"user_id": user_id, "key": key, "scope": scope, "fingerprint": digest}
     try:
         with locking.busy_on_timeout():
+            db.execute(_INSERT, {**row, "created_at": utcnow()})
             db.commit()
     except IntegrityError:
         db.rollback()
@@ -158,16 +173,16 @@ def _find(db: Session, user_id: int, key: str) -> IdempotencyKey | None:
 
 def _store(db: Session, user_id: int, key: str, answer: Answer) -> None:
     """Save the answer; retried while the database is busy, for the use case is already done."""
+    params = {"holder": user_id, "held_key": key, "status": answer.status_code, "body": answer.body}
     for attempt in range(1, STORE_ATTEMPTS + 1):
         try:
-            row = _find(db, user_id, key)
-            if row is None:
-                break
-            row.status_code, row.response_body = answer.status_code, answer.body
-            row.completed_at = utcnow()
+            db.rollback()
             with locking.busy_on_timeout():
+                stored = db.execute(_STORE, {**params, "done_at": utcnow()}).rowcount
                 db.commit()
-            return
+            if stored:
+                return
+            break  # pruned meanwhile: nothing to answer retries with
         except Busy:
             db.rollback()
             time.sleep(POLL_SECONDS * attempt)
