@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from visio.db import open_db
+from visio.db import open_db, read_db
 from visio.i18n import CATALOGS, LANGUAGES, PAGE_CATALOGS, error_message, pick_language
 from visio.i18n.formatting import format_money
 from visio.models import Role, User
@@ -149,7 +149,7 @@ class AppState(rx.State):
 
     def current_user(self) -> User | None:
         """Resolve the login token on the server, every time: the browser proves nothing."""
-        with open_db() as db:
+        with read_db() as db:  # every event asks: no transaction, statements stay prepared
             found = accounts.user_and_balance(db=db, token=self.token)
         if found is None:
             self._forget_user()
@@ -178,7 +178,7 @@ class AppState(rx.State):
         """On every page: who is here, their unread notices, and the browser's zone for dates."""
         user = self.current_user()
         if user is not None:
-            with open_db() as db:
+            with read_db() as db:
                 unread = inbox.unread_count(db, user.id)  # type: ignore[arg-type]
             if unread != self.unread_count:
                 self.unread_count = unread

@@ -13,7 +13,7 @@ from typing import TypedDict
 import reflex as rx
 
 from visio.clock import utcnow
-from visio.db import open_db
+from visio.db import open_db, read_db
 from visio.i18n.formatting import format_clock, format_money, format_when
 from visio.models import MaterialKind, Role
 from visio.services import attendance, calendar, download_links, enrollments, series, waitlist
@@ -65,7 +65,7 @@ class SessionPageState(SessionFactsState, AppState):
 
     def _fill(self, user) -> None:  # type: ignore[no-untyped-def]
         now = utcnow()
-        with open_db() as db:
+        with read_db() as db:
             view = public_view(
                 db=db, actor=user, video_session_id=self._session_id, clock=lambda: now
             )

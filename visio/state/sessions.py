@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 import reflex as rx
 
 from visio.clock import utcnow
-from visio.db import open_db
+from visio.db import open_db, read_db
 from visio.i18n import t
 from visio.i18n.formatting import format_duration, format_money, format_when
 from visio.models import Role
@@ -205,7 +205,7 @@ class SessionListState(rx.State, mixin=True):
             return redirect
         now = utcnow()
         try:
-            with open_db() as db:
+            with read_db() as db:
                 result = self._query(db, user, now)
         except DomainError as error:
             self.filter_error = self.message(error)

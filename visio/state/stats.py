@@ -9,7 +9,7 @@ import reflex as rx
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from visio.db import open_db
+from visio.db import read_db
 from visio.i18n.formatting import babel_locale, format_money, format_when
 from visio.models import Role
 from visio.services import stats
@@ -224,7 +224,7 @@ class StatsState(AppState):
         if user is None:
             self._clear()
             return redirect
-        with open_db() as db:
+        with read_db() as db:
             try:
                 overview = stats.teacher_overview(
                     db=db, actor=user, tz=self.viewer_tz, page=1, page_size=PAGE_SIZE
@@ -248,7 +248,7 @@ class StatsState(AppState):
         if user is None:
             self._clear()
             return redirect
-        with open_db() as db:
+        with read_db() as db:
             table = stats.session_table(db=db, actor=user, page=page, page_size=PAGE_SIZE)
         self._show_table(table)
         return None
