@@ -55,8 +55,11 @@ def make_engine(url: str) -> Engine:
         return engine
     # Every lock wait of a connection is bounded: one that runs out becomes `Busy` (see locking).
     # No JIT: the app's statements are short, and a plan estimated costly (the dashboard's scan)
-    # spent more compiling (18 ms) than running (10 ms).
-    options = f"-c lock_timeout={settings.db_lock_timeout_seconds * 1000} -c jit=off"
+    # spent more compiling (18 ms) than running (10 ms). Times in UTC: psycopg hands back the
+    # values already in the zone the app works in (see `UTCDateTime`), nothing to convert.
+    options = (
+        f"-c lock_timeout={settings.db_lock_timeout_seconds * 1000} -c jit=off -c timezone=UTC"
+    )
     engine = create_engine(
         url,
         connect_args={"options": options},
