@@ -15,7 +15,7 @@ from tests.state.conftest import new_state
 from visio import db as visio_db
 from visio.clock import FrozenClock, utcnow
 from visio.services import accounts
-from visio.state.app import AppState
+from visio.state.notifications import NotificationsState
 
 pytestmark = pytest.mark.postgres
 EVENTS = 8  # past psycopg's threshold: a statement is prepared at its 5th run on a connection
@@ -34,8 +34,7 @@ def test_every_events_caller_and_unread_count_stay_prepared(pg_bound: Engine) ->
         student = make_student(db, clock=clock)
         login = accounts.login(db=db, email=student.email, password=STRONG_PASSWORD, address=None)
     pg_bound.dispose()  # one pooled connection, fresh: nothing prepared yet
-    state = new_state(AppState, login.token)
-    state.browser_tz = "Europe/Paris"
+    state = new_state(NotificationsState, login.token)  # any page: the shell event is the root one
 
     for _ in range(EVENTS):
         state.load_shell()
