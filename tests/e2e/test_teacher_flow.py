@@ -78,6 +78,7 @@ def test_bulk_publish_reports_what_was_done_and_what_was_skipped(new_page, app_d
     page.wait_for_function("document.querySelectorAll('.session-card').length === 3")
     page.click("#select-page")
     page.locator("#bulk-bar").wait_for()
+    assert page.locator("#bulk-bar").inner_text().startswith("Selected: 3")  # English colon
     page.click("#bulk-publish")
     page.click("#bulk-confirm")
     results = page.locator("#bulk-results")
