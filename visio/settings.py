@@ -169,6 +169,10 @@ class Settings:
     db_lock_timeout_seconds: int = field(
         default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
     )
+    # The busiest API routes (listing sessions, enrolling) run at most this many at once per
+    # worker, the rest wait their turn: more threads only take turns at Python's lock, and
+    # under 50 clients the work got slower, not faster (bench/: 4 measured best on 2 cores).
+    api_hot_threads: int = field(default_factory=lambda: _int("VISIO_API_HOT_THREADS", 4))
     # Operations: /metrics needs `Authorization: Bearer <this>` when set, else only this
     # machine (a loopback peer, not forwarded by a proxy) may read it.
     metrics_token: str = field(default_factory=lambda: _str("VISIO_METRICS_TOKEN", ""), repr=False)
@@ -192,6 +196,11 @@ class Settings:
             raise ValueError(f"VISIO_LOG_FORMAT must be text or json, not {self.log_format!r}")
         if not 0 < self.ready_timeout_seconds <= 60:
             raise ValueError("VISIO_READY_TIMEOUT_SECONDS must be more than 0 and at most 60")
+        if not 1 <= self.api_hot_threads <= self.db_pool_size + self.db_max_overflow:
+            raise ValueError(
+                "VISIO_API_HOT_THREADS must be at least 1 and at most the connections "
+                "(VISIO_DB_POOL_SIZE + VISIO_DB_MAX_OVERFLOW)"
+            )
 
     @property
     def is_production(self) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
+from anyio import CapacityLimiter, to_thread
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from visio.db import open_db
 from visio.models import User
@@ -82,10 +83,33 @@ async def required_token(token: Annotated[str | None, Depends(bearer_token)]) ->
     return token
 
 
-async def in_worker(work: Callable[[], Response]) -> Response:
+# Per event loop, as anyio's own default limiter (a limiter belongs to the loop it waits on).
+_hot_limiters: RunVar[dict[str, CapacityLimiter]] = RunVar("visio_hot_limiters")
+
+
+def _lane(name: str) -> CapacityLimiter:
+    try:
+        lanes = _hot_limiters.get()
+    except LookupError:
+        lanes = {}
+        _hot_limiters.set(lanes)
+    if name not in lanes:
+        lanes[name] = CapacityLimiter(settings.api_hot_threads)
+    return lanes[name]
+
+
+async def in_worker(work: Callable[[], Response], *, lane: str) -> Response:
     """Run a hot route's whole work (open the database, authenticate, the use case, the JSON)
-    in one worker thread: each sync dependency would cost a thread hop of its own."""
-    return await run_in_threadpool(work)
+    in one worker thread: each sync dependency would cost a thread hop of its own.
+
+    At most `api_hot_threads` works of a lane at once, the others queued in arrival order. The
+    work is mostly Python, which runs one thread at a time: with a thread per request (up to
+    40), 50 clients made each request wait its turn at the interpreter's lock again and again,
+    and the pool opened connections past its 10 kept ones, new each time (bench/results.md:
+    listing sessions under 50 clients ran more than twice as many requests per second). Each
+    route has its lane: enrollments waiting on a session's lock never hold up the listing.
+    """
+    return await to_thread.run_sync(work, limiter=_lane(lane))
 
 
 def json_answer(model: BaseModel, status_code: int = 200) -> Response:

@@ -56,7 +56,7 @@ async def enroll(
                 run=run,
             )
 
-    return await in_worker(work)
+    return await in_worker(work, lane="enrolling")
 
 
 def _caller(db: Session, token: str, *, keyed: bool) -> User:

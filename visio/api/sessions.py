@@ -154,7 +154,7 @@ async def list_sessions(
             )
             return json_answer(found)
 
-    return await in_worker(work)
+    return await in_worker(work, lane="listing")
 
 
 def session_page(

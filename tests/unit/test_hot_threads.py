@@ -1,0 +1,96 @@
+"""The API's busiest routes (listing, enrolling) run at most VISIO_API_HOT_THREADS works at once
+per worker and route ("lane"); the others wait their turn, and every caller still gets its own
+answer. A lane whose works all wait (enrollments on a locked session) holds up no other lane."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from functools import partial
+
+import pytest
+from fastapi import Response
+
+from visio.api.deps import in_worker
+from visio.settings import Settings, settings
+
+
+def _peak_of(calls: int, lane: str = "listing") -> tuple[int, list[bytes]]:
+    """Start `calls` works at once; how many ran together at most, and what each answered."""
+    lock = threading.Lock()
+    running = 0
+    peak = 0
+
+    def work(number: int) -> Response:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        time.sleep(0.05)  # a database round trip's wait, long enough for the others to pile up
+        with lock:
+            running -= 1
+        return Response(str(number))
+
+    async def all_at_once() -> list[Response]:
+        return await asyncio.gather(*(in_worker(partial(work, n), lane=lane) for n in range(calls)))
+
+    answers = asyncio.run(all_at_once())
+    return peak, [answer.body for answer in answers]
+
+
+def test_no_more_than_the_setting_run_at_once_and_each_caller_gets_its_answer() -> None:
+    limit = settings.api_hot_threads
+    assert limit >= 2  # the default lets database waits overlap: a real limit, not a queue of one
+    peak, bodies = _peak_of(3 * limit)
+    assert peak == limit
+    assert bodies == [str(n).encode() for n in range(3 * limit)]
+
+
+def test_a_second_event_loop_gets_a_limiter_of_its_own() -> None:
+    # Each test server and each worker runs its own loop: a limiter bound to an earlier, closed
+    # loop would fail or hang here.
+    assert _peak_of(2)[0] == 2
+    assert _peak_of(2 * settings.api_hot_threads)[0] == settings.api_hot_threads
+
+
+def test_a_lane_whose_works_all_wait_holds_up_no_other_lane() -> None:
+    limit = settings.api_hot_threads
+    release = threading.Event()
+
+    def stuck() -> Response:  # an enrollment waiting on a lock another transaction holds
+        release.wait(10)
+        return Response("paid")
+
+    def listing() -> Response:
+        return Response("page")
+
+    async def both() -> tuple[list[str], list[Response]]:
+        stuck_ones = [asyncio.ensure_future(in_worker(stuck, lane="enrolling"))
+                      for _ in range(limit + 2)]  # fmt: skip
+        await asyncio.sleep(0.1)  # the enrolling lane is full, two more queued behind it
+        pages = await asyncio.wait_for(
+            asyncio.gather(*(in_worker(listing, lane="listing") for _ in range(limit * 2))), 5
+        )
+        release.set()
+        return [page.body.decode() for page in pages], await asyncio.gather(*stuck_ones)
+
+    pages, paid = asyncio.run(both())
+    assert pages == ["page"] * (limit * 2)
+    assert [answer.body for answer in paid] == [b"paid"] * (limit + 2)
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "41"])
+def test_a_limit_below_one_or_past_the_connections_is_refused(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("VISIO_API_HOT_THREADS", raw)
+    monkeypatch.delenv("VISIO_DB_POOL_SIZE", raising=False)
+    monkeypatch.delenv("VISIO_DB_MAX_OVERFLOW", raising=False)
+    with pytest.raises(ValueError, match="VISIO_API_HOT_THREADS"):
+        Settings()
+
+
+def test_the_default_is_four(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VISIO_API_HOT_THREADS", raising=False)
+    assert Settings().api_hot_threads == 4
