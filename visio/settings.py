@@ -13,7 +13,12 @@ DEFAULT_DB_URL = f"sqlite:///{ROOT / 'data' / 'visio.db'}"
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
 
 
 def _bool(name: str, default: bool) -> bool:

@@ -5,15 +5,21 @@ answer. A lane whose works all wait (enrollments on a locked session) holds up n
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from functools import partial
+from pathlib import Path
 
 import pytest
 from fastapi import Response
 
 from visio.api.deps import in_worker
 from visio.settings import Settings, settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _peak_of(calls: int, lane: str = "listing") -> tuple[int, list[bytes]]:
@@ -94,3 +100,18 @@ def test_a_limit_below_one_or_past_the_connections_is_refused(
 def test_the_default_is_four(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VISIO_API_HOT_THREADS", raising=False)
     assert Settings().api_hot_threads == 4
+
+
+def test_a_value_that_is_no_number_stops_the_start_naming_the_setting() -> None:
+    env = {**os.environ, "VISIO_API_HOT_THREADS": "four"}
+    started = subprocess.run(
+        [sys.executable, "-c", "import visio.settings"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "VISIO_API_HOT_THREADS must be a whole number, not 'four'" in started.stderr
+    assert "Traceback" not in started.stderr
