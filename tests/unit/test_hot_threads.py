@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -20,6 +22,12 @@ from visio.api.deps import in_worker
 from visio.settings import Settings, settings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(coroutine: Coroutine[object, object, object]) -> object:
+    """Run on an event loop of its own, in a thread (Playwright's tests may hold this one's)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _peak_of(calls: int, lane: str = "listing") -> tuple[int, list[bytes]]:
@@ -41,7 +49,7 @@ def _peak_of(calls: int, lane: str = "listing") -> tuple[int, list[bytes]]:
     async def all_at_once() -> list[Response]:
         return await asyncio.gather(*(in_worker(partial(work, n), lane=lane) for n in range(calls)))
 
-    answers = asyncio.run(all_at_once())
+    answers: list[Response] = _run(all_at_once())  # type: ignore[assignment]
     return peak, [answer.body for answer in answers]
 
 
@@ -81,7 +89,7 @@ def test_a_lane_whose_works_all_wait_holds_up_no_other_lane() -> None:
         release.set()
         return [page.body.decode() for page in pages], await asyncio.gather(*stuck_ones)
 
-    pages, paid = asyncio.run(both())
+    pages, paid = _run(both())  # type: ignore[misc]
     assert pages == ["page"] * (limit * 2)
     assert [answer.body for answer in paid] == [b"paid"] * (limit + 2)
 
