@@ -5,23 +5,18 @@ answer. A lane whose works all wait (enrollments on a locked session) holds up n
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from pathlib import Path
 
 import pytest
 from fastapi import Response
 
+from tests.settings_start import refused_start
 from visio.api.deps import in_worker
 from visio.settings import Settings, settings
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(coroutine: Coroutine[object, object, object]) -> object:
@@ -111,15 +106,5 @@ def test_the_default_is_four(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_value_that_is_no_number_stops_the_start_naming_the_setting() -> None:
-    env = {**os.environ, "VISIO_API_HOT_THREADS": "four"}
-    started = subprocess.run(
-        [sys.executable, "-c", "import visio.settings"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert started.returncode != 0
-    assert "VISIO_API_HOT_THREADS must be a whole number, not 'four'" in started.stderr
-    assert "Traceback" not in started.stderr
+    stderr = refused_start(VISIO_API_HOT_THREADS="four")
+    assert "VISIO_API_HOT_THREADS must be a whole number, not 'four'" in stderr
