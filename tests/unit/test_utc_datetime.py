@@ -54,6 +54,7 @@ def test_a_time_written_comes_back_the_same_instant_in_utc(stamps) -> None:  # t
         ("2026-11-30 08:15:30", datetime(2026, 11, 30, 8, 15, 30, tzinfo=UTC)),  # SQL's own
         ("2026-11-30", datetime(2026, 11, 30, tzinfo=UTC)),
         ("2026-11-30 10:15:30+02:00", datetime(2026, 11, 30, 8, 15, 30, tzinfo=UTC)),
+        ("2026-11-30T08:15:30+00:00", datetime(2026, 11, 30, 8, 15, 30, tzinfo=UTC)),
     ],
 )
 def test_the_texts_sqlite_may_hold_are_read_as_utc(sqlite_stamps, stored, expected) -> None:  # type: ignore[no-untyped-def]
