@@ -1,8 +1,9 @@
 """A paid seat's rows on both databases: the seat count, the audit event, the notice, the
-purchase and both ledger entries are all written. On PostgreSQL the first four go in one
-statement (the others ride as writable CTEs of the purchase's insert) and the escrow credit
-writes the ledger entries in its own; on SQLite the session's lock reads the student's earlier
-enrollment with it: fewer round trips per seat, the same rows."""
+purchase and both ledger entries are all written. On PostgreSQL the debit inserts the seat in
+its statement, the next four go in one statement (the others ride as writable CTEs of the
+purchase's insert) and the escrow credit writes the ledger entries in its own; on SQLite the
+session's lock reads the student's earlier enrollment with it: fewer round trips per seat, the
+same rows."""
 
 from __future__ import annotations
 
@@ -86,3 +87,6 @@ def test_a_paid_seat_writes_them_in_one_statement_on_postgresql(pg_db, clock) ->
     assert all(fragment in together for fragment in fragments)
     [credit] = _writing(statements, "INSERT INTO ledger_entries")
     assert "UPDATE wallets SET balance_cents=(wallets.balance_cents +" in credit
+    [debit] = _writing(statements, "INSERT INTO enrollments")
+    assert "UPDATE wallets SET balance_cents=(wallets.balance_cents -" in debit
+    assert len(_writing(statements, "UPDATE wallets")) == 2  # the debit and the escrow's credit

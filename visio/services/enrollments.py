@@ -190,32 +190,47 @@ def take_seat(
     Raises InsufficientFunds with nothing written.
 
     Every paid seat on the platform runs this, so it writes with statements built once (see
-    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat, its
-    audit event, notice and purchase (one statement on PostgreSQL), and the escrow last, with
-    its ledger entry and the debit's (on PostgreSQL, all three in one statement).
+    `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat (a new
+    one in the debit's statement on PostgreSQL), its audit event, notice and purchase (one
+    statement on PostgreSQL), and the escrow last, with its ledger entry and the debit's (on
+    PostgreSQL, all three in one statement).
     The caller's loaded objects (session, enrollment, wallet) follow what was written.
     """
     db.flush()  # the caller's pending changes first: the statements below bypass the ORM
     connection = db.connection()
     price = session.price_cents if session.is_paid else 0
+    seat_id: int | None = None
     if price:  # a free seat moves no money: it locks no wallet
         require_verified(student)
         if wallet is not None:
             wallets.check_funds(wallet, price)
-        wallet_id, balance = seat_rows.debit(connection, student.id, wallet, price, at)  # type: ignore[arg-type]
+        if enrollment is None:  # a new seat: written by the debit's statement
+            wallet_id, balance, seat_id = seat_rows.debit_into_seat(
+                connection,
+                student_id=student.id,  # type: ignore[arg-type]
+                wallet=wallet,
+                price=price,
+                session_id=session.id,  # type: ignore[arg-type]
+                teacher_id=session.teacher_id,
+                at=at,
+            )
+        else:
+            wallet_id, balance = seat_rows.debit(connection, student.id, wallet, price, at)  # type: ignore[arg-type]
         wallets.written(db, wallet_id, balance, at)
     else:
         wallet_id, balance = None, None
 
     if enrollment is None:
-        enrollment = Enrollment.model_construct(  # the answer's copy: built, not validated
-            id=seat_rows.insert_enrollment(
+        if seat_id is None:
+            seat_id = seat_rows.insert_enrollment(
                 connection,
                 session.id,  # type: ignore[arg-type]
                 student.id,  # type: ignore[arg-type]
                 session.teacher_id,
                 at,
-            ),
+            )
+        enrollment = Enrollment.model_construct(  # the answer's copy: built, not validated
+            id=seat_id,
             session_id=session.id,
             student_id=student.id,
             teacher_id=session.teacher_id,

@@ -12,9 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Insert, Table, bindparam, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -73,8 +84,72 @@ def debit(
     """
     with locking.busy_on_timeout():
         found = connection.execute(_DEBIT, {"owner": user_id, "price": price, "at": at}).first()
-    if found is not None:
-        return found[0], found[1]
+    if found is None:
+        _refuse(connection, user_id, wallet, price)
+    return found[0], found[1]
+
+
+def debit_into_seat(
+    connection: Connection,
+    *,
+    student_id: int,
+    wallet: Wallet | None,
+    price: int,
+    session_id: int,
+    teacher_id: int,
+    at: datetime,
+) -> tuple[int, int, int]:
+    """`debit`, then `insert_enrollment`: (wallet id, new balance, the new seat's id).
+
+    On PostgreSQL in one round trip: the seat is inserted by the debit's own statement, from the
+    row it debited, so a refused debit writes no seat either. The locks come in the same order
+    as in two statements: the wallet's row, then the seat's.
+    """
+    if connection.dialect.name != "postgresql":
+        wallet_id, balance = debit(connection, student_id, wallet, price, at)
+        return (
+            wallet_id,
+            balance,
+            insert_enrollment(connection, session_id, student_id, teacher_id, at),
+        )
+    params = {
+        "owner": student_id,
+        "price": price,
+        "at": at,
+        "seat_session_id": session_id,
+        "seat_teacher_id": teacher_id,
+    }
+    with locking.busy_on_timeout():
+        found = connection.execute(_debit_into_seat(), params).first()
+    if found is None:
+        _refuse(connection, student_id, wallet, price)
+    return found[0], found[1], found[2]
+
+
+@cache
+def _debit_into_seat() -> Select[Any]:
+    debited = _DEBIT.cte("debited")
+    columns = _enrollments.c
+    seat = (
+        insert(_enrollments)
+        .from_select(
+            ["session_id", "student_id", "teacher_id", "status", "enrolled_at"],
+            select(
+                bindparam("seat_session_id", type_=columns.session_id.type),
+                bindparam("owner", type_=columns.student_id.type),
+                bindparam("seat_teacher_id", type_=columns.teacher_id.type),
+                literal(EnrollmentStatus.ACTIVE.value, columns.status.type),
+                bindparam("at", type_=columns.enrolled_at.type),
+            ).select_from(debited),
+        )
+        .returning(columns.id)
+        .cte("seat")
+    )
+    return select(debited.c.id, debited.c.balance_cents, seat.c.id).join_from(debited, seat, true())
+
+
+def _refuse(connection: Connection, user_id: int, wallet: Wallet | None, price: int) -> NoReturn:
+    """Why a debit found no row: the wallet holds less than `price` (InsufficientFunds)."""
     balance = (
         wallet.balance_cents
         if wallet is not None
