@@ -1,18 +1,27 @@
 """A paid seat's rows on both databases: the seat count, the audit event, the notice, the
 purchase and both ledger entries are all written. On PostgreSQL the debit inserts the seat in
-its statement, the next four go in one statement (the others ride as writable CTEs of the
-purchase's insert) and the escrow credit writes the ledger entries in its own; on SQLite the
-session's lock reads the student's earlier enrollment with it: fewer round trips per seat, the
-same rows."""
+its statement, and all the others go in one more (writable CTEs: the escrow's credit and its
+ledger entries read the purchase's id from its insert); on SQLite the session's lock reads the
+student's earlier enrollment with it: fewer round trips per seat, the same rows."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from tests.factories import make_funded_student, make_session, make_teacher
+from tests.invariants import assert_ledger_invariants
 from tests.statements import recorded
-from visio.models import AuditEvent, LedgerEntry, Notice, Purchase, VideoSession, Wallet
+from visio.models import (
+    AuditEvent,
+    LedgerEntry,
+    Notice,
+    Purchase,
+    VideoSession,
+    Wallet,
+    WalletKind,
+)
 from visio.services import enrollments
 
 PRICE = 1200
@@ -82,11 +91,27 @@ def test_a_paid_seat_writes_them_in_one_statement_on_postgresql(pg_db, clock) ->
         "INSERT INTO audit_events",
         "INSERT INTO notices",
         "INSERT INTO purchases",
+        "UPDATE wallets SET balance_cents=(wallets.balance_cents +",  # the escrow's credit
+        "INSERT INTO ledger_entries",
     )
     [together] = _writing(statements, *fragments)
     assert all(fragment in together for fragment in fragments)
-    [credit] = _writing(statements, "INSERT INTO ledger_entries")
-    assert "UPDATE wallets SET balance_cents=(wallets.balance_cents +" in credit
     [debit] = _writing(statements, "INSERT INTO enrollments")
     assert "UPDATE wallets SET balance_cents=(wallets.balance_cents -" in debit
     assert len(_writing(statements, "UPDATE wallets")) == 2  # the debit and the escrow's credit
+
+
+@pytest.mark.postgres
+def test_without_an_escrow_row_the_seat_still_credits_one_it_makes_on_postgresql(
+    pg_db, clock
+) -> None:
+    """A database made without the migrations' escrow row: the statement credits nothing and
+    writes no entry, then the escrow is made and credited through the ORM, both entries with it."""
+    pg_db.exec(delete(Wallet).where(Wallet.kind == WalletKind.ESCROW))  # type: ignore[call-overload]
+    pg_db.commit()
+
+    _claim(pg_db, clock)
+
+    escrow = pg_db.exec(select(Wallet).where(Wallet.kind == WalletKind.ESCROW)).one()
+    assert escrow.balance_cents == PRICE
+    assert_ledger_invariants(pg_db)

@@ -191,9 +191,9 @@ def take_seat(
 
     Every paid seat on the platform runs this, so it writes with statements built once (see
     `seat_rows`), in the lock order of the ORM paths: the student's wallet, then the seat (a new
-    one in the debit's statement on PostgreSQL), its audit event, notice and purchase (one
-    statement on PostgreSQL), and the escrow last, with its ledger entry and the debit's (on
-    PostgreSQL, all three in one statement).
+    one in the debit's statement on PostgreSQL), its audit event, notice and purchase, and the
+    escrow last, with its ledger entry and the debit's (on PostgreSQL, these last six in one
+    statement).
     The caller's loaded objects (session, enrollment, wallet) follow what was written.
     """
     db.flush()  # the caller's pending changes first: the statements below bypass the ORM
@@ -270,23 +270,21 @@ def take_seat(
         ),
     ]
     purchase = None
-    if wallet_id is not None:  # the purchase last: its id is read back (with the others, one trip)
+    if wallet_id is not None:  # the purchase last (its id read back), then the escrow's credit
         values = seat_rows.purchase_values(session, student.id, enrollment.id, at)  # type: ignore[arg-type]
-        purchase_id = seat_rows.insert_rows(connection, [*rows, (seat_rows.PURCHASES, values)])
+        purchase_id = seat_rows.insert_rows_paying_escrow(
+            db,
+            [*rows, (seat_rows.PURCHASES, values)],
+            amount_cents=price,
+            at=at,
+            session_id=session.id,  # type: ignore[arg-type]
+            payer_wallet_id=wallet_id,  # the debit's ledger entry, with the escrow's
+        )
         purchase = Purchase.model_construct(
             id=purchase_id, settled_at=None, idempotency_key=None, **values
         )
     else:
         seat_rows.insert_rows(connection, rows)
-    if purchase is not None:  # the escrow last: its lock is held only until the commit
-        wallets.credit_escrow(
-            db,
-            price,
-            at=at,
-            session_id=session.id,
-            purchase_id=purchase.id,  # type: ignore[arg-type]
-            payer_wallet_id=wallet_id,  # the debit's ledger entry, with the escrow's
-        )
     return EnrollResult(enrollment, purchase, balance)  # type: ignore[arg-type]
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.dml import UpdateBase
+from sqlmodel import Session
 
 from visio.models import (
     Enrollment,
@@ -38,7 +39,7 @@ from visio.models import (
     Wallet,
     WalletKind,
 )
-from visio.services import locking
+from visio.services import locking, wallets
 from visio.services.errors import InsufficientFunds, NotAuthenticated
 
 _wallets = Wallet.__table__  # type: ignore[attr-defined]
@@ -225,12 +226,65 @@ def insert_rows(connection: Connection, rows: list[Row]) -> int:
                 connection.execute(target, params)
         return connection.execute(_statement(table), values).inserted_primary_key[0]  # type: ignore[index, arg-type]
     shape = tuple((target, _names(target, params)) for target, params in rows)
+    return connection.execute(_together(shape), _bound(rows)).scalar_one()
+
+
+def insert_rows_paying_escrow(
+    db: Session,
+    rows: list[Row],
+    *,
+    amount_cents: int,
+    at: datetime,
+    session_id: int,
+    payer_wallet_id: int,
+) -> int:
+    """`insert_rows`, whose last row is a purchase, then the escrow's credit for it with both
+    ledger entries (`wallets.credit_escrow`): the purchase's id.
+
+    On PostgreSQL in one round trip: the credit and its entries ride as writable CTEs too,
+    reading the purchase's id from its INSERT. The escrow's lock is still the transaction's
+    last, held from that statement to the commit that follows.
+    """
+    connection = db.connection()
+    if connection.dialect.name != "postgresql":
+        purchase_id = insert_rows(connection, rows)
+        wallets.credit_escrow(
+            db,
+            amount_cents,
+            at=at,
+            session_id=session_id,
+            purchase_id=purchase_id,
+            payer_wallet_id=payer_wallet_id,
+        )
+        return purchase_id
+    shape = tuple((target, _names(target, params)) for target, params in rows)
+    bound = _bound(rows) | wallets.escrow_credit_params(
+        amount_cents, at, session_id, payer_wallet_id
+    )
+    with locking.busy_on_timeout():
+        purchase_id, escrow_id, balance = connection.execute(
+            _together_paying_escrow(shape), bound
+        ).one()
+    wallets.escrow_credited(
+        db,
+        (escrow_id, balance),
+        amount_cents,
+        at=at,
+        session_id=session_id,
+        purchase_id=purchase_id,
+        payer_wallet_id=payer_wallet_id,
+    )
+    return purchase_id
+
+
+def _bound(rows: list[Row]) -> dict[str, Any]:
+    """The parameters of `rows` in one statement: each table row's named after its place."""
     bound: dict[str, Any] = {}
     for i, (target, params) in enumerate(rows):
         bound.update(
             {f"r{i}_{k}": v for k, v in params.items()} if isinstance(target, Table) else params
         )
-    return connection.execute(_together(shape), bound).scalar_one()
+    return bound
 
 
 def _insert_unread(connection: Connection, table: Table, params: dict[str, Any]) -> None:
@@ -269,9 +323,11 @@ def _statement(target: Table | UpdateBase) -> UpdateBase:
     return insert(target) if isinstance(target, Table) else target
 
 
-@lru_cache(maxsize=64)  # a handful of shapes: the seat's rows, with or without a purchase
-def _together(shape: tuple[tuple[Table | UpdateBase, tuple[str, ...]], ...]) -> Insert:
-    statements = [
+Shape = tuple[tuple[Table | UpdateBase, tuple[str, ...]], ...]
+
+
+def _statements(shape: Shape) -> list[Any]:
+    return [
         insert(target).values(
             {name: bindparam(f"r{i}_{name}", type_=target.c[name].type) for name in names}
         )
@@ -279,6 +335,26 @@ def _together(shape: tuple[tuple[Table | UpdateBase, tuple[str, ...]], ...]) -> 
         else target
         for i, (target, names) in enumerate(shape)
     ]
-    *riders, last = statements
+
+
+@lru_cache(maxsize=64)  # a handful of shapes: the seat's rows, with or without a purchase
+def _together(shape: Shape) -> Insert:
+    *riders, last = _statements(shape)
     ctes = [rider.cte(f"row_{i}") for i, rider in enumerate(riders)]
     return last.add_cte(*ctes).returning(shape[-1][0].c.id)  # type: ignore[union-attr, attr-defined]
+
+
+@lru_cache(maxsize=64)
+def _together_paying_escrow(shape: Shape) -> Select[Any]:
+    """`_together`, its last row (a purchase) a CTE too, with the escrow's credit and entries:
+    (the purchase's id, the escrow's id and balance, None without its row)."""
+    *riders, last = _statements(shape)
+    ctes = [rider.cte(f"row_{i}") for i, rider in enumerate(riders)]
+    bought = last.returning(PURCHASES.c.id).cte("bought")
+    credited, entries = wallets.escrow_credit_ctes(payer=True, purchase=bought)
+    return (
+        select(bought.c.id, credited.c.id, credited.c.balance_cents)
+        .select_from(bought)
+        .outerjoin(credited, true())
+        .add_cte(*ctes, entries)
+    )

@@ -9,7 +9,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, literal, union_all, update
+from sqlalchemy import (
+    CTE,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, select
@@ -104,8 +114,25 @@ def _credit_with_entries(payer: bool) -> Select[Any]:
     """PostgreSQL: `_CREDIT_ESCROW` with its ledger entry (and the payer's, before it) written
     by the same statement, from the escrow row it credited: one round trip, no entry without
     the credit."""
+    credited, entries = escrow_credit_ctes(payer=payer)
+    return select(credited.c.id, credited.c.balance_cents).add_cte(entries)
+
+
+def escrow_credit_ctes(*, payer: bool, purchase: CTE | None = None) -> tuple[CTE, CTE]:
+    """PostgreSQL: the escrow's credit and its ledger entries (the payer's first, if `payer`),
+    as writable CTEs for a statement to carry: (the credited row, the entries).
+
+    Parameters: amount, at, session_id, payer_wallet_id, and purchase_id unless `purchase`
+    is given: a CTE whose `id` is the purchase (its INSERT, in the same statement).
+    """
     credited = _CREDIT_ESCROW.cte("credited")
     amount = bindparam("amount", type_=_LEDGER.c.amount_cents.type)
+    purchase_id = (
+        bindparam("purchase_id", type_=_LEDGER.c.purchase_id.type)
+        if purchase is None
+        else purchase.c.id
+    )
+    source = credited if purchase is None else credited.join(purchase, true())
 
     def entry(wallet_id: Any, cents: Any, kind: EntryKind) -> Select[Any]:
         return select(
@@ -113,17 +140,16 @@ def _credit_with_entries(payer: bool) -> Select[Any]:
             cents,
             literal(kind.value, _LEDGER.c.kind.type),
             bindparam("session_id", type_=_LEDGER.c.session_id.type),
-            bindparam("purchase_id", type_=_LEDGER.c.purchase_id.type),
+            purchase_id,
             bindparam("at", type_=_LEDGER.c.created_at.type),
-        ).select_from(credited)
+        ).select_from(source)
 
     sides = [entry(credited.c.id, amount, EntryKind.ESCROW_IN)]
     if payer:
         payer_wallet = bindparam("payer_wallet_id", type_=_LEDGER.c.wallet_id.type)
         sides.insert(0, entry(payer_wallet, -amount, EntryKind.PURCHASE))
     rows = union_all(*sides) if len(sides) > 1 else sides[0]
-    entries = insert(_LEDGER).from_select(_ENTRY_COLUMNS, rows).cte("entries")
-    return select(credited.c.id, credited.c.balance_cents).add_cte(entries)
+    return credited, insert(_LEDGER).from_select(_ENTRY_COLUMNS, rows).cte("entries")
 
 
 def credit_escrow(
@@ -167,29 +193,82 @@ def credit_escrow(
     postgres = connection.dialect.name == "postgresql"
     with locking.busy_on_timeout():
         if postgres:
-            params = {"amount": amount_cents, "at": at, "session_id": session_id}
-            params |= {"purchase_id": purchase_id, "payer_wallet_id": payer_wallet_id}
+            params = escrow_credit_params(amount_cents, at, session_id, payer_wallet_id)
+            params["purchase_id"] = purchase_id
             statement = _credit_with_entries(payer_wallet_id is not None)
             found = connection.execute(statement, params).first()
         else:
             found = connection.execute(_CREDIT_ESCROW, {"amount": amount_cents, "at": at}).first()
-    if found is None:  # a database made without the migrations (never in production)
-        post(
-            db,
-            escrow_wallet(db),
-            amount_cents,
-            EntryKind.ESCROW_IN,
-            at=at,
-            session_id=session_id,
-            purchase_id=purchase_id,
-        )
-        if paid is not None:
-            connection.execute(_ENTRY, paid)
+    if found is None:
+        _credit_unmigrated(db, amount_cents, at, session_id, purchase_id, paid)
         return
     escrow_id, balance = found
     written(db, escrow_id, balance, at)
     if not postgres:  # the payer's entry first, then the escrow's: one statement for both
         connection.execute(_ENTRY, [e for e in (paid, entry | {"wallet_id": escrow_id}) if e])
+
+
+def escrow_credit_params(
+    amount_cents: int, at: datetime, session_id: int, payer_wallet_id: int | None
+) -> dict[str, Any]:
+    """The parameters of `escrow_credit_ctes` but the purchase's."""
+    return {
+        "amount": amount_cents,
+        "at": at,
+        "session_id": session_id,
+        "payer_wallet_id": payer_wallet_id,
+    }
+
+
+def escrow_credited(
+    db: Session,
+    found: tuple[int | None, int | None],
+    amount_cents: int,
+    *,
+    at: datetime,
+    session_id: int,
+    purchase_id: int,
+    payer_wallet_id: int,
+) -> None:
+    """After a statement that carried `escrow_credit_ctes` (PostgreSQL): the escrow row it
+    credited (id, balance; None without the row): the loaded object follows it."""
+    escrow_id, balance = found
+    if escrow_id is None or balance is None:
+        paid = {
+            "wallet_id": payer_wallet_id,
+            "amount_cents": -amount_cents,
+            "kind": EntryKind.PURCHASE.value,
+            "session_id": session_id,
+            "purchase_id": purchase_id,
+            "reference": None,
+            "created_at": at,
+        }
+        _credit_unmigrated(db, amount_cents, at, session_id, purchase_id, paid)
+        return
+    written(db, escrow_id, balance, at)
+
+
+def _credit_unmigrated(
+    db: Session,
+    amount_cents: int,
+    at: datetime,
+    session_id: int,
+    purchase_id: int,
+    paid: dict[str, Any] | None,
+) -> None:
+    """The credit where no escrow row was found: a database made without the migrations (never
+    in production). The escrow row is made, then credited through the ORM."""
+    post(
+        db,
+        escrow_wallet(db),
+        amount_cents,
+        EntryKind.ESCROW_IN,
+        at=at,
+        session_id=session_id,
+        purchase_id=purchase_id,
+    )
+    if paid is not None:
+        db.connection().execute(_ENTRY, paid)
 
 
 def written(db: Session, wallet_id: int, balance_cents: int, at: datetime) -> None:
