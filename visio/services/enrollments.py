@@ -275,10 +275,7 @@ def take_seat(
         purchase_id = seat_rows.insert_rows_paying_escrow(
             db,
             [*rows, (seat_rows.PURCHASES, values)],
-            amount_cents=price,
-            at=at,
-            session_id=session.id,  # type: ignore[arg-type]
-            payer_wallet_id=wallet_id,  # the debit's ledger entry, with the escrow's
+            wallets.EscrowCredit(price, at, session.id, payer_wallet_id=wallet_id),  # type: ignore[arg-type]
         )
         purchase = Purchase.model_construct(
             id=purchase_id, settled_at=None, idempotency_key=None, **values

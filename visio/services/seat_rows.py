@@ -229,15 +229,7 @@ def insert_rows(connection: Connection, rows: list[Row]) -> int:
     return connection.execute(_together(shape), _bound(rows)).scalar_one()
 
 
-def insert_rows_paying_escrow(
-    db: Session,
-    rows: list[Row],
-    *,
-    amount_cents: int,
-    at: datetime,
-    session_id: int,
-    payer_wallet_id: int,
-) -> int:
+def insert_rows_paying_escrow(db: Session, rows: list[Row], credit: wallets.EscrowCredit) -> int:
     """`insert_rows`, whose last row is a purchase, then the escrow's credit for it with both
     ledger entries (`wallets.credit_escrow`): the purchase's id.
 
@@ -248,32 +240,14 @@ def insert_rows_paying_escrow(
     connection = db.connection()
     if connection.dialect.name != "postgresql":
         purchase_id = insert_rows(connection, rows)
-        wallets.credit_escrow(
-            db,
-            amount_cents,
-            at=at,
-            session_id=session_id,
-            purchase_id=purchase_id,
-            payer_wallet_id=payer_wallet_id,
-        )
+        wallets.credit_escrow(db, credit, purchase_id)
         return purchase_id
     shape = tuple((target, _names(target, params)) for target, params in rows)
-    bound = _bound(rows) | wallets.escrow_credit_params(
-        amount_cents, at, session_id, payer_wallet_id
-    )
     with locking.busy_on_timeout():
-        purchase_id, escrow_id, balance = connection.execute(
-            _together_paying_escrow(shape), bound
+        purchase_id, *found = connection.execute(
+            _together_paying_escrow(shape), _bound(rows) | credit.params()
         ).one()
-    wallets.escrow_credited(
-        db,
-        (escrow_id, balance),
-        amount_cents,
-        at=at,
-        session_id=session_id,
-        purchase_id=purchase_id,
-        payer_wallet_id=payer_wallet_id,
-    )
+    wallets.escrow_credited(db, credit, purchase_id, found, entries_written=True)
     return purchase_id
 
 
@@ -351,7 +325,7 @@ def _together_paying_escrow(shape: Shape) -> Select[Any]:
     *riders, last = _statements(shape)
     ctes = [rider.cte(f"row_{i}") for i, rider in enumerate(riders)]
     bought = last.returning(PURCHASES.c.id).cte("bought")
-    credited, entries = wallets.escrow_credit_ctes(payer=True, purchase=bought)
+    credited, entries = wallets.escrow_credit_ctes(bought)
     return (
         select(bought.c.id, credited.c.id, credited.c.balance_cents)
         .select_from(bought)

@@ -6,7 +6,6 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -109,30 +108,49 @@ _ENTRY = insert(_LEDGER)
 _ENTRY_COLUMNS = ("wallet_id", "amount_cents", "kind", "session_id", "purchase_id", "created_at")
 
 
-@cache
-def _credit_with_entries(payer: bool) -> Select[Any]:
-    """PostgreSQL: `_CREDIT_ESCROW` with its ledger entry (and the payer's, before it) written
-    by the same statement, from the escrow row it credited: one round trip, no entry without
-    the credit."""
-    credited, entries = escrow_credit_ctes(payer=payer)
-    return select(credited.c.id, credited.c.balance_cents).add_cte(entries)
+@dataclass(frozen=True)
+class EscrowCredit:
+    """A payment going into escrow: how much, when, for which session, and the wallet it was
+    debited from (already, with its balance), whose ledger entry is written with the escrow's."""
+
+    amount_cents: int
+    at: datetime
+    session_id: int
+    payer_wallet_id: int
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of `escrow_credit_ctes`."""
+        return {
+            "amount": self.amount_cents,
+            "at": self.at,
+            "session_id": self.session_id,
+            "payer_wallet_id": self.payer_wallet_id,
+        }
+
+    def entries(self, purchase_id: int, escrow_id: int | None) -> list[dict[str, Any]]:
+        """Its two ledger rows, the payer's first (the escrow's, once its row is known)."""
+        paid = {
+            "wallet_id": self.payer_wallet_id,
+            "amount_cents": -self.amount_cents,
+            "kind": EntryKind.PURCHASE.value,
+            "session_id": self.session_id,
+            "purchase_id": purchase_id,
+            "reference": None,
+            "created_at": self.at,
+        }
+        if escrow_id is None:
+            return [paid]
+        escrow = {"wallet_id": escrow_id, "amount_cents": self.amount_cents}
+        return [paid, paid | escrow | {"kind": EntryKind.ESCROW_IN.value}]
 
 
-def escrow_credit_ctes(*, payer: bool, purchase: CTE | None = None) -> tuple[CTE, CTE]:
-    """PostgreSQL: the escrow's credit and its ledger entries (the payer's first, if `payer`),
-    as writable CTEs for a statement to carry: (the credited row, the entries).
-
-    Parameters: amount, at, session_id, payer_wallet_id, and purchase_id unless `purchase`
-    is given: a CTE whose `id` is the purchase (its INSERT, in the same statement).
-    """
+def escrow_credit_ctes(purchase: CTE) -> tuple[CTE, CTE]:
+    """PostgreSQL: the escrow's credit and both ledger entries of an `EscrowCredit` (its
+    `params`), as writable CTEs for the statement that inserts the purchase (`purchase`, a CTE
+    whose `id` is the purchase's): (the credited row, the entries). No entry without the
+    credit."""
     credited = _CREDIT_ESCROW.cte("credited")
     amount = bindparam("amount", type_=_LEDGER.c.amount_cents.type)
-    purchase_id = (
-        bindparam("purchase_id", type_=_LEDGER.c.purchase_id.type)
-        if purchase is None
-        else purchase.c.id
-    )
-    source = credited if purchase is None else credited.join(purchase, true())
 
     def entry(wallet_id: Any, cents: Any, kind: EntryKind) -> Select[Any]:
         return select(
@@ -140,135 +158,67 @@ def escrow_credit_ctes(*, payer: bool, purchase: CTE | None = None) -> tuple[CTE
             cents,
             literal(kind.value, _LEDGER.c.kind.type),
             bindparam("session_id", type_=_LEDGER.c.session_id.type),
-            purchase_id,
+            purchase.c.id,
             bindparam("at", type_=_LEDGER.c.created_at.type),
-        ).select_from(source)
+        ).select_from(credited.join(purchase, true()))
 
-    sides = [entry(credited.c.id, amount, EntryKind.ESCROW_IN)]
-    if payer:
-        payer_wallet = bindparam("payer_wallet_id", type_=_LEDGER.c.wallet_id.type)
-        sides.insert(0, entry(payer_wallet, -amount, EntryKind.PURCHASE))
-    rows = union_all(*sides) if len(sides) > 1 else sides[0]
+    payer_wallet = bindparam("payer_wallet_id", type_=_LEDGER.c.wallet_id.type)
+    rows = union_all(
+        entry(payer_wallet, -amount, EntryKind.PURCHASE),
+        entry(credited.c.id, amount, EntryKind.ESCROW_IN),
+    )
     return credited, insert(_LEDGER).from_select(_ENTRY_COLUMNS, rows).cte("entries")
 
 
-def credit_escrow(
-    db: Session,
-    amount_cents: int,
-    *,
-    at: datetime,
-    session_id: int,
-    purchase_id: int,
-    payer_wallet_id: int | None = None,
-) -> None:
-    """Put a payment in escrow, as the transaction's last write.
+def credit_escrow(db: Session, credit: EscrowCredit, purchase_id: int) -> None:
+    """Put a payment in escrow, as the transaction's last write, with both ledger entries.
 
     Every paid seat on the platform credits this one row: an atomic increment, after everything
     else is flushed, holds its lock only until the commit that follows (no read, no wait earlier).
-    Statements built once, on the transaction's connection; an escrow row the session has loaded
-    is brought up to date (a later ORM write of it must not put back an older balance).
-    `payer_wallet_id`: the wallet the payment was debited from (already, with its balance): its
-    ledger entry is written here with the escrow's (on PostgreSQL, in the credit's statement).
+    Statements built once, on the transaction's connection. (On PostgreSQL a seat's purchase
+    carries all of it in its own statement instead: `escrow_credit_ctes`.)
     """
     db.flush()
     connection = db.connection()
-    entry = {
-        "amount_cents": amount_cents,
-        "kind": EntryKind.ESCROW_IN.value,
-        "session_id": session_id,
-        "purchase_id": purchase_id,
-        "reference": None,
-        "created_at": at,
-    }
-    paid = (
-        None
-        if payer_wallet_id is None
-        else entry
-        | {
-            "wallet_id": payer_wallet_id,
-            "amount_cents": -amount_cents,
-            "kind": EntryKind.PURCHASE.value,
-        }
-    )
-    postgres = connection.dialect.name == "postgresql"
     with locking.busy_on_timeout():
-        if postgres:
-            params = escrow_credit_params(amount_cents, at, session_id, payer_wallet_id)
-            params["purchase_id"] = purchase_id
-            statement = _credit_with_entries(payer_wallet_id is not None)
-            found = connection.execute(statement, params).first()
-        else:
-            found = connection.execute(_CREDIT_ESCROW, {"amount": amount_cents, "at": at}).first()
-    if found is None:
-        _credit_unmigrated(db, amount_cents, at, session_id, purchase_id, paid)
-        return
-    escrow_id, balance = found
-    written(db, escrow_id, balance, at)
-    if not postgres:  # the payer's entry first, then the escrow's: one statement for both
-        connection.execute(_ENTRY, [e for e in (paid, entry | {"wallet_id": escrow_id}) if e])
-
-
-def escrow_credit_params(
-    amount_cents: int, at: datetime, session_id: int, payer_wallet_id: int | None
-) -> dict[str, Any]:
-    """The parameters of `escrow_credit_ctes` but the purchase's."""
-    return {
-        "amount": amount_cents,
-        "at": at,
-        "session_id": session_id,
-        "payer_wallet_id": payer_wallet_id,
-    }
+        found = connection.execute(
+            _CREDIT_ESCROW, {"amount": credit.amount_cents, "at": credit.at}
+        ).first()
+    escrow_credited(db, credit, purchase_id, found)
 
 
 def escrow_credited(
     db: Session,
-    found: tuple[int | None, int | None],
-    amount_cents: int,
+    credit: EscrowCredit,
+    purchase_id: int,
+    found: Any,
     *,
-    at: datetime,
-    session_id: int,
-    purchase_id: int,
-    payer_wallet_id: int,
+    entries_written: bool = False,
 ) -> None:
-    """After a statement that carried `escrow_credit_ctes` (PostgreSQL): the escrow row it
-    credited (id, balance; None without the row): the loaded object follows it."""
-    escrow_id, balance = found
+    """After the escrow's credit: `found` is the row it credited (id, balance), with None for
+    both (or no row) where there was none. The loaded escrow object, if any, follows it (a later
+    ORM write of it must not put back an older balance); the entries are written unless the
+    credit's statement wrote them.
+
+    Without the row (a database made without the migrations, never in production), the escrow
+    is made, then credited through the ORM, and the payer's entry written.
+    """
+    escrow_id, balance = found if found is not None else (None, None)
     if escrow_id is None or balance is None:
-        paid = {
-            "wallet_id": payer_wallet_id,
-            "amount_cents": -amount_cents,
-            "kind": EntryKind.PURCHASE.value,
-            "session_id": session_id,
-            "purchase_id": purchase_id,
-            "reference": None,
-            "created_at": at,
-        }
-        _credit_unmigrated(db, amount_cents, at, session_id, purchase_id, paid)
+        post(
+            db,
+            escrow_wallet(db),
+            credit.amount_cents,
+            EntryKind.ESCROW_IN,
+            at=credit.at,
+            session_id=credit.session_id,
+            purchase_id=purchase_id,
+        )
+        db.connection().execute(_ENTRY, credit.entries(purchase_id, None))
         return
-    written(db, escrow_id, balance, at)
-
-
-def _credit_unmigrated(
-    db: Session,
-    amount_cents: int,
-    at: datetime,
-    session_id: int,
-    purchase_id: int,
-    paid: dict[str, Any] | None,
-) -> None:
-    """The credit where no escrow row was found: a database made without the migrations (never
-    in production). The escrow row is made, then credited through the ORM."""
-    post(
-        db,
-        escrow_wallet(db),
-        amount_cents,
-        EntryKind.ESCROW_IN,
-        at=at,
-        session_id=session_id,
-        purchase_id=purchase_id,
-    )
-    if paid is not None:
-        db.connection().execute(_ENTRY, paid)
+    written(db, escrow_id, balance, credit.at)
+    if not entries_written:  # the payer's entry first, then the escrow's: one statement
+        db.connection().execute(_ENTRY, credit.entries(purchase_id, escrow_id))
 
 
 def written(db: Session, wallet_id: int, balance_cents: int, at: datetime) -> None:
