@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import Column, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
@@ -155,3 +155,15 @@ def read_db(engine: Engine | None = None) -> Iterator[Session]:
 @lru_cache(maxsize=8)
 def _autocommit(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def descending_indexes(metadata: MetaData) -> set[str]:
+    """The indexes with a descending column. Alembic cannot compare them on SQLite (it would drop
+    and make them again each time): they are left out, and tests/integration/test_migrations.py
+    checks them by their columns and order."""
+    return {
+        index.name
+        for table in metadata.tables.values()
+        for index in table.indexes
+        if index.name and any(not isinstance(e, Column) for e in index.expressions)
+    }

@@ -269,6 +269,34 @@ def test_the_open_catalog_counts_each_sessions_materials(http, make) -> None:  #
     assert set(found.json()["items"][0]) == SESSION_KEYS
 
 
+def test_a_student_sorts_the_open_catalog_by_price_and_popularity(http, make) -> None:  # type: ignore[no-untyped-def]
+    teacher, student = make.teacher(), make.student()
+    tag = f"s{make.clock().timestamp():.0f}"[-12:]
+    day = timedelta(days=1)
+    free = make.session(teacher, tags=[tag], starts_in=3 * day)
+    dear = make.session(teacher, tags=[tag], starts_in=4 * day, is_paid=True, price_cents=2500)
+    cheap = make.session(teacher, tags=[tag], starts_in=5 * day, is_paid=True, price_cents=700)
+    also_cheap = make.session(teacher, tags=[tag], starts_in=2 * day, is_paid=True, price_cents=700)
+    for _ in range(2):
+        make.enroll(make.student(), free)
+    make.enroll(make.student(funds_cents=5000), cheap)
+
+    def ids(**params):  # type: ignore[no-untyped-def]
+        params = {"scope": "available", "tag": tag, **params}
+        response = http.get("/api/sessions", headers=student.headers, params=params)
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    # Ties in price: the soonest first.
+    assert ids(sort="price_asc") == [free.id, also_cheap.id, cheap.id, dear.id]
+    assert ids(sort="price_desc") == [dear.id, also_cheap.id, cheap.id, free.id]
+    assert ids(sort="popular") == [free.id, cheap.id, also_cheap.id, dear.id]
+    assert ids(sort="price_asc", is_paid="true") == [also_cheap.id, cheap.id, dear.id]
+    assert ids(sort="price_desc", is_paid="false") == [free.id]
+    pages = [ids(sort="price_desc", page_size=3, page=page) for page in (1, 2)]
+    assert pages == [[dear.id, also_cheap.id, cheap.id], [free.id]]
+
+
 def test_listing_refuses_nobody_logged_in_before_checking_the_parameters(http) -> None:  # type: ignore[no-untyped-def]
     for params in ({}, {"page": 0}, {"scope": "everything"}, {"scope": "available", "sort": "x"}):
         response = http.get("/api/sessions", params=params)

@@ -13,12 +13,13 @@ from sqlmodel import SQLModel
 
 import visio.models  # noqa: F401  (registers every table)
 from alembic import command
-from visio.db import make_engine
+from visio.db import descending_indexes, make_engine
 from visio.models import VideoSession
 from visio.services.search_index import INDEX_TABLE, is_index_table, matches
 from visio.settings import settings
 
 MODEL_TABLES = set(SQLModel.metadata.tables)
+DESCENDING = descending_indexes(SQLModel.metadata)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -49,6 +50,7 @@ def schema_drift(url):
         with engine.connect() as conn:
             # As alembic/env.py does: the search index belongs to migration 0003, not the models;
             # an index the models make for one database only is compared on that one only.
+            # A descending index is left out too (see `descending_indexes`): checked below.
             dialect = conn.dialect.name
             opts = {
                 "compare_type": True,
@@ -56,7 +58,11 @@ def schema_drift(url):
                     not (type_ == "table" and is_index_table(name))
                 ),
                 "include_object": lambda obj, name, type_, reflected, compare_to: (
-                    getattr(obj, "_ddl_if", None) is None or obj._ddl_if.dialect in (None, dialect)
+                    not (type_ == "index" and name in DESCENDING)
+                    and (
+                        getattr(obj, "_ddl_if", None) is None
+                        or obj._ddl_if.dialect in (None, dialect)
+                    )
                 ),
             }
             context = MigrationContext.configure(conn, opts=opts)
@@ -164,6 +170,63 @@ def test_the_open_catalog_index_is_made_on_sqlite_only(empty_db_url, make_alembi
     finally:
         engine.dispose()
     assert "ix_video_sessions_open" not in names
+
+
+def index_columns(url, name):
+    """An index's columns in order, each with its direction, as SQLite keeps them."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(f"PRAGMA index_xinfo('{name}')").all()
+    finally:
+        engine.dispose()
+    # (seqno, cid, name, desc, collation, key): the key columns, the rowid after them left out.
+    return [(row[2], "DESC" if row[3] else "ASC") for row in rows if row[5]]
+
+
+def test_the_catalog_sort_indexes_are_made_in_their_order(empty_db_url, make_alembic_config):
+    """Migration 0015, as the models have it (the drift check leaves descending indexes out):
+    by price on both databases, from the highest price and by popularity on SQLite only."""
+    assert {"ix_video_sessions_price_desc", "ix_video_sessions_popular"} == DESCENDING
+    config = make_alembic_config(empty_db_url)
+    command.upgrade(config, "head")
+    engine = make_engine(empty_db_url)
+    try:
+        names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
+    finally:
+        engine.dispose()
+    assert "ix_video_sessions_price" in names
+    sqlite = empty_db_url.startswith("sqlite")
+    assert names >= DESCENDING if sqlite else not DESCENDING & names
+    if sqlite:
+        asc = "ASC"
+        assert index_columns(empty_db_url, "ix_video_sessions_price") == [
+            ("status", asc),
+            ("price_cents", asc),
+            ("starts_at", asc),
+            ("id", asc),
+        ]
+        assert index_columns(empty_db_url, "ix_video_sessions_price_desc") == [
+            ("status", asc),
+            ("price_cents", "DESC"),
+            ("starts_at", asc),
+            ("id", asc),
+        ]
+        assert index_columns(empty_db_url, "ix_video_sessions_popular") == [
+            ("status", asc),
+            ("enrolled_count", "DESC"),
+            ("starts_at", asc),
+            ("id", asc),
+            ("enrollment_deadline", asc),
+            ("capacity", asc),
+        ]
+    command.downgrade(config, "0014")
+    engine = make_engine(empty_db_url)
+    try:
+        names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
+    finally:
+        engine.dispose()
+    assert not {"ix_video_sessions_price", *DESCENDING} & names
 
 
 def search_objects(url):

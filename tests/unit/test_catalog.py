@@ -355,6 +355,75 @@ def test_student_sorts(db, clock, teacher, student):
     assert order("popular") == [c.id, a.id, b.id]
 
 
+@pytest.mark.parametrize("is_paid", [None, True, False])
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc", "popular"])
+def test_price_and_popular_pages_walk_their_index_in_order(
+    db, clock, teacher, student, sort, is_paid
+):
+    """Sorted by price or popularity, the page's rows are read walking the sort's index
+    (migration 0015): no sort of every open session. What has started, is full or is a draft is
+    passed over; pages follow each other without a gap or a repeat, ties by start then id."""
+
+    def offer(hours, price=0, taken=0, capacity=None, publish=True):
+        paid = dict(is_paid=True, price_cents=price) if price else {}
+        session = make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            publish=publish,
+            starts_at=clock() + hours * HOUR,
+            capacity=capacity,
+            **paid,
+        )
+        for _ in range(taken):
+            someone = make_student(db, clock=clock)
+            top_up(db, user=someone, amount_cents=10_000, clock=clock)
+            enroll(db, someone, session, clock)
+        return session
+
+    started = [offer(1, 900), offer(2, 0, taken=1)]
+    offer(50, 700, publish=False)  # a draft
+    offer(60, 800, taken=1, capacity=1)  # full
+    open_ones = [
+        offer(40, 0),
+        offer(30, 0, taken=2),
+        offer(48, 1500, taken=1),
+        offer(36, 1500, taken=2),
+        offer(72, 3000),
+        offer(24, 1500),
+        offer(44, 500, taken=1),
+    ]
+    now = later(clock, 3 * HOUR)
+    assert all(s.starts_at <= now() for s in started)
+
+    def key(s):
+        first = {"price_asc": s.price_cents, "price_desc": -s.price_cents}.get(sort)
+        return (-s.enrolled_count if first is None else first, s.starts_at, s.id)
+
+    matching = [s for s in open_ones if is_paid is None or s.is_paid == is_paid]
+    for s in matching:
+        db.refresh(s)
+    expected = [s.id for s in sorted(matching, key=key)]
+    with recorded(db) as statements:
+        pages = [
+            catalog.available_sessions(
+                db=db,
+                actor=student,
+                filters=SessionFilters(sort=sort, is_paid=is_paid),
+                page=page,
+                page_size=2,
+                clock=now,
+            )
+            for page in range(1, 6)
+        ]
+    assert [i for found in pages for i in ids(found)] == expected
+    # By price: either price index, once the price is one value (free sessions only).
+    index = "ix_video_sessions_popular" if sort == "popular" else "ix_video_sessions_price"
+    plan = sqlite_plan(db, *next(st for st in statements if "ORDER BY" in st[0]))
+    walk = next(i for i, step in enumerate(plan) if f"INDEX {index}" in step)
+    assert "TEMP B-TREE" not in plan[walk + 1], plan  # in order: no sort of the rows read
+
+
 # --- paging ---------------------------------------------------------------------------------
 
 
@@ -651,6 +720,13 @@ def test_listings_work_on_postgresql(pg_db, clock):
     ]
     counts = catalog.count_by_status(db=pg_db, actor=teacher, clock=clock)
     assert (counts["scheduled"], counts["draft"], counts["ongoing"]) == (1, 1, 0)
+    paid = make_session(
+        pg_db, teacher=teacher, clock=clock, publish=True, is_paid=True, price_cents=1500
+    )
+    assert ids(open_to(pg_db, student, clock, sort="price_asc")) == [algebra.id, paid.id]
+    assert ids(open_to(pg_db, student, clock, sort="price_desc")) == [paid.id, algebra.id]
+    assert ids(open_to(pg_db, student, clock, sort="popular", is_paid=True)) == [paid.id]
+    assert ids(open_to(pg_db, student, clock, sort="price_asc", is_paid=False)) == [algebra.id]
     enroll(pg_db, student, algebra, clock)
     assert ids(catalog.my_enrollments(db=pg_db, actor=student, clock=clock)) == [algebra.id]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
 
 from visio.clock import utcnow
@@ -58,6 +58,26 @@ class VideoSession(SQLModel, table=True):
             "enrollment_deadline",
             "capacity",
             "enrolled_count",
+        ).ddl_if(dialect="sqlite"),
+        # The open catalog sorted by price, on both databases: walked in that order, a page stops
+        # after its rows instead of sorting every open session (0015). A price does not change
+        # with a seat claim: PostgreSQL's updates of a seat stay HOT.
+        Index("ix_video_sessions_price", "status", "price_cents", "starts_at", "id"),
+        # SQLite walks an index one way: the highest price first, ties still soonest first, needs
+        # its own (PostgreSQL sorts each price's ties as it reads them backwards).
+        Index(
+            "ix_video_sessions_price_desc", "status", desc("price_cents"), "starts_at", "id"
+        ).ddl_if(dialect="sqlite"),
+        # ...and by popularity, on SQLite only (enrolled_count: the reason given above); with
+        # the rest of "open to enroll", as ix_video_sessions_open has it.
+        Index(
+            "ix_video_sessions_popular",
+            "status",
+            desc("enrolled_count"),
+            "starts_at",
+            "id",
+            "enrollment_deadline",
+            "capacity",
         ).ddl_if(dialect="sqlite"),
     )
 

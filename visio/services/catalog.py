@@ -67,6 +67,7 @@ STATUSES = tuple(s.value for s in EffectiveStatus)
 PLATFORMS = tuple(p.value for p in Platform)
 TEACHER_SORTS = ("soonest", "latest", "title", "price", "enrolled")
 STUDENT_SORTS = ("soonest", "price_asc", "price_desc", "popular")
+PRICE_SORTS = ("price", "price_asc", "price_desc")
 ENROLLMENT_VIEWS = ("upcoming", "ongoing", "past", "cancelled")
 
 # --- rows and filters -----------------------------------------------------------------------
@@ -177,11 +178,15 @@ def _fold_sqlite(element: fold, compiler: Any, **kw: Any) -> str:
     return f"visio_fold({compiler.process(element.clauses, **kw)})"
 
 
-class _no_index(FunctionElement[str]):
-    """A column SQLite's planner may not reach through an index (`+column`); as is elsewhere."""
+class _no_index(FunctionElement[Any]):
+    """A column SQLite's planner may not reach through an index (`+column`); as is elsewhere.
+    It keeps the column's type: a value compared with it is bound as the column's would be."""
 
-    type = String()
     inherit_cache = True
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
 
 
 @compiles(_no_index)
@@ -263,6 +268,10 @@ def _filter_conditions(
         where.append(S.platform == f.platform)
     if f.is_paid is not None:
         where.append(S.is_paid == f.is_paid)
+        if f.sort in PRICE_SORTS:
+            # Said of the price too (a free session's is 0, a paid one's at least the minimum):
+            # the walk of the price index starts at the first price that can match.
+            where.append(S.price_cents > 0 if f.is_paid else S.price_cents == 0)
     if f.tag:
         tagged = select(SessionTag.session_id).join(Tag, Tag.id == SessionTag.tag_id)
         where.append(S.id.in_(tagged.where(Tag.name == f.tag)))  # type: ignore[union-attr]
@@ -440,15 +449,21 @@ def _open_catalog(
     (`search_index.word_params`); q itself only says there are words.
     """
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
-    where = [
-        _status_column(f) == StoredStatus.SCHEDULED,
-        S.starts_at > _NOW,
+    filters = _filter_conditions(
+        f, now=_NOW, zone=_zone(tz), by_teacher_name=True, word_slots=word_slots
+    )
+    still_open = [
         deadline > _NOW,
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
-        *_filter_conditions(
-            f, now=_NOW, zone=_zone(tz), by_teacher_name=True, word_slots=word_slots
-        ),
+        *filters,
     ]
+    where = [_status_column(f) == StoredStatus.SCHEDULED, S.starts_at > _NOW, *still_open]
+    # The page's rows are chosen in the order of the sort's own index (see `_walks_sort_index`).
+    page_where = (
+        [S.status == StoredStatus.SCHEDULED, _no_index(S.starts_at) > _NOW, *still_open]
+        if _walks_sort_index(f)
+        else where
+    )
     seated = (
         select(Enrollment.id)
         .where(
@@ -465,7 +480,7 @@ def _open_catalog(
     counted = func.count().over() if f.q else literal(None)
     chosen = (
         select(S.id, counted.label("total"))
-        .where(*where)
+        .where(*page_where)
         .order_by(*order)
         .offset(_OFFSET)
         .limit(_LIMIT)
@@ -486,6 +501,17 @@ def _open_catalog(
     )
     first = select(S.id).where(*where).limit(_UPTO).subquery()
     return page, select(func.count()).select_from(first)
+
+
+def _walks_sort_index(f: SessionFilters) -> bool:
+    """Whether the page is read by walking the sort's index (price, popularity) in order.
+
+    Left free, SQLite takes the open sessions by start from ix_video_sessions_open and sorts
+    them all (80 ms at 100,000 sessions, each row read from the table for its price). Walked in
+    the sort's order, a page stops after its rows; what has started is passed over in the index
+    (its start is there too). With words, the search index picks fewer rows than any walk.
+    """
+    return f.sort in ("price_asc", "price_desc", "popular") and not f.q
 
 
 # Building the statements, and their cache key, took longer than SQLite took to run them: they
