@@ -682,9 +682,9 @@ def test_listings_read_through_indexes_never_scanning_a_table(db, clock, teacher
         open_to(db, student, clock, tag="maths", sort="popular")
         catalog.my_enrollments(db=db, actor=student, view="upcoming", clock=clock)
         catalog.count_by_status(db=db, actor=teacher, clock=clock)
-    # Not one per row. Teacher: count, page, tags, revenue. Open catalog: the page (tags and
-    # seats included), count. Student's own: count, page, tags. Counts by status: one.
-    assert len(statements) == 4 + 2 + 3 + 1
+    # Not one per row. Teacher: count, page, tags, revenue. Open catalog: the tag's size, the
+    # page (tags and seats included), count. Student's own: count, page, tags. By status: one.
+    assert len(statements) == 4 + 3 + 3 + 1
     for statement, params in statements:
         plan = sqlite_plan(db, statement, params)
         # A scan of anon_N is the capped count reading its own LIMITed subquery, not a table.
@@ -702,6 +702,46 @@ def test_the_open_catalog_is_paged_and_counted_from_one_covering_index(db, clock
     for statement, params in statements:
         plan = sqlite_plan(db, statement, params)
         assert any("COVERING INDEX ix_video_sessions_open" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("few", [catalog.TAG_FEW_SESSIONS, 2])
+@pytest.mark.parametrize("sort", ["soonest", "price_asc", "popular"])
+def test_a_tag_is_read_from_its_few_sessions_or_by_walking_the_open_ones(
+    db, clock, teacher, student, monkeypatch, sort, few
+):
+    """A tag held by few sessions is read from them: walking the open sessions to test each
+    one's tags would read them all when the tag matches few (or none). A tag held by more than
+    TAG_FEW_SESSIONS sessions is walked, as the other filters are. Both find the same page."""
+    monkeypatch.setattr(catalog, "TAG_FEW_SESSIONS", few)
+
+    def offer(hours, tags, price=0):
+        paid = dict(is_paid=True, price_cents=price) if price else {}
+        starts_at = clock() + hours * HOUR
+        return make_session(
+            db, teacher=teacher, clock=clock, publish=True, tags=tags, starts_at=starts_at, **paid
+        )
+
+    offer(1, ["maths"])  # started by the time of reading
+    offer(20, ["chimie"])
+    sooner, dearer, later_one = (
+        offer(10, ["maths"], 900),
+        offer(30, ["maths", "chimie"], 2500),
+        offer(50, ["maths"]),
+    )
+    top_up(db, user=student, amount_cents=10_000, clock=clock)
+    enroll(db, student, dearer, clock)
+    expected = {
+        "soonest": [sooner, dearer, later_one],
+        "price_asc": [later_one, sooner, dearer],
+        "popular": [dearer, sooner, later_one],
+    }[sort]
+    with recorded(db) as statements:
+        found = open_to(db, student, later(clock, 2 * HOUR), tag="maths", sort=sort)
+    assert ids(found) == [s.id for s in expected]
+    assert found.total == 3
+    plan = sqlite_plan(db, *next(st for st in statements if "ORDER BY" in st[0]))
+    from_tag = "SEARCH video_sessions USING INTEGER PRIMARY KEY (rowid=?)"
+    assert (plan[1] == from_tag) == (few >= 4), plan  # "maths" is on 4 sessions
 
 
 @pytest.mark.postgres

@@ -440,13 +440,14 @@ def _materials_count() -> Any:
 
 
 def _open_catalog(
-    f: SessionFilters, tz: str, word_slots: int = 0
+    f: SessionFilters, tz: str, word_slots: int = 0, from_tag: bool = False
 ) -> tuple[Select[Any], Select[Any]]:
     """The open catalog's page and count statements for these (cleaned) filters.
 
     `tz` matters to the day filters only (the caller passes "UTC" without any, to share the
     statements kept by `_kept_open_catalog`). `word_slots`: q's words are that many parameters
-    (`search_index.word_params`); q itself only says there are words.
+    (`search_index.word_params`); q itself only says there are words. `from_tag`: the rows are
+    found from the tag's sessions (see `_from_tag`).
     """
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
     filters = _filter_conditions(
@@ -457,11 +458,12 @@ def _open_catalog(
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
         *filters,
     ]
-    where = [_status_column(f) == StoredStatus.SCHEDULED, S.starts_at > _NOW, *still_open]
+    status = _no_index(S.status) if from_tag else _status_column(f)
+    where = [status == StoredStatus.SCHEDULED, S.starts_at > _NOW, *still_open]
     # The page's rows are chosen in the order of the sort's own index (see `_walks_sort_index`).
     page_where = (
         [S.status == StoredStatus.SCHEDULED, _no_index(S.starts_at) > _NOW, *still_open]
-        if _walks_sort_index(f)
+        if _walks_sort_index(f) and not from_tag
         else where
     )
     seated = (
@@ -512,6 +514,34 @@ def _walks_sort_index(f: SessionFilters) -> bool:
     (its start is there too). With words, the search index picks fewer rows than any walk.
     """
     return f.sort in ("price_asc", "price_desc", "popular") and not f.q
+
+
+# A tag held by at most this many sessions (past ones included) is read from its sessions.
+TAG_FEW_SESSIONS = 1_000
+_TAG_SESSIONS = select(func.count()).select_from(
+    select(SessionTag.session_id)
+    .join(Tag, Tag.id == SessionTag.tag_id)
+    .where(Tag.name == bindparam("tag_name"))
+    .limit(bindparam("tag_upto"))
+    .subquery()
+)
+
+
+def _from_tag(db: Session, f: SessionFilters) -> bool:
+    """Whether the open catalog's rows are found from the tag's sessions rather than by walking
+    the open sessions in order and testing each one's tags.
+
+    The walk stops once it has its page, and its count once it reaches the cap: fine for a
+    common tag, but a rare one (or one nobody uses) lets both read every open session (15 ms at
+    100,000 sessions). From the tag's few sessions it is a fraction of a millisecond; from a
+    common tag's thousands it would be slower than the walk (8.5 ms against 1.7 for a tag on 5%
+    of the sessions). Counting up to TAG_FEW_SESSIONS decides, from the tag's index.
+    """
+    if not f.tag or f.q:
+        return False
+    params = {"tag_name": f.tag, "tag_upto": TAG_FEW_SESSIONS + 1}
+    found = db.connection().execute(_TAG_SESSIONS, params).scalar_one()
+    return int(found) <= TAG_FEW_SESSIONS
 
 
 # Building the statements, and their cache key, took longer than SQLite took to run them: they
@@ -611,7 +641,7 @@ def available_sessions(
     elif f.q:  # only punctuation: a statement that finds nothing
         page_statement, count_statement = _open_catalog(f, zone_key)
     else:
-        page_statement, count_statement = _kept_open_catalog(f, zone_key)
+        page_statement, count_statement = _kept_open_catalog(f, zone_key, from_tag=_from_tag(db, f))
     result = db.connection().execute(page_statement, params)
     record = _record_type(tuple(result.keys()))
     found = [record._make(row) for row in result]
