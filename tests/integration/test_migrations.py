@@ -153,22 +153,23 @@ def test_migrated_schema_enforces_the_money_checks(empty_db_url, make_alembic_co
     assert escrow_rows(empty_db_url) == [(None, 0, settings.currency)]
 
 
+def session_index_names(url):
+    """The names of the indexes on video_sessions, as the database has them."""
+    engine = make_engine(url)
+    try:
+        return {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
+    finally:
+        engine.dispose()
+
+
 def test_the_open_catalog_index_is_made_on_sqlite_only(empty_db_url, make_alembic_config):
     """On PostgreSQL an index holding enrolled_count would stop every seat claim's HOT update."""
     config = make_alembic_config(empty_db_url)
     command.upgrade(config, "head")
-    engine = make_engine(empty_db_url)
-    try:
-        names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
-    finally:
-        engine.dispose()
+    names = session_index_names(empty_db_url)
     assert ("ix_video_sessions_open" in names) == empty_db_url.startswith("sqlite")
     command.downgrade(config, "0013")  # and gone again on the way down
-    engine = make_engine(empty_db_url)
-    try:
-        names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
-    finally:
-        engine.dispose()
+    names = session_index_names(empty_db_url)
     assert "ix_video_sessions_open" not in names
 
 
@@ -190,11 +191,7 @@ def test_the_catalog_sort_indexes_are_made_in_their_order(empty_db_url, make_ale
     assert {"ix_video_sessions_price_desc", "ix_video_sessions_popular"} == DESCENDING
     config = make_alembic_config(empty_db_url)
     command.upgrade(config, "head")
-    engine = make_engine(empty_db_url)
-    try:
-        names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
-    finally:
-        engine.dispose()
+    names = session_index_names(empty_db_url)
     assert "ix_video_sessions_price" in names
     sqlite = empty_db_url.startswith("sqlite")
     assert names >= DESCENDING if sqlite else not DESCENDING & names
@@ -221,11 +218,7 @@ def test_the_catalog_sort_indexes_are_made_in_their_order(empty_db_url, make_ale
             ("capacity", asc),
         ]
     command.downgrade(config, "0014")
-    engine = make_engine(empty_db_url)
-    try:
-        names = {index["name"] for index in sa.inspect(engine).get_indexes("video_sessions")}
-    finally:
-        engine.dispose()
+    names = session_index_names(empty_db_url)
     assert not {"ix_video_sessions_price", *DESCENDING} & names
 
 
