@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select, update
+
 from tests.api.conftest import assert_error
 from tests.factories import balances, session_input
-from visio.models import User
+from visio.models import User, VideoSession
 from visio.services import enrollments, series, waitlist
 
 SESSION_KEYS = {
@@ -295,6 +297,32 @@ def test_a_student_sorts_the_open_catalog_by_price_and_popularity(http, make) ->
     assert ids(sort="price_desc", is_paid="false") == [free.id]
     pages = [ids(sort="price_desc", page_size=3, page=page) for page in (1, 2)]
     assert pages == [[dear.id, also_cheap.id, cheap.id], [free.id]]
+
+
+def test_the_catalog_answers_while_a_seat_claim_holds_its_locks(http, make, served) -> None:  # type: ignore[no-untyped-def]
+    # The listing runs on the event loop (`list_sessions`): a read waiting there on a lock would
+    # hold up every request of the worker. The claim below holds, uncommitted, what a seat claim
+    # holds until its commit: the session's row, and on SQLite the database's write lock.
+    teacher, student = make.teacher(), make.student()
+    tag = f"l{make.clock().timestamp():.0f}"[-12:]
+    claimed = make.session(teacher, tags=[tag], capacity=5)
+    with served.engine.connect() as claim:
+        held = claim.begin()
+        try:
+            row = VideoSession.id == claimed.id
+            claim.execute(select(VideoSession.id).where(row).with_for_update())
+            seats = VideoSession.enrolled_count
+            claim.execute(update(VideoSession).where(row).values(enrolled_count=seats + 1))
+            found = http.get(
+                "/api/sessions", headers=student.headers, params={"scope": "available", "tag": tag}
+            )
+        finally:
+            held.rollback()
+    assert found.status_code == 200, found.text
+    # What was committed when the page was read: the claim in flight is not counted.
+    assert [(item["id"], item["enrolled_count"]) for item in found.json()["items"]] == [
+        (claimed.id, 0)
+    ]
 
 
 def test_listing_refuses_nobody_logged_in_before_checking_the_parameters(http) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
-"""The API's busiest routes (listing, enrolling) run at most VISIO_API_HOT_THREADS works at once
-per worker and route ("lane"); the others wait their turn, and every caller still gets its own
-answer. A lane whose works all wait (enrollments on a locked session) holds up no other lane."""
+"""The API's seat claims run at most VISIO_API_HOT_THREADS works at once per worker and route
+("lane"); the others wait their turn, and every caller still gets its own answer. A lane whose
+works all wait (enrollments on a locked session) holds up no other lane."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def _run(coroutine: Coroutine[object, object, object]) -> object:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-def _peak_of(calls: int, lane: str = "listing") -> tuple[int, list[bytes]]:
+def _peak_of(calls: int, lane: str = "enrolling") -> tuple[int, list[bytes]]:
     """Start `calls` works at once; how many ran together at most, and what each answered."""
     lock = threading.Lock()
     running = 0
@@ -71,7 +71,7 @@ def test_a_lane_whose_works_all_wait_holds_up_no_other_lane() -> None:
         release.wait(10)
         return Response("paid")
 
-    def listing() -> Response:
+    def other_route() -> Response:
         return Response("page")
 
     async def both() -> tuple[list[str], list[Response]]:
@@ -79,7 +79,7 @@ def test_a_lane_whose_works_all_wait_holds_up_no_other_lane() -> None:
                       for _ in range(limit + 2)]  # fmt: skip
         await asyncio.sleep(0.1)  # the enrolling lane is full, two more queued behind it
         pages = await asyncio.wait_for(
-            asyncio.gather(*(in_worker(listing, lane="listing") for _ in range(limit * 2))), 5
+            asyncio.gather(*(in_worker(other_route, lane="other") for _ in range(limit * 2))), 5
         )
         release.set()
         return [page.body.decode() for page in pages], await asyncio.gather(*stuck_ones)

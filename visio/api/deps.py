@@ -102,12 +102,16 @@ async def in_worker(work: Callable[[], Response], *, lane: str) -> Response:
     """Run a hot route's whole work (open the database, authenticate, the use case, the JSON)
     in one worker thread: each sync dependency would cost a thread hop of its own.
 
+    For work that may wait on a lock (a seat claim waits for the session's row): on the event
+    loop that wait would hold up every request of the worker. A read waits on no lock and runs
+    on the loop instead (`visio.api.sessions.list_sessions`).
+
     At most `api_hot_threads` works of a lane at once, the others queued in arrival order. The
     work is mostly Python, which runs one thread at a time: with a thread per request (up to
     40), 50 clients made each request wait its turn at the interpreter's lock again and again,
     and the pool opened connections past its 10 kept ones, new each time (bench/results.md:
     listing sessions under 50 clients on SQLite went from 151 to 349 requests per second). Each
-    route has its lane: enrollments waiting on a session's lock never hold up the listing.
+    route has its lane: works waiting on a lock hold up no other route's.
     """
     return await to_thread.run_sync(work, limiter=_lane(lane))
 
