@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from anyio import CapacityLimiter, to_thread
@@ -27,8 +27,13 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_db() -> Iterator[Session]:
-    """One unit of work per request; the services commit, the rest is rolled back."""
+async def get_db() -> AsyncIterator[Session]:
+    """One unit of work per request; the services commit, the rest is rolled back.
+
+    Opened and closed on the event loop, used in the route's worker thread: opening does no
+    I/O, and closing gives back the connection with a rollback, which waits on no lock. As a
+    sync generator it cost two more hops to a worker thread and back per request.
+    """
     with open_db() as db:
         yield db
 
