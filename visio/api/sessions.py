@@ -136,7 +136,9 @@ async def list_sessions(
     # The API's busiest read runs on the event loop, as the pages' own events do: it waits on
     # no lock (SQLite's readers never wait in WAL mode, PostgreSQL's read a snapshot), so its
     # time is Python, which runs one thread at a time anyway. Sent to a worker thread and back,
-    # under 50 clients the handing over cost more than the read itself (bench/results.md).
+    # under 50 clients the handing over cost more than the read itself (bench/results.md). On
+    # PostgreSQL the loop idles during the round trips: the other workers (2 per core + 1 by
+    # default) have the cores meanwhile; a lone worker lists about 10% fewer pages per second.
     # tests/api/test_sessions_api.py checks the page answers while a seat claim holds its locks.
     filters = SessionFilters(
         q=q or "",
