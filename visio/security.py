@@ -1,5 +1,6 @@
-"""What browsers are told and allowed: security headers on every answer, and which other
-origins may talk to the app (none unless `VISIO_CORS_ORIGINS` names them).
+"""What browsers are told and allowed: security headers on every answer, how long they may
+keep the pages' files, and which other origins may talk to the app (none unless
+`VISIO_CORS_ORIGINS` names them).
 
 The headers come from one ASGI middleware on the API app, which Reflex mounts the pages and
 its own endpoints inside: pages, API and downloads all pass through it (websockets untouched).
@@ -23,6 +24,16 @@ from visio.settings import settings
 HSTS = "max-age=31536000; includeSubDomains"
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:\d{1,5})?|\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
+
+# The build's scripts and styles are named after a hash of their content (`auth-YPBjskC9.js`):
+# a name never serves two contents, so the browser keeps them for good and asks nothing. Without
+# it, every page load asked again for each of its 40-80 files (a 304 each, through the app's
+# middlewares), half of the load's time on a warm cache (bench/results.md). Anything else the
+# pages serve (the pages, favicon.svg, a11y.css) is asked again each time (a 304 while
+# unchanged): a page kept by a guess could name files that a new build no longer has.
+_HASHED_ASSET = re.compile(r"/assets/[^/]+-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9.]+$")
+FOREVER = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
 
 # The JSON API and anything it serves: nothing to run, nothing to frame.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -90,16 +101,29 @@ def _hashes_in(root: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def _is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/") or path in ("/health", "/ready", "/metrics")
+
+
 def policy_for(path: str, host: str | None) -> str:
     if path == "/api/docs" or path.startswith("/api/docs/"):
         return DOCS_POLICY
-    if path == "/api" or path.startswith("/api/") or path in ("/health", "/ready", "/metrics"):
+    if _is_api(path):
         return API_POLICY
     return page_policy(host)
 
 
+def cache_for(path: str, status: int) -> str | None:
+    """How long a browser may keep this answer (None: the answer's own say, the API's)."""
+    if _is_api(path):
+        return None
+    if status in (200, 304) and _HASHED_ASSET.search(path):
+        return FOREVER
+    return REVALIDATE
+
+
 class SecurityHeaders:
-    """Adds the security headers to every HTTP answer that does not set its own."""
+    """Adds the security and caching headers to every HTTP answer that does not set its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -121,6 +145,8 @@ class SecurityHeaders:
                 headers.setdefault("Content-Security-Policy", policy_for(path, host))
                 if https:
                     headers.setdefault("Strict-Transport-Security", HSTS)
+                if (cache := cache_for(path, message["status"])) is not None:
+                    headers.setdefault("Cache-Control", cache)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,5 +1,6 @@
 """Security headers on pages, API answers and downloads, over real HTTP against the served app;
-HSTS and the Secure login cookie over https; /api/docs loads no unpinned script."""
+HSTS and the Secure login cookie over https; /api/docs loads no unpinned script; how long
+browsers keep the pages and their built files."""
 
 from __future__ import annotations
 
@@ -59,12 +60,44 @@ def test_api_answers_run_nothing_and_are_never_framed(http, path) -> None:  # ty
     assert policy == {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 
 
+def test_built_files_are_kept_for_good_and_pages_are_asked_again(http) -> None:  # type: ignore[no-untyped-def]
+    page = http.get("/login", follow_redirects=True)
+    assert page.status_code == 200
+    # A page names the files of its build: kept by a guess, it could name some a new build lacks.
+    assert page.headers["cache-control"] == "no-cache"
+    revalidated = http.get("/login/", headers={"if-none-match": page.headers["etag"]})
+    assert revalidated.status_code == 304
+    assert revalidated.headers["cache-control"] == "no-cache"
+
+    built = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page.text)
+    script = next(path for path in built if path.endswith(".js"))
+    style = next(path for path in built if path.endswith(".css"))
+    for path in (script, style):
+        first = http.get(path)
+        assert first.status_code == 200, path
+        assert first.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert first.headers["x-content-type-options"] == "nosniff"
+        again = http.get(path, headers={"if-none-match": first.headers["etag"]})
+        assert again.status_code == 304
+        assert again.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+    # A name no build has (an old page's, after a new build) is not kept: the next build may.
+    missing = http.get("/assets/auth-Zz9Zz9Zz.js")
+    assert missing.status_code == 404
+    assert "immutable" not in missing.headers.get("cache-control", "")
+    # Nor is a file of the build named without a hash of its content.
+    assert http.get("/favicon.svg").headers["cache-control"] == "no-cache"
+    # The API answers for itself (a download's `private, no-store`, the rest nothing).
+    assert "cache-control" not in http.get("/api/wallet").headers
+
+
 def test_a_download_keeps_its_own_sandbox(http, make) -> None:  # type: ignore[no-untyped-def]
     owner = make.teacher()
     pdf = make.pdf(owner, make.session(owner))
     response = http.get(f"/api/materials/{pdf.id}/download", headers=owner.headers)
     assert response.status_code == 200
     assert _common(response) == {"default-src": ["'none'"], "sandbox": []}
+    assert response.headers["cache-control"] == "private, no-store"
 
 
 def test_the_api_docs_load_only_pinned_scripts(http) -> None:  # type: ignore[no-untyped-def]
