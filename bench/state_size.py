@@ -69,24 +69,17 @@ def _state_classes() -> list[tuple[str, type, str, str, str]]:
     ]
 
 
-def _sizes(root, page) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
-    """JSON bytes of the page's chain of states, their pickled bytes summed, and the JSON bytes
-    of the message catalog (`tr`) in it."""
+def _sizes(root, page) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """JSON bytes of the page's chain of states, and their pickled bytes summed."""
     from reflex_base.utils.format import json_dumps
 
     name = page.get_full_name()
     chain = {k: v for k, v in root.dict().items() if name == k or name.startswith(k + ".")}
-    catalog = sum(
-        len(json_dumps(value))
-        for values in chain.values()
-        for key, value in values.items()
-        if key.split("_rx_state_")[0] == "tr"
-    )
     states, state = [], page
     while state is not None:
         states.append(state)
         state = state.parent_state
-    return len(json_dumps(chain)), sum(len(s._serialize()) for s in states), catalog
+    return len(json_dumps(chain)), sum(len(s._serialize()) for s in states)
 
 
 def page_state(state_cls: type, token: str, pathname: str, path: str):  # type: ignore[no-untyped-def]
@@ -113,7 +106,7 @@ def page_state(state_cls: type, token: str, pathname: str, path: str):  # type: 
 
 def _measure(
     state_cls: type, token: str, pathname: str, path: str
-) -> dict[str, tuple[int, int, int]]:
+) -> dict[str, tuple[int, int]]:
     root, page = page_state(state_cls, token, pathname, path)
     before = _sizes(root, page)
     page.on_load()
@@ -161,8 +154,8 @@ def run(ctx: Context) -> Outcome:
             path = pattern.format(**picks)
             ctx.log(f"state size: {label} ({path}) ...")
             sizes = _measure(state_cls, tokens[role], pathname, path)
-            json_after, pickled_after, catalog = sizes["after"]
-            json_before, pickled_before, _ = sizes["before"]
+            json_after, pickled_after = sizes["after"]
+            json_before, pickled_before = sizes["before"]
             largest = max(json_after, pickled_after) / 1024
             out.rows.append(
                 Row(
@@ -185,7 +178,6 @@ def run(ctx: Context) -> Outcome:
         "State per client: the chain root state -> AppState -> page state of one new client, "
         "after the page's on_load against the largest database (a page of 12 cards on the lists, "
         "15 entries and up to 50 purchases on the wallet, 10 rows on the statistics table). "
-        f"Of each JSON figure, {catalog / 1024:.1f} KB is AppState's `tr`, the whole message "
-        "catalog of the viewer's language, sent to every client."
+        "The pages' words are not in it: they are built into the pages (visio.components.text)."
     )
     return out

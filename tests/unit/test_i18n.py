@@ -71,8 +71,8 @@ def test_dates_and_money_follow_locale_and_time_zone() -> None:
 
 
 def test_pages_get_every_string_but_the_servers_own() -> None:
-    """The pages' catalog rides with every page's state: the mails' strings stay on the server,
-    and no page asks for one of them."""
+    """The pages' catalog is built into the pages (visio.components.text): the mails' strings
+    stay on the server, and no page asks for one of them."""
     pages = Path(__file__).resolve().parents[2] / "visio"
     for lang, catalog in CATALOGS.items():
         sent = PAGE_CATALOGS[lang]

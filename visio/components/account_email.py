@@ -6,11 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.forms import form_alert
+from visio.components.text import TEXT
 from visio.state.account_email import AccountEmailState
 from visio.state.app import AppState
 
 S = AccountEmailState
-T = AppState.tr
+T = TEXT
 
 
 def verified_badge() -> rx.Component:

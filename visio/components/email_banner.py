@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.text import TEXT
 from visio.state.account_email import AccountEmailState
 from visio.state.app import AppState
 
 S = AccountEmailState
-T = AppState.tr
+T = TEXT
 
 
 def _banner(color: str, icon: str, message: rx.Var, action: rx.Component, **props) -> rx.Component:  # type: ignore[no-untyped-def]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from visio.components.text import TEXT
+
 
 def _label(text: rx.Var, control_id: str) -> rx.Component:
     """The small name above a filter, tied to it (`<label for>`) so a screen reader says it."""
@@ -18,8 +20,8 @@ def search_box(state) -> rx.Component:  # type: ignore[no-untyped-def]
         value=state.q,
         on_change=lambda v: state.set_filter("q", v),
         debounce_timeout=350,
-        placeholder=state.tr["filters.search"],
-        aria_label=state.tr["filters.search"],
+        placeholder=TEXT["filters.search"],
+        aria_label=TEXT["filters.search"],
         size="3",
         width="100%",
         id="filter-q",
@@ -29,9 +31,9 @@ def search_box(state) -> rx.Component:  # type: ignore[no-untyped-def]
 
 def choice(state, name: str, options: list[tuple[str, str]], label_key: str) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.select.root(
-        rx.select.trigger(aria_label=state.tr[label_key], id=f"filter-{name}", width="100%"),
+        rx.select.trigger(aria_label=TEXT[label_key], id=f"filter-{name}", width="100%"),
         rx.select.content(
-            *[rx.select.item(state.tr[key], value=value) for value, key in options],
+            *[rx.select.item(TEXT[key], value=value) for value, key in options],
         ),
         value=getattr(state, name),
         on_change=lambda v: state.set_filter(name, v),
@@ -40,7 +42,7 @@ def choice(state, name: str, options: list[tuple[str, str]], label_key: str) -> 
 
 def date_input(state, name: str, label_key: str) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.vstack(
-        _label(state.tr[label_key], f"filter-{name}"),
+        _label(TEXT[label_key], f"filter-{name}"),
         rx.input(
             type="date",
             value=getattr(state, name),
@@ -55,7 +57,7 @@ def date_input(state, name: str, label_key: str) -> rx.Component:  # type: ignor
 
 def money_input(state, name: str, label_key: str) -> rx.Component:  # type: ignore[no-untyped-def]
     return rx.vstack(
-        _label(state.tr[label_key], f"filter-{name}"),
+        _label(TEXT[label_key], f"filter-{name}"),
         rx.input(
             value=getattr(state, name),
             on_change=lambda v: state.set_filter(name, v),
@@ -103,7 +105,7 @@ def filter_panel(state, columns: int, *extra: rx.Component) -> rx.Component:  # 
             state.filtered,
             rx.button(
                 rx.icon("x", size=14),
-                state.tr["filters.clear"],
+                TEXT["filters.clear"],
                 variant="ghost",
                 size="1",
                 on_click=state.clear_filters,

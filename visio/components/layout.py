@@ -5,9 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.email_banner import email_banner
+from visio.components.text import TEXT
 from visio.state.app import AppState
 
-T = AppState.tr
+T = TEXT
 
 
 def brand() -> rx.Component:

@@ -6,11 +6,12 @@ import reflex as rx
 
 from visio.components.dialogs import confirm_dialog
 from visio.components.forms import field
+from visio.components.text import TEXT
 from visio.services.materials import FILES_PER_UPLOAD, upload_limit
 from visio.state.materials import ACCEPT, UPLOAD_ID
 from visio.state.materials import MaterialsState as M
 
-T = M.tr
+T = TEXT
 
 
 def _title_link(row: rx.Var) -> rx.Component:

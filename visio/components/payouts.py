@@ -6,9 +6,10 @@ import reflex as rx
 
 from visio.components.forms import field_label
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.payouts import PayoutState as P
 
-T = P.tr
+T = TEXT
 STATUS_COLORS = {"requested": "amber", "paid": "grass", "refused": "red"}
 
 

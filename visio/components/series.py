@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from visio.state.app import AppState
+from visio.components.text import TEXT
 
-T = AppState.tr
+T = TEXT
 
 
 def series_badge(series_id: rx.Var) -> rx.Component:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.forms import ERROR_COLOR, field_label
+from visio.components.text import TEXT
 from visio.state.session_form import SessionFormState as F
 
-T = F.tr
+T = TEXT
 
 
 def _error(name: str) -> rx.Component:

@@ -11,7 +11,7 @@ CATALOGS: dict[str, dict[str, str]] = {"fr": fr.MESSAGES, "en": en.MESSAGES}
 LANGUAGES = tuple(CATALOGS)
 # Strings only the server uses (mails are built and sent by it): not sent to every browser.
 SERVER_ONLY = ("mail.",)
-# What the pages index on the client, sent with every page's state (the bulk of it).
+# What the pages show, built into them (visio.components.text): the mails' strings are not.
 PAGE_CATALOGS: dict[str, dict[str, str]] = {
     lang: {k: v for k, v in catalog.items() if not k.startswith(SERVER_ONLY)}
     for lang, catalog in CATALOGS.items()

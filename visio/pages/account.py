@@ -6,10 +6,11 @@ import reflex as rx
 
 from visio.components.account_email import email_section
 from visio.components.layout import page_frame, page_header
+from visio.components.text import TEXT
 from visio.state.account import ZONES, AccountState
 
 S = AccountState
-T = S.tr
+T = TEXT
 
 
 def _section(title: rx.Var, section_id: str, *children: rx.Component) -> rx.Component:

@@ -7,9 +7,10 @@ import reflex as rx
 from visio.components.admin import admin_nav
 from visio.components.layout import page_frame, page_header
 from visio.components.stats import stat_tile, tile_grid
+from visio.components.text import TEXT
 from visio.state.admin import AdminState as A
 
-T = A.tr
+T = TEXT
 TILES = [
     ("users", "wallet"),
     ("escrow", "lock"),

@@ -8,9 +8,10 @@ from visio.components.admin import admin_nav, list_card, row_box
 from visio.components.forms import field_label
 from visio.components.layout import page_frame, page_header
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.admin_audit import AdminAuditState as A
 
-T = A.tr
+T = TEXT
 FIELDS = [
     ("action", "admin.audit.action", "text"),
     ("actor_email", "admin.audit.actor", "email"),

@@ -9,9 +9,10 @@ from visio.components.forms import field_label
 from visio.components.layout import page_frame, page_header
 from visio.components.payouts import payout_status_badge
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.admin_payouts import AdminPayoutsState as A
 
-T = A.tr
+T = TEXT
 
 
 def _filters() -> rx.Component:

@@ -8,9 +8,10 @@ from visio.components.admin import admin_nav, list_card, row_box
 from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame, page_header
 from visio.components.sessions import pager, status_badge
+from visio.components.text import TEXT
 from visio.state.admin_sessions import AdminSessionsState as S
 
-T = S.tr
+T = TEXT
 STATUSES = [("all", "admin.sessions.all_statuses")] + [
     (s, f"status.{s}") for s in ("draft", "scheduled", "ongoing", "finished", "cancelled")
 ]

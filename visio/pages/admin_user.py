@@ -9,9 +9,10 @@ from visio.components.dialogs import confirm_dialog
 from visio.components.forms import field_label
 from visio.components.layout import page_frame
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.admin_user import AdminUserState as S
 
-T = S.tr
+T = TEXT
 
 
 def _header() -> rx.Component:

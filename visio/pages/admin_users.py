@@ -7,9 +7,10 @@ import reflex as rx
 from visio.components.admin import admin_nav, list_card, role_badge, row_box, state_badge
 from visio.components.layout import page_frame, page_header
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.admin_users import AdminUsersState as U
 
-T = U.tr
+T = TEXT
 ROLES = [("all", "admin.users.all_roles"), ("teacher", "role.teacher"),
          ("student", "role.student"), ("admin", "role.admin")]  # fmt: skip
 

@@ -6,9 +6,10 @@ import reflex as rx
 
 from visio.components.forms import auth_card, field, form_alert
 from visio.components.layout import page_frame
+from visio.components.text import TEXT
 from visio.state.auth import AuthState
 
-T = AuthState.tr
+T = TEXT
 
 
 def login_page() -> rx.Component:

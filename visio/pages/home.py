@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from visio.components.layout import page_frame
-from visio.state.home import HomeState
+from visio.components.text import TEXT
 
-T = HomeState.tr
+T = TEXT
 
 
 def feature(icon: str, text: rx.Var) -> rx.Component:

@@ -6,10 +6,11 @@ import reflex as rx
 
 from visio.components.layout import page_frame, page_header
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.notifications import NoticeRow
 from visio.state.notifications import NotificationsState as N
 
-T = N.tr
+T = TEXT
 
 
 # A title is wrapped, never cut: a word longer than the row (a long compound, a URL) breaks.

@@ -6,10 +6,11 @@ import reflex as rx
 
 from visio.components.forms import auth_card, field, form_alert
 from visio.components.layout import page_frame
+from visio.components.text import TEXT
 from visio.state.password_reset import PasswordResetState
 
 S = PasswordResetState
-T = S.tr
+T = TEXT
 
 
 def _back_to_login() -> rx.Component:

@@ -7,10 +7,11 @@ import reflex as rx
 
 from visio.components.attendance import interval_timer
 from visio.components.layout import top_bar
+from visio.components.text import TEXT
 from visio.state.room import HEARTBEAT_MS
 from visio.state.room import RoomState as R
 
-T = R.tr
+T = TEXT
 MEDIA = "camera; microphone; fullscreen; display-capture; autoplay; clipboard-write"
 
 

@@ -6,9 +6,10 @@ import reflex as rx
 
 from visio.components.layout import page_frame
 from visio.components.sessions import status_badge
+from visio.components.text import TEXT
 from visio.state.series import SeriesState as S
 
-T = S.tr
+T = TEXT
 
 
 def _line(o: rx.Var) -> rx.Component:

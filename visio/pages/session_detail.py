@@ -12,10 +12,11 @@ from visio.components.materials import materials_panel
 from visio.components.series import scope_choice, series_badge
 from visio.components.session_dialog import session_dialog
 from visio.components.sessions import confirmed_badge, meta, status_badge
+from visio.components.text import TEXT
 from visio.state.session_detail import SessionDetailState as D
 from visio.state.session_form import SessionFormState
 
-T = D.tr
+T = TEXT
 
 
 def _section(title: rx.Var, *children: rx.Component, **props) -> rx.Component:  # type: ignore[no-untyped-def]

@@ -9,9 +9,10 @@ from visio.components.dialogs import confirm_dialog
 from visio.components.layout import page_frame
 from visio.components.series import series_badge
 from visio.components.sessions import confirmed_badge, meta, status_badge
+from visio.components.text import TEXT
 from visio.state.session_page import SessionPageState as P
 
-T = P.tr
+T = TEXT
 
 
 def _pay_dialog() -> rx.Component:

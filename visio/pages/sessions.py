@@ -16,6 +16,7 @@ from visio.components.filters import (
 from visio.components.layout import page_frame, page_header
 from visio.components.session_dialog import session_dialog
 from visio.components.sessions import card_grid, empty_state, pager, session_card, skeleton_grid
+from visio.components.text import TEXT
 from visio.state.session_form import SessionFormState
 from visio.state.sessions import StudentSessionsState, TeacherSessionsState
 
@@ -23,7 +24,7 @@ TS, SS = TeacherSessionsState, StudentSessionsState
 
 
 def _list(state, card, empty: rx.Component) -> rx.Component:  # type: ignore[no-untyped-def]
-    T = state.tr
+    T = TEXT
     return rx.cond(
         state.loading,
         skeleton_grid(),
@@ -58,7 +59,7 @@ def _list(state, card, empty: rx.Component) -> rx.Component:  # type: ignore[no-
 
 
 def _status_chips() -> rx.Component:
-    T = TS.tr
+    T = TEXT
     return rx.hstack(
         rx.button(
             T["filters.all"],
@@ -120,14 +121,14 @@ def _teacher_card(card: rx.Var) -> rx.Component:
         checked=TS.selected.contains(card["id"]),
         on_change=lambda _c: TS.toggle_selected(card["id"]),
         size="2",
-        aria_label=TS.tr["bulk.select"],
+        aria_label=TEXT["bulk.select"],
         class_name="select-session",
     )
     return session_card(card, False, leading=select)
 
 
 def _bulk_bar() -> rx.Component:
-    T = TS.tr
+    T = TEXT
     return rx.cond(
         TS.selected_count > 0,
         rx.hstack(
@@ -195,7 +196,7 @@ def _bulk_bar() -> rx.Component:
 
 
 def _bulk_confirm() -> rx.Component:
-    T = TS.tr
+    T = TEXT
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
             rx.alert_dialog.title(
@@ -246,7 +247,7 @@ def _bulk_confirm() -> rx.Component:
 
 
 def _bulk_results() -> rx.Component:
-    T = TS.tr
+    T = TEXT
     return rx.dialog.root(
         rx.dialog.content(
             rx.dialog.title(T["bulk.results"]),
@@ -281,7 +282,7 @@ def _bulk_results() -> rx.Component:
 
 
 def teacher_sessions_page() -> rx.Component:
-    T = TS.tr
+    T = TEXT
     create = rx.button(
         rx.icon("plus", size=16),
         T["teacher.create"],
@@ -344,7 +345,7 @@ def _student_tabs() -> rx.Component:
     return rx.hstack(
         *[
             rx.button(
-                SS.tr[key],
+                TEXT[key],
                 size="2",
                 radius="full",
                 variant=rx.cond(SS.view == value, "solid", "soft"),
@@ -374,7 +375,7 @@ def _student_filters() -> rx.Component:
                     value=SS.tag,
                     on_change=lambda v: SS.set_filter("tag", v),
                     debounce_timeout=400,
-                    placeholder=SS.tr["filters.tag"],
+                    placeholder=TEXT["filters.tag"],
                     id="filter-tag",
                     width="100%",
                 ),
@@ -405,7 +406,7 @@ def _student_card(card: rx.Var) -> rx.Component:
 
 
 def student_sessions_page() -> rx.Component:
-    T = SS.tr
+    T = TEXT
     return page_frame(
         page_header(T["student.title"], T["student.subtitle"]),
         _student_tabs(),

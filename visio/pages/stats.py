@@ -19,10 +19,11 @@ from visio.components.stats import (
     tile_grid,
     upcoming_list,
 )
+from visio.components.text import TEXT
 from visio.state.stats import StatsState
 
 S = StatsState
-T = StatsState.tr
+T = TEXT
 SESSIONS_PATH = "/teacher/video-sessions"
 
 

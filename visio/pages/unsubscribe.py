@@ -6,10 +6,11 @@ import reflex as rx
 
 from visio.components.forms import auth_card
 from visio.components.layout import page_frame
+from visio.components.text import TEXT
 from visio.state.unsubscribe import UnsubscribeState
 
 S = UnsubscribeState
-T = S.tr
+T = TEXT
 
 
 def _manage_link() -> rx.Component:

@@ -6,11 +6,12 @@ import reflex as rx
 
 from visio.components.forms import auth_card
 from visio.components.layout import page_frame
+from visio.components.text import TEXT
 from visio.state.account_email import AccountEmailState
 from visio.state.verify_email import VerifyEmailState
 
 S = VerifyEmailState
-T = S.tr
+T = TEXT
 
 
 def _checking() -> rx.Component:

@@ -7,9 +7,10 @@ import reflex as rx
 from visio.components.layout import page_frame, page_header
 from visio.components.payouts import teacher_payouts
 from visio.components.sessions import pager
+from visio.components.text import TEXT
 from visio.state.wallet import WalletState as W
 
-T = W.tr
+T = TEXT
 PURCHASE_COLORS = {"held": "blue", "refunded": "green", "released": "gray"}
 
 

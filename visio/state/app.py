@@ -8,7 +8,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from visio.db import open_db, read_db
-from visio.i18n import CATALOGS, LANGUAGES, PAGE_CATALOGS, error_message, pick_language
+from visio.i18n import CATALOGS, LANGUAGES, error_message, pick_language
 from visio.i18n.formatting import format_money
 from visio.models import Role, User
 from visio.services import accounts, inbox
@@ -57,11 +57,6 @@ class AppState(rx.State):
         if self.lang_choice in LANGUAGES:
             return self.lang_choice
         return pick_language(self.router.headers.accept_language, settings.default_locale)
-
-    @rx.var
-    def tr(self) -> dict[str, str]:
-        """Every page string in the viewer's language (components index it by key)."""
-        return PAGE_CATALOGS[self.lang]
 
     @rx.var
     def logged_in(self) -> bool:
