@@ -104,9 +104,7 @@ def page_state(state_cls: type, token: str, pathname: str, path: str):  # type: 
     return root, page
 
 
-def _measure(
-    state_cls: type, token: str, pathname: str, path: str
-) -> dict[str, tuple[int, int]]:
+def _measure(state_cls: type, token: str, pathname: str, path: str) -> dict[str, tuple[int, int]]:
     root, page = page_state(state_cls, token, pathname, path)
     before = _sizes(root, page)
     page.on_load()
