@@ -42,10 +42,8 @@ def test_a_visitor_switches_language_and_no_words_come_from_the_server(new_page)
     page.get_by_role("radio", name="EN").click()
     page.wait_for_function("document.documentElement.lang === 'en'")
     assert submit.inner_text() == PAGE_CATALOGS["en"]["login.submit"]
-    assert (
-        page.locator("#language-switch").get_attribute("aria-label")
-        == (PAGE_CATALOGS["en"]["nav.language"])
-    )
+    switch = page.locator("#language-switch")
+    assert switch.get_attribute("aria-label") == PAGE_CATALOGS["en"]["nav.language"]
     answer = page.evaluate(f"window.__frames.slice({received})")
     # The new language and what the server words itself (its messages): no catalog.
     assert answer and sum(answer) < SWITCH_BYTES
