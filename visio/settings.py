@@ -70,6 +70,10 @@ def _https(env: str) -> bool:
     return _str("VISIO_HTTPS", default).lower() in ("on", "true", "1", "yes")
 
 
+def _default_hot_threads() -> int:
+    return 1 if _str("REFLEX_DB_URL", DEFAULT_DB_URL).startswith("sqlite") else 4
+
+
 @dataclass(frozen=True)
 class Settings:
     """Visio's configuration; one instance, `settings`, is built at import."""
@@ -174,10 +178,14 @@ class Settings:
     db_lock_timeout_seconds: int = field(
         default_factory=lambda: _int("VISIO_DB_LOCK_TIMEOUT_SECONDS", 10)
     )
-    # The busiest API routes (listing sessions, enrolling) run at most this many at once per
-    # worker, the rest wait their turn: more threads only take turns at Python's lock, and
-    # under 50 clients the work got slower, not faster (bench/: 4 measured best on 2 cores).
-    api_hot_threads: int = field(default_factory=lambda: _int("VISIO_API_HOT_THREADS", 4))
+    # The API's seat claims run at most this many at once per worker, the rest wait their turn:
+    # more threads only take turns at Python's lock, and under 50 clients the work got slower,
+    # not faster (bench/: 4 measured best on 2 cores with PostgreSQL). On SQLite, one: the
+    # database has one writer at a time, and the claims that wait for it sleep in SQLite's busy
+    # handler (1, 2, 5, 10 ms...) where a queue in Python hands the turn over at once.
+    api_hot_threads: int = field(
+        default_factory=lambda: _int("VISIO_API_HOT_THREADS", _default_hot_threads())
+    )
     # Operations: /metrics needs `Authorization: Bearer <this>` when set, else only this
     # machine (a loopback peer, not forwarded by a proxy) may read it.
     metrics_token: str = field(default_factory=lambda: _str("VISIO_METRICS_TOKEN", ""), repr=False)

@@ -1,6 +1,7 @@
 """The API's seat claims run at most VISIO_API_HOT_THREADS works at once per worker and route
 ("lane"); the others wait their turn, and every caller still gets its own answer. A lane whose
-works all wait (enrollments on a locked session) holds up no other lane."""
+works all wait (enrollments on a locked session) holds up no other lane. By default one at a
+time on SQLite (one writer at a time), four on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ import threading
 import time
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 
 import pytest
 from fastapi import Response
 
 from tests.settings_start import refused_start
+from visio.api import deps
 from visio.api.deps import in_worker
 from visio.settings import Settings, settings
+
+LIMIT = 4  # the lanes' size in the tests of how they queue, whatever the database
+
+
+@pytest.fixture
+def four_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deps, "settings", replace(settings, api_hot_threads=LIMIT))
 
 
 def _run(coroutine: Coroutine[object, object, object]) -> object:
@@ -48,23 +58,28 @@ def _peak_of(calls: int, lane: str = "enrolling") -> tuple[int, list[bytes]]:
     return peak, [answer.body for answer in answers]
 
 
+@pytest.mark.usefixtures("four_at_once")
 def test_no_more_than_the_setting_run_at_once_and_each_caller_gets_its_answer() -> None:
-    limit = settings.api_hot_threads
-    assert limit >= 2  # the default lets database waits overlap: a real limit, not a queue of one
-    peak, bodies = _peak_of(3 * limit)
-    assert peak == limit
-    assert bodies == [str(n).encode() for n in range(3 * limit)]
+    peak, bodies = _peak_of(3 * LIMIT)
+    assert peak == LIMIT
+    assert bodies == [str(n).encode() for n in range(3 * LIMIT)]
 
 
+@pytest.mark.usefixtures("four_at_once")
 def test_a_second_event_loop_gets_a_limiter_of_its_own() -> None:
     # Each test server and each worker runs its own loop: a limiter bound to an earlier, closed
     # loop would fail or hang here.
     assert _peak_of(2)[0] == 2
-    assert _peak_of(2 * settings.api_hot_threads)[0] == settings.api_hot_threads
+    assert _peak_of(2 * LIMIT)[0] == LIMIT
 
 
+def test_the_running_setting_is_what_a_lane_allows() -> None:
+    assert _peak_of(3 * settings.api_hot_threads)[0] == settings.api_hot_threads
+
+
+@pytest.mark.usefixtures("four_at_once")
 def test_a_lane_whose_works_all_wait_holds_up_no_other_lane() -> None:
-    limit = settings.api_hot_threads
+    limit = LIMIT
     release = threading.Event()
 
     def stuck() -> Response:  # an enrollment waiting on a lock another transaction holds
@@ -100,9 +115,22 @@ def test_a_limit_below_one_or_past_the_connections_is_refused(
         Settings()
 
 
-def test_the_default_is_four(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_is_one_on_sqlite_and_four_on_postgresql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("VISIO_API_HOT_THREADS", raising=False)
+    monkeypatch.setenv("REFLEX_DB_URL", "sqlite:///data/visio.db")
+    assert Settings().api_hot_threads == 1
+    monkeypatch.setenv("REFLEX_DB_URL", "postgresql+psycopg://visio@db.example/visio")
     assert Settings().api_hot_threads == 4
+    monkeypatch.delenv("REFLEX_DB_URL")  # the embedded default
+    assert Settings().api_hot_threads == 1
+
+
+def test_a_value_given_is_kept_on_sqlite_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VISIO_API_HOT_THREADS", "3")
+    monkeypatch.setenv("REFLEX_DB_URL", "sqlite:///data/visio.db")
+    assert Settings().api_hot_threads == 3
 
 
 def test_a_value_that_is_no_number_stops_the_start_naming_the_setting() -> None:
