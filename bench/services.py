@@ -18,7 +18,7 @@ from sqlmodel import select
 from bench import data
 from bench.context import Context
 from bench.measure import Outcome, Row, profile_summary, time_side_by_side, top_frames
-from visio.db import make_engine, open_db
+from visio.db import make_engine, open_db, read_db
 from visio.models import User
 from visio.services import catalog, stats
 from visio.services.catalog import SessionFilters
@@ -34,6 +34,8 @@ SORTED = {
 BROWSE_P95_MS = 25.0
 BROWSE_GROWTH = 3.0
 STATS_P95_MS = 25.0  # issue 15
+# The teacher's own list, sorted as its page offers (no target: a measure).
+OWN_SORTS = {"soonest": "soonest first", "title": "by title"}
 RAW_PAGE = (
     "SELECT id, title, starts_at, price_cents, enrolled_count FROM video_sessions "
     "WHERE status = 'scheduled' AND starts_at > ? ORDER BY starts_at, id LIMIT 20"
@@ -314,9 +316,18 @@ def dashboard(ctx: Context) -> Outcome:
                 params={"t": teacher.id},
             ).one()[0]
 
+    def own_list(sort: str) -> Callable[[], catalog.Page]:
+        def call() -> catalog.Page:
+            with read_db(engine) as db:
+                return catalog.teacher_sessions(
+                    db=db, actor=teacher, filters=SessionFilters(sort=sort), page=3
+                )
+
+        return call
+
     ctx.log("dashboard: timing ...")
     timings = time_side_by_side(
-        {"overview": overview, "count": count},
+        {"overview": overview, "count": count, **{s: own_list(s) for s in OWN_SORTS}},
         count=plan.stats_calls,
         seconds=plan.stats_seconds,
     )
@@ -336,6 +347,18 @@ def dashboard(ctx: Context) -> Outcome:
             detail=f"p50 {timings['overview'].p50:.1f} / floor p50 {timings['count'].p50:.2f}",
         )
     )
+    for sort, label in OWN_SORTS.items():
+        out.rows.append(
+            Row(
+                "Teacher's sessions list (SQLite)",
+                f"{result.total_sessions:,} sessions, page 3 of 20, {label}, p95",
+                timings[sort].p95,
+                timings["count"].p95,
+                "ms",
+                floor_label="one COUNT(*) of the teacher's sessions",
+                detail=f"p50 {timings[sort].p50:.1f}",
+            )
+        )
     with recorded(engine) as statements:
         overview()
     out.notes.append(
