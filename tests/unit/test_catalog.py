@@ -448,6 +448,52 @@ def test_paging_gives_the_total_the_page_count_and_an_empty_page_past_the_end(db
     assert page(1, size=10_000).page_size == catalog.MAX_PAGE_SIZE
 
 
+def teachers_pages_follow_on(db, clock, sort):
+    """Ties on the sort's first key (two titles, two prices), sessions ended and to come: each
+    page is chosen on ids first, then its rows are read and put back in the same order."""
+    teacher = make_teacher(db, clock=clock)
+    for i, (title, price) in enumerate(
+        [("Écologie", 0), ("algèbre", 500), ("Zoologie", 500), ("Algèbre", 0), ("biologie", 900)]
+    ):
+        make_session(
+            db,
+            teacher=teacher,
+            clock=clock,
+            title=title,
+            is_paid=price > 0,
+            price_cents=price,
+            starts_at=clock() + timedelta(hours=3 * (i + 1)),
+        )
+    clock.advance(hours=7)  # the first two have ended
+
+    def page(n, size):
+        return ids(
+            catalog.teacher_sessions(
+                db=db,
+                actor=teacher,
+                filters=SessionFilters(sort=sort),
+                page=n,
+                page_size=size,
+                clock=clock,
+            )
+        )
+
+    whole = page(1, 100)
+    assert len(whole) == 5
+    assert page(1, 2) + page(2, 2) + page(3, 2) == whole
+
+
+@pytest.mark.parametrize("sort", catalog.TEACHER_SORTS)
+def test_a_teachers_pages_in_every_order_follow_on_from_one_another(db, clock, sort):
+    teachers_pages_follow_on(db, clock, sort)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sort", catalog.TEACHER_SORTS)
+def test_a_teachers_pages_follow_on_on_postgresql(pg_db, clock, sort):
+    teachers_pages_follow_on(pg_db, clock, sort)
+
+
 def test_paging_of_filtered_student_listing_counts_only_matches(db, clock, teacher, student):
     for i in range(3):
         make_session(db, teacher=teacher, clock=clock, publish=True, title=f"Chimie {i}")

@@ -20,7 +20,7 @@ from visio.state.app import AppState
 @functools.cache
 def page_text(key: str) -> rx.Var[str]:
     """The string `key` of the pages' catalog in the viewer's language (a KeyError when the
-    build is made if no catalog has it, where the page would have shown nothing)."""
+    build is made if a language's catalog lacks it, where the page would have shown nothing)."""
     default = PAGE_CATALOGS[DEFAULT_LANGUAGE][key]
     found: rx.Var[str] = rx.Var.create(default)
     for lang in LANGUAGES:
