@@ -57,8 +57,14 @@ def make_engine(url: str) -> Engine:
     # No JIT: the app's statements are short, and a plan estimated costly (the dashboard's scan)
     # spent more compiling (18 ms) than running (10 ms). Times in UTC: psycopg hands back the
     # values already in the zone the app works in (see `UTCDateTime`), nothing to convert.
+    # A statement psycopg has prepared (its 5th run on a connection) is planned once, for any
+    # values: left to choose, PostgreSQL planned the catalog's page again at every run, for its
+    # LIMIT's sake, and planning took as long as running it (0.85 -> 0.42 ms a page; the API's
+    # GET alone 3.5 -> 3.0 ms, 50 clients 560 -> 665 pages a second; no listing, search or
+    # dashboard statement measured slower, see bench/results.md).
     options = (
         f"-c lock_timeout={settings.db_lock_timeout_seconds * 1000} -c jit=off -c timezone=UTC"
+        " -c plan_cache_mode=force_generic_plan"
     )
     engine = create_engine(
         url,
