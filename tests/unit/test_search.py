@@ -289,10 +289,11 @@ def test_deleting_a_session_removes_it_from_the_index(db, clock, teacher):
 
 
 def search_statements(db, listing, **kwargs):
-    """The count and page statements of one listing call, with their parameters."""
+    """The count and page statements of one listing call, with their parameters (not the
+    index's own count of the matches, which decides how the open catalog is read)."""
     with recorded(db) as sent:
         listing(db, **kwargs)
-    return sent[:2]
+    return [one for one in sent if "video_sessions" in one.sql][:2]
 
 
 @pytest.mark.parametrize(
@@ -313,6 +314,84 @@ def test_sqlite_reads_the_fts_index_and_looks_matches_up_by_id(engine, clock, fi
             assert "SEARCH video_sessions USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
             assert not [step for step in plan if "video_sessions USING INDEX" in step], plan
             assert not [step for step in plan if step.startswith("SCAN video_sessions")], plan
+
+
+def many_hold_the_word(db, clock, monkeypatch):
+    """Six open sessions and two past ones hold "atelier" (more than the 3 matches past which
+    a search walks the open sessions), four open ones do not; a student to look for them."""
+    monkeypatch.setattr(catalog, "WALK_AFTER_MATCHES", 3)
+    teacher = make_teacher(db, clock=clock)
+    for day in range(1, 7):
+        start = clock() + timedelta(days=7 - day, hours=day)  # ids and starts in opposite orders
+        published(db, teacher, clock, title=f"Atelier {day}", starts_at=start, price_cents=0)
+    for day in range(1, 5):
+        published(db, teacher, clock, title=f"Cours {day}", starts_at=clock() + timedelta(days=day))
+    for day in (1, 2):
+        past = published(db, teacher, clock, title=f"Atelier passé {day}")
+        past.starts_at = clock() - timedelta(days=day)
+        past.ends_at = past.starts_at + timedelta(hours=1)
+        db.add(past)
+    db.commit()
+    return make_student(db, clock=clock)
+
+
+@pytest.mark.parametrize("sort", ["soonest", "price_desc", "popular"])
+def test_a_word_many_sessions_hold_is_walked_in_order_and_finds_the_same(
+    engine, clock, monkeypatch, sort
+):
+    with Session(engine, expire_on_commit=False) as db:
+        student = many_hold_the_word(db, clock, monkeypatch)
+
+        def pages(page_size):
+            found = []
+            for page in (1, 2, 3):
+                listed = catalog.available_sessions(
+                    db=db,
+                    actor=student,
+                    filters=SessionFilters(q="ateli", sort=sort),
+                    page=page,
+                    page_size=page_size,
+                    clock=clock,
+                )
+                found.append((ids(listed), listed.total, listed.capped))
+            return found
+
+        walked = pages(2)
+        monkeypatch.setattr(catalog, "WALK_AFTER_MATCHES", 1_000)  # read from the index
+        assert walked == pages(2)
+        assert [total for _, total, _ in walked] == [6, 6, 6]
+        assert sum(len(page) for page, _, _ in walked) == 6
+
+
+def test_sqlite_walks_the_open_sessions_when_many_hold_the_word(engine, clock, monkeypatch):
+    """A word many sessions hold: the open sessions in the order of their index, each tested
+    against the matches read once, the page stopping at its rows and the count at the cap."""
+    with Session(engine, expire_on_commit=False) as db:
+        student = many_hold_the_word(db, clock, monkeypatch)
+        found = search_statements(db, open_to, student=student, clock=clock, q="atelier")
+        assert len(found) == 2  # the page, then its count apart
+        for statement, params in found:
+            plan = sqlite_plan(db, statement, params)
+            assert any(
+                "video_sessions USING COVERING INDEX ix_video_sessions_open" in step
+                for step in plan
+            ), plan
+            assert any(step.startswith("LIST SUBQUERY") for step in plan), plan
+
+        monkeypatch.setattr(catalog, "WALK_AFTER_MATCHES", 1_000)
+        found = search_statements(db, open_to, student=student, clock=clock, q="atelier")
+        plan = sqlite_plan(db, *found[0])
+        assert "SEARCH video_sessions USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+
+
+def test_the_index_counts_the_matches_up_to_a_bound(engine, clock, monkeypatch):
+    with Session(engine, expire_on_commit=False) as db:
+        many_hold_the_word(db, clock, monkeypatch)
+        assert search_index.count_matches(db, ["atelier"], upto=100) == 8
+        assert search_index.count_matches(db, ["atelier"], upto=4) == 4
+        assert search_index.count_matches(db, ["atel"], upto=100) == 8  # the last, a prefix
+        assert search_index.count_matches(db, ["atelier", "passé"], upto=100) == 2
+        assert search_index.count_matches(db, ["cours", "atelier"], upto=100) == 0
 
 
 def test_sqlite_searches_a_teachers_own_list_within_their_sessions(engine, clock):

@@ -18,7 +18,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import String, bindparam, false
+from sqlalchemy import String, bindparam, false, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -64,6 +64,19 @@ def matches_slots(session_id: Any, count: int, *, teacher_name: bool) -> ColumnE
 def word_params(words: list[str]) -> dict[str, str]:
     """The values of `matches_slots`' parameters for these words (from `search_words`)."""
     return {f"search_word_{i}": word for i, word in enumerate(words)}
+
+
+_COUNT_MATCHES = text(
+    f"SELECT count(*) FROM (SELECT rowid FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH :query"
+    " LIMIT :upto)"
+)
+
+
+def count_matches(db: Any, words: list[str], *, upto: int) -> int:
+    """How many sessions hold every word (the last a prefix), counted up to `upto` in the
+    index: SQLite's FTS5 only (the query `_matches_sqlite` builds in SQL, built here)."""
+    query = " ".join(f'"{word}"' for word in words) + "*"
+    return int(db.connection().execute(_COUNT_MATCHES, {"query": query, "upto": upto}).scalar())
 
 
 def _matches(session_id: Any, words: list[Any], *, teacher_name: bool) -> ColumnElement[bool]:
