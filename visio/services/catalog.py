@@ -14,8 +14,8 @@ Word search (`filters.q`) reads the search index (see `search_index`): the index
 the sessions holding every word, case and accents folded ("ALGEBRE" finds "Algèbre"), the last word
 a prefix; the other filters and the order apply to those. On SQLite, words more than
 `WALK_AFTER_MATCHES` sessions hold are found the other way round: the open sessions are walked in
-order, each tested against the matches (see `_walks_matches`). Sorting by title folds the same way on
-both databases: `translate(lower(...))` on PostgreSQL, `fold_text` registered on SQLite.
+order, each tested against the matches (see `_walks_matches`). Sorting by title folds the same
+way on both databases: `translate(lower(...))` on PostgreSQL, `fold_text` registered on SQLite.
 """
 
 from __future__ import annotations
