@@ -23,6 +23,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import NullType
+from sqlmodel import Session
 
 INDEX_TABLE = "session_search"
 _WORD = re.compile(r"[^\W_]+")
@@ -72,7 +73,7 @@ _COUNT_MATCHES = text(
 )
 
 
-def count_matches(db: Any, words: list[str], *, upto: int) -> int:
+def count_matches(db: Session, words: list[str], *, upto: int) -> int:
     """How many sessions hold every word (the last a prefix), counted up to `upto` in the
     index: SQLite's FTS5 only (the query `_matches_sqlite` builds in SQL, built here)."""
     query = " ".join(f'"{word}"' for word in words) + "*"
