@@ -12,10 +12,11 @@ The effective status (`ongoing`, `finished`) is computed in SQL from the clock, 
 
 Word search (`filters.q`) reads the search index (see `search_index`): the index narrows first to
 the sessions holding every word, case and accents folded ("ALGEBRE" finds "Algèbre"), the last word
-a prefix; the other filters and the order apply to those. On SQLite, words more than
-`WALK_AFTER_MATCHES` sessions hold are found the other way round: the open sessions are walked in
-order, each tested against the matches (see `_walks_matches`). Sorting by title folds the same
-way on both databases: `translate(lower(...))` on PostgreSQL, `fold_text` registered on SQLite.
+a prefix; the other filters and the order apply to those. On SQLite the open catalog first reads
+the ids of the matches, and looks them up by id; words more than `WALK_AFTER_MATCHES` sessions
+hold are found the other way round: the open sessions are walked in order, each tested against
+the matches (see `_reading_matches`). Sorting by title folds the same way on both databases:
+`translate(lower(...))` on PostgreSQL, `fold_text` registered on SQLite.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ COUNT_CAP = 1_000
 # could make it wrong, and then for these few seconds.
 CAPPED_COUNT_SECONDS = 10.0
 Q_MAX_LENGTH = 100
+# How the open catalog reads a search's matches (see `_reading_matches`).
+FROM_INDEX = "from_index"  # from the index, in the page's statement
+FROM_IDS = "from_ids"  # by id, from their list read first
+WALKED = "walked"  # the open sessions in order, each tested against the matches
 STATUSES = tuple(s.value for s in EffectiveStatus)
 PLATFORMS = tuple(p.value for p in Platform)
 TEACHER_SORTS = ("soonest", "latest", "title", "price", "enrolled")
@@ -255,16 +260,18 @@ def _filter_conditions(
     zone: ZoneInfo,
     by_teacher_name: bool,
     word_slots: int = 0,
-    walk: bool = False,
+    matches: str = FROM_INDEX,
 ) -> list[ColumnElement[bool]]:
     """Every filter as a WHERE condition; each word of q must match some field (the index's).
 
-    `word_slots`: the words are parameters (`search_index.matches_slots`), not q's own. `walk`:
-    the sessions are walked in order and each is tested against the matches (see
-    `_walks_matches`), rather than found from the index."""
+    `word_slots`: the words are parameters (`search_index.matches_slots`), not q's own.
+    `matches`: how the open catalog reads the words' matches (see `available_sessions`)."""
     where: list[ColumnElement[bool]] = []
+    walk = matches == WALKED
     match_id = _no_index(S.id) if walk else S.id
-    if word_slots:
+    if matches == FROM_IDS:
+        where.append(search_index.listed(S.id))
+    elif word_slots:
         where.append(search_index.matches_slots(match_id, word_slots, teacher_name=by_teacher_name))
     elif f.q:
         where.append(search_index.matches(match_id, f.q, teacher_name=by_teacher_name))
@@ -451,25 +458,30 @@ def _materials_count() -> Any:
 
 
 def _open_catalog(
-    f: SessionFilters, tz: str, word_slots: int = 0, from_tag: bool = False, walk: bool = False
+    f: SessionFilters,
+    tz: str,
+    word_slots: int = 0,
+    from_tag: bool = False,
+    matches: str = FROM_INDEX,
 ) -> tuple[Select[Any], Select[Any]]:
     """The open catalog's page and count statements for these (cleaned) filters.
 
     `tz` matters to the day filters only (the caller passes "UTC" without any, to share the
     statements kept by `_kept_open_catalog`). `word_slots`: q's words are that many parameters
     (`search_index.word_params`); q itself only says there are words. `from_tag`: the rows are
-    found from the tag's sessions (see `_from_tag`). `walk`: the open sessions are walked in
-    order, each tested against the words' matches (see `_walks_matches`).
+    found from the tag's sessions (see `_from_tag`). `matches`: how the words' matches are
+    read (see `available_sessions`).
     """
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
     filters = _filter_conditions(
-        f, now=_NOW, zone=_zone(tz), by_teacher_name=True, word_slots=word_slots, walk=walk
+        f, now=_NOW, zone=_zone(tz), by_teacher_name=True, word_slots=word_slots, matches=matches
     )
     still_open = [
         deadline > _NOW,
         or_(S.capacity.is_(None), S.enrolled_count < S.capacity),  # type: ignore[union-attr]
         *filters,
     ]
+    walk = matches == WALKED
     status = _no_index(S.status) if from_tag else (S.status if walk else _status_column(f))
     where = [status == StoredStatus.SCHEDULED, S.starts_at > _NOW, *still_open]
     # The page's rows are chosen in the order of the sort's own index (see `_walks_sort_index`).
@@ -490,7 +502,8 @@ def _open_catalog(
     order = _student_order(f.sort)
     # The page is chosen on ids alone, then its rows, tags, materials and marks are read for those
     # only. With words, the search already reads every match to sort them: they are counted in
-    # the same pass (the index narrows them). Without, counting stops at COUNT_CAP (`_UPTO`).
+    # the same pass (the index, or their list, narrows them). Without, or walked, counting stops
+    # at COUNT_CAP (`_UPTO`).
     counted = func.count().over() if f.q and not walk else literal(None)
     chosen = (
         select(S.id, counted.label("total"))
@@ -528,21 +541,30 @@ def _walks_sort_index(f: SessionFilters) -> bool:
     return f.sort in ("price_asc", "price_desc", "popular") and not f.q
 
 
-def _walks_matches(db: Session, f: SessionFilters, words: list[str]) -> bool:
-    """Whether a search walks the open sessions in order, testing each against the words'
-    matches (read once from the index), rather than reading every match to sort and count them.
+def _reading_matches(
+    db: Session, f: SessionFilters, words: list[str]
+) -> tuple[str, search_index.Matches | None]:
+    """How the open catalog reads a search's matches, and their list if it read them first.
 
-    Reading every match costs what the matches number: a word every description holds took
-    105 ms at 100,000 sessions. Walked, the page stops after its 20 rows and the count at
-    COUNT_CAP (14 + 15 ms), but for a rare word the count walks every open session (17.7 ms,
-    where its few matches take 1.2 ms). Counting the matches up to WALK_AFTER_MATCHES in the
-    index decides (0.02 to 2.6 ms). Soonest first only: the walk follows the start index, and
-    in another order it reads every open session (by price: 216 ms where the matches took 137).
-    SQLite only: PostgreSQL still reads every match (bench/results.md).
+    PostgreSQL reads them from its index in the page's statement (FROM_INDEX). SQLite first
+    reads the ids of the matches from the index, at most WALK_AFTER_MATCHES + 1 (0.02 to
+    2.6 ms at 100,000 sessions), then:
+    - up to WALK_AFTER_MATCHES, the page and its count look those ids up (FROM_IDS): the index is
+      read once, where the page's statement read it a second time (a rare pair's page at
+      100,000 sessions: 2.2 -> 1.2 ms);
+    - past it, soonest first, the open sessions are walked in order, each tested against the
+      matches read once (WALKED). Reading every match costs what they number: a word every
+      description holds took 105 ms; walked, the page stops after its 20 rows and the count at
+      COUNT_CAP (14 + 15 ms). The walk follows the start index: in another order it would read
+      every open session (by price: 216 ms, where the matches took 137);
+    - past it in another order, from the index in the page's statement (FROM_INDEX).
     """
-    if db.get_bind().dialect.name != "sqlite" or f.sort != "soonest":
-        return False
-    return search_index.count_matches(db, words, upto=WALK_AFTER_MATCHES + 1) > WALK_AFTER_MATCHES
+    if db.get_bind().dialect.name != "sqlite":
+        return FROM_INDEX, None
+    listed = search_index.list_matches(db, words, upto=WALK_AFTER_MATCHES + 1)
+    if listed.count <= WALK_AFTER_MATCHES:
+        return FROM_IDS, listed
+    return (WALKED if f.sort == "soonest" else FROM_INDEX), None
 
 
 # A search whose words more sessions hold (past ones included) walks the open sessions.
@@ -665,12 +687,19 @@ def available_sessions(
         "offset": _offset(page, page_size),
         "limit": page_size,
         "upto": COUNT_CAP + 1,
-        **search_index.word_params(words),
     }
-    walk = bool(words) and _walks_matches(db, f, words)
+    matches, listed = _reading_matches(db, f, words) if words else (FROM_INDEX, None)
+    if listed is not None and not listed.count:  # no session holds the words
+        return Page([], 0, page, page_size)
+    if listed is not None:
+        params.update(search_index.listed_params(listed))
+    else:
+        params.update(search_index.word_params(words))
     if words:
-        shape = replace(f, q=_WORDS)
-        page_statement, count_statement = _kept_open_catalog(shape, zone_key, len(words), walk=walk)
+        shape, slots = replace(f, q=_WORDS), 0 if listed is not None else len(words)
+        page_statement, count_statement = _kept_open_catalog(
+            shape, zone_key, slots, matches=matches
+        )
     elif f.q:  # only punctuation: a statement that finds nothing
         page_statement, count_statement = _open_catalog(f, zone_key)
     else:
@@ -679,7 +708,7 @@ def available_sessions(
     record = _record_type(tuple(result.keys()))
     found = [record._make(row) for row in result]
     key = (str(db.get_bind().engine.url), f, zone_key, COUNT_CAP)
-    counted_apart = not f.q or walk  # else the page's rows hold the count of every match
+    counted_apart = not f.q or matches == WALKED  # else the page's rows count every match
     if not counted_apart and found:
         matched = int(found[0].total)
         total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, bindparam, false, text
+from sqlalchemy import String, bindparam, false, func, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -67,17 +68,39 @@ def word_params(words: list[str]) -> dict[str, str]:
     return {f"search_word_{i}": word for i, word in enumerate(words)}
 
 
-_COUNT_MATCHES = text(
-    f"SELECT count(*) FROM (SELECT rowid FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH :query"
-    " LIMIT :upto)"
+_LIST_MATCHES = text(
+    "SELECT count(*), json_group_array(rowid) FROM"
+    f" (SELECT rowid FROM {INDEX_TABLE} WHERE {INDEX_TABLE} MATCH :query LIMIT :upto)"
 )
+_LISTED = bindparam("match_ids", type_=String)
 
 
-def count_matches(db: Session, words: list[str], *, upto: int) -> int:
-    """How many sessions hold every word (the last a prefix), counted up to `upto` in the
-    index: SQLite's FTS5 only (the query `_matches_sqlite` builds in SQL, built here)."""
+@dataclass(frozen=True)
+class Matches:
+    """The sessions holding every word of a search, as far as `list_matches` read them."""
+
+    count: int
+    ids: str  # their ids, as one JSON array: the parameter of `listed`
+
+
+def list_matches(db: Session, words: list[str], *, upto: int) -> Matches:
+    """The sessions holding every word (the last a prefix), at most `upto`, read from the index
+    in one row: SQLite's FTS5 only (the query `_matches_sqlite` builds in SQL, built here)."""
     query = " ".join(f'"{word}"' for word in words) + "*"
-    return int(db.connection().execute(_COUNT_MATCHES, {"query": query, "upto": upto}).scalar())
+    count, ids = db.connection().execute(_LIST_MATCHES, {"query": query, "upto": upto}).one()
+    return Matches(int(count), ids)
+
+
+def listed(session_id: Any) -> ColumnElement[bool]:
+    """`session_id` is one of the matches `list_matches` read, given as `listed_params` says:
+    one statement for any number of them (SQLite)."""
+    matched = func.json_each(_LISTED).table_valued("value").alias("matched")
+    return session_id.in_(select(matched.c.value))  # type: ignore[no-any-return]
+
+
+def listed_params(matches: Matches) -> dict[str, str]:
+    """The value of `listed`'s parameter for these matches."""
+    return {_LISTED.key: matches.ids}
 
 
 def _matches(session_id: Any, words: list[Any], *, teacher_name: bool) -> ColumnElement[bool]:
