@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 
 import visio.models  # noqa: F401  (registers every table)
 from alembic import context
-from visio.db import descending_indexes, make_engine
+from visio.db import make_engine, uncompared_indexes
 from visio.services.search_index import is_index_table
 from visio.settings import settings
 
@@ -39,7 +39,7 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 def include_object_on(dialect: str) -> Callable[..., bool]:
     """Compare an object made for one database only (`.ddl_if(dialect=...)` in the models, as a
     SQLite-only index) on that database only: elsewhere the migrations rightly leave it out."""
-    uncompared = descending_indexes(target_metadata)
+    uncompared = uncompared_indexes(target_metadata)
 
     def include_object(
         obj: object, name: str | None, type_: str, reflected: bool, compare_to: object

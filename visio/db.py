@@ -163,10 +163,10 @@ def _autocommit(engine: Engine) -> Engine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def descending_indexes(metadata: MetaData) -> set[str]:
-    """The indexes with a descending column. Alembic cannot compare them on SQLite (it would drop
-    and make them again each time): they are left out, and tests/integration/test_migrations.py
-    checks them by their columns and order."""
+def uncompared_indexes(metadata: MetaData) -> set[str]:
+    """The indexes with a descending column or an expression. Alembic cannot compare them (it
+    would drop and make them again each time): they are left out, and
+    tests/integration/test_migrations.py checks them by their columns and order."""
     return {
         index.name
         for table in metadata.tables.values()

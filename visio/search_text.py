@@ -14,6 +14,12 @@ PLAIN = _LOWER_PLAIN + _LOWER_PLAIN
 _TABLE = str.maketrans(ACCENTED, PLAIN)
 
 
+def folded_sql(column: str) -> str:
+    """`fold_text` of a column in PostgreSQL's SQL: the listings sort by it, and an index holds
+    it (the same expression, or PostgreSQL would not use the index)."""
+    return f"translate(lower({column}), '{ACCENTED}', '{PLAIN}')"
+
+
 def fold_text(value: str | None) -> str:
     """Lower-cased, common Latin accents removed: what search compares."""
     return (value or "").lower().translate(_TABLE)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.factories import make_session, make_student, make_teacher, table_counts, top_up
 from tests.statements import recorded, sqlite_plan
 from visio.clock import FrozenClock
-from visio.models import EnrollmentStatus
+from visio.models import EnrollmentStatus, VideoSession
+from visio.search_text import fold_text
 from visio.services import catalog, enrollments, materials, sessions
 from visio.services.catalog import SessionFilters
 from visio.services.errors import Forbidden, InvalidInput
@@ -788,6 +790,55 @@ def test_a_tag_is_read_from_its_few_sessions_or_by_walking_the_open_ones(
     plan = sqlite_plan(db, *next(st for st in statements if "ORDER BY" in st[0]))
     from_tag = "SEARCH video_sessions USING INTEGER PRIMARY KEY (rowid=?)"
     assert (plan[1] == from_tag) == (few >= 4), plan  # "maths" is on 4 sessions
+
+
+@pytest.mark.postgres
+def test_a_teachers_list_by_title_walks_its_index_on_postgresql(pg_db, clock):
+    """Among a teacher's thousands of sessions, a page by title reads the folded titles' index in
+    order (ix_video_sessions_teacher_title), with no sort of them all, and lists them as folded:
+    accents and case aside, ties by id."""
+    teacher = make_teacher(pg_db, clock=clock)
+    other = make_teacher(pg_db, clock=clock)
+    pg_db.commit()
+    titles = ["Économie", "ecole", "Zèbre", "algèbre", "ÉCOLE", "Alpha", "zoo", "Été"]
+    for owner in (teacher, other):
+        pg_db.exec(
+            sa.text(
+                "INSERT INTO video_sessions (teacher_id, title, description, starts_at, ends_at, "
+                "duration_minutes, timezone, platform, link, status, is_paid, price_cents, "
+                "currency, enrolled_count, created_at, updated_at) "
+                "SELECT :teacher, (CAST(:titles AS text[]))[1 + n % 8] || ' ' || (n % 97), '', "
+                ":starts, :starts + interval '1 hour', 60, 'UTC', 'jitsi', "
+                "'https://meet.jit.si/x' || n, 'scheduled', false, 0, 'EUR', 0, :now, :now "
+                "FROM generate_series(1, 3000) AS n"
+            ),
+            params={
+                "teacher": owner.id,
+                "titles": titles,
+                "starts": clock() + timedelta(days=2),
+                "now": clock(),
+            },
+        )
+    pg_db.commit()
+    pg_db.connection().exec_driver_sql("ANALYZE video_sessions")
+    pg_db.commit()
+
+    with recorded(pg_db) as sent:
+        found = mine(pg_db, teacher, clock, page_size=20, sort="title")
+    page = next(one for one in sent if "ORDER BY" in one.sql and "LIMIT" in one.sql)
+    plan = [
+        row[0] for row in pg_db.connection().exec_driver_sql(f"EXPLAIN {page.sql}", page.params)
+    ]
+    # The page's 20 ids come from the index in order (only those 20 rows are sorted again).
+    limit = next(i for i, step in enumerate(plan) if "Limit" in step)
+    assert "Index Scan using ix_video_sessions_teacher_title" in plan[limit + 1], plan
+
+    rows = pg_db.exec(
+        sa.select(VideoSession.id, VideoSession.title).where(VideoSession.teacher_id == teacher.id)
+    ).all()
+    expected = sorted(rows, key=lambda row: (fold_text(row.title), row.id))[:20]
+    assert ids(found) == [row.id for row in expected]
+    pg_db.rollback()
 
 
 @pytest.mark.postgres

@@ -51,7 +51,7 @@ from visio.models import (
     User,
     VideoSession,
 )
-from visio.search_text import ACCENTED, PLAIN
+from visio.search_text import folded_sql
 from visio.services import search_index
 from visio.services.accounts import require_role
 from visio.services.enrollments import moved_since
@@ -176,8 +176,7 @@ class fold(FunctionElement[str]):
 @compiles(fold)
 def _fold_sql(element: fold, compiler: Any, **kw: Any) -> str:
     # Upper-case accented letters are in the table too: lower() may be ASCII-only (C locale).
-    arg = compiler.process(element.clauses, **kw)
-    return f"translate(lower({arg}), '{ACCENTED}', '{PLAIN}')"
+    return folded_sql(compiler.process(element.clauses, **kw))
 
 
 @compiles(fold, "sqlite")
