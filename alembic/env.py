@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from logging.config import fileConfig
 
@@ -18,6 +19,9 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = SQLModel.metadata
+# Autogenerate says it cannot compare an expression index (the folded titles' one, 0016) before
+# `include_object` leaves it out: it is checked by tests/integration/test_migrations.py instead.
+warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
 
 
 def _render_item(type_: str, obj: object, autogen_context) -> str | bool:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from tests.factories import make_session, make_student, make_teacher, session_input, top_up
-from tests.statements import recorded
+from tests.statements import recorded, sqlite_plan
 from visio.clock import FrozenClock
 from visio.models import Enrollment, Purchase, User, VideoSession
 from visio.services import attendance, enrollments, series, sessions, stats
@@ -388,3 +388,23 @@ def test_the_number_of_queries_does_not_grow_with_the_sessions(db: Session) -> N
         stats.teacher_overview(db=db, actor=large, clock=clock)
 
     assert len(statements) == for_small
+
+
+def test_sqlite_reads_the_teachers_sessions_from_one_covering_index(db: Session) -> None:
+    """The sums by status and series and who attended: the teacher's range of
+    ix_video_sessions_teacher_figures alone, never the sessions' rows (0017)."""
+    teacher, _ = build_known_teacher(db)
+    with recorded(db) as statements:
+        stats.teacher_overview(db=db, actor=teacher, clock=FrozenClock(NOW))
+    sums = next(one for one in statements if "GROUP BY" in one.sql and "series_id" in one.sql)
+    attended = next(
+        one
+        for one in statements
+        if one.sql.startswith("SELECT count(*)")
+        and ("FROM attendance JOIN video_sessions" in one.sql)
+    )
+    covering = "USING COVERING INDEX ix_video_sessions_teacher_figures (teacher_id=?"
+    for statement, params in (sums, attended):
+        plan = sqlite_plan(db, statement, params)
+        reads = [step for step in plan if "video_sessions" in step and "waitlist" not in step]
+        assert reads and all(covering in step for step in reads), plan

@@ -80,6 +80,22 @@ class VideoSession(SQLModel, table=True):
             "enrollment_deadline",
             "capacity",
         ).ddl_if(dialect="sqlite"),
+        # Every column a teacher's figures read of their sessions (stats: the sums by status and
+        # series, who attended), so that the dashboard reads this index alone, in the teacher's
+        # range (0017). SQLite only: enrolled_count, as above.
+        Index(
+            "ix_video_sessions_teacher_figures",
+            "teacher_id",
+            "status",
+            "starts_at",
+            "ends_at",
+            "series_id",
+            "capacity",
+            "enrolled_count",
+            "enrollment_deadline",
+            "decided_at",
+            "cancelled_at",
+        ).ddl_if(dialect="sqlite"),
         # A teacher's list by title, walked in that order on PostgreSQL: the title folded as the
         # listing sorts it (0016). SQLite folds with a function of the app's own (visio_fold),
         # which an index could only hold if every connection to the file registered it.

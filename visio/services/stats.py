@@ -1,7 +1,8 @@
 """A teacher's statistics: counts, rates, revenue and series, all from SQL aggregates.
 
-Every figure comes from a grouped query over the teacher's sessions
-(ix_video_sessions_teacher_starts), their enrollments and purchases: the number of queries is
+Every figure comes from a grouped query over the teacher's sessions (on SQLite from
+ix_video_sessions_teacher_figures alone, which holds every column read of them; on PostgreSQL
+ix_video_sessions_teacher_starts), their enrollments and purchases: the number of queries is
 fixed, whatever the number of sessions. The series and the revenue read enrollments and purchases
 by the teacher id copied onto them (ix_enrollments_teacher_enrolled, ix_purchases_teacher_created:
 a seek and a covering range, no join to the sessions); the per-session figures by session
@@ -272,8 +273,8 @@ class _SessionSums:
 
 
 def _sums_statement() -> Select[Any]:
-    """The teacher's sessions rows, one scan (ix_video_sessions_teacher_starts), grouped by
-    effective status and series; built once, run with `teacher` and `now`.
+    """The teacher's sessions rows, one scan (of ix_video_sessions_teacher_figures alone on
+    SQLite), grouped by effective status and series; built once, run with `teacher` and `now`.
 
     A session's `enrolled_count` is its active enrollments (kept with them in every write, and
     checked by the tests' seat invariants): summing it spares reading every enrollment. Who
