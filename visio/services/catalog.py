@@ -264,7 +264,7 @@ def _filter_conditions(
     """Every filter as a WHERE condition; each word of q must match some field (the index's).
 
     `word_slots`: the words are parameters (`search_index.matches_slots`), not q's own.
-    `matches`: how the open catalog reads the words' matches (see `available_sessions`)."""
+    `matches`: how the open catalog reads the words' matches (see `_reading_matches`)."""
     where: list[ColumnElement[bool]] = []
     walk = matches == WALKED
     match_id = _no_index(S.id) if walk else S.id
@@ -469,7 +469,7 @@ def _open_catalog(
     statements kept by `_kept_open_catalog`). `word_slots`: q's words are that many parameters
     (`search_index.word_params`); q itself only says there are words. `from_tag`: the rows are
     found from the tag's sessions (see `_from_tag`). `matches`: how the words' matches are
-    read (see `available_sessions`).
+    read (see `_reading_matches`).
     """
     deadline = func.coalesce(S.enrollment_deadline, S.starts_at)
     filters = _filter_conditions(
